@@ -1,0 +1,1279 @@
+//! [`Store`] on DynamoDB.
+//!
+//! Request costs (what each operation sends; all reads that must see the latest write
+//! are strongly consistent):
+//!
+//! | operation | requests |
+//! |---|---|
+//! | append (send) | GetItem conversation + Query LSI `by-client-key` + TransactWriteItems (conversation, message, sender's receipt, attached files); +2 per lost race |
+//! | get message | Query LSI `by-id` (+ GetItem where the LSI does not fetch attributes) |
+//! | list messages | Query (1) |
+//! | edit / delete | get message + UpdateItem (optimistic on `edit_count`) + conditional UpdateItem of the preview |
+//! | mark read | UpdateItem (monotonic condition); + GetItem when the watermark was already ahead |
+//! | list my conversations | Query GSI `by-user` + BatchGetItem (per 100) + BatchGetItem receipts (per 100) |
+//! | create conversation | TransactWriteItems (conversation + participants) |
+//! | admin search | Query GSI `by-created` (filtered, ≤ 10 pages) + BatchGetItem |
+//! | reports | PutItem / Query GSI / UpdateItem |
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity,
+    ReturnValue, Select, TransactWriteItem, Update,
+};
+
+use messaging_core::error::{StoreError, StoreResult};
+use messaging_core::ids::*;
+use messaging_core::model::*;
+use messaging_core::ports::*;
+use messaging_core::text::{MessageBody, Title};
+use messaging_core::time::Timestamp;
+
+use super::item::*;
+use super::schema::TableNames;
+
+/// Requests sent and capacity consumed, for the benchmark's cost accounting.
+#[derive(Debug, Default)]
+pub struct RequestStats {
+    requests: AtomicU64,
+    /// Capacity units × 1000 (atomics hold integers).
+    capacity_milli: AtomicU64,
+}
+
+impl RequestStats {
+    fn record(&self, consumed: &[ConsumedCapacity]) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let units: f64 = consumed.iter().filter_map(|c| c.capacity_units).sum();
+        self.capacity_milli
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// (requests, capacity units) since the last reset.
+    pub fn snapshot(&self) -> (u64, f64) {
+        (
+            self.requests.load(Ordering::Relaxed),
+            self.capacity_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+        )
+    }
+
+    pub fn reset(&self) {
+        self.requests.store(0, Ordering::Relaxed);
+        self.capacity_milli.store(0, Ordering::Relaxed);
+    }
+}
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    t: Arc<TableNames>,
+    stats: Arc<RequestStats>,
+}
+
+fn sdk<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    e: aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> StoreError {
+    StoreError::Backend(DisplayErrorContext(e).to_string())
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> bool {
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// Why a transaction did not commit.
+enum TxOutcome {
+    /// Item `index` failed its condition.
+    ConditionFailed(usize),
+    /// Another transaction touched the same items; try again.
+    Conflict,
+    Failed(StoreError),
+}
+
+fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> StoreResult<T> {
+    r.map_err(StoreError::backend)
+}
+
+/// Small randomised backoff for optimistic retries, so racing writers spread out.
+async fn backoff(attempt: u32) {
+    let mut b = [0u8; 1];
+    let _ = getrandom::fill(&mut b);
+    let ms = (u64::from(attempt.min(8)) * 2) + u64::from(b[0] % 5);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+const MAX_ATTEMPTS: u32 = 64;
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        Self {
+            client,
+            t: Arc::new(tables),
+            stats: Arc::new(RequestStats::default()),
+        }
+    }
+
+    pub fn stats(&self) -> Arc<RequestStats> {
+        self.stats.clone()
+    }
+
+    pub fn tables(&self) -> &TableNames {
+        &self.t
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxOutcome> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.stats.record(out.consumed_capacity());
+                Ok(())
+            }
+            Err(e) => {
+                self.stats.record(&[]);
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+                match e.as_service_error() {
+                    Some(E::TransactionCanceledException(c)) => {
+                        let reasons = c.cancellation_reasons();
+                        if let Some(i) = reasons
+                            .iter()
+                            .position(|r| r.code() == Some("ConditionalCheckFailed"))
+                        {
+                            Err(TxOutcome::ConditionFailed(i))
+                        } else if reasons
+                            .iter()
+                            .any(|r| r.code() == Some("TransactionConflict"))
+                        {
+                            Err(TxOutcome::Conflict)
+                        } else {
+                            Err(TxOutcome::Failed(sdk(e)))
+                        }
+                    }
+                    Some(E::TransactionInProgressException(_)) => Err(TxOutcome::Conflict),
+                    _ => Err(TxOutcome::Failed(sdk(e))),
+                }
+            }
+        }
+    }
+
+    async fn get(&self, table: &str, key: Item) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk)?;
+        self.stats.record(
+            out.consumed_capacity()
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        Ok(out.item)
+    }
+
+    /// BatchGetItem over any number of keys, 100 at a time, retrying unprocessed keys.
+    async fn batch_get(&self, table: &str, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending = build(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build(),
+            )?;
+            for attempt in 0..MAX_ATTEMPTS {
+                let resp = self
+                    .client
+                    .batch_get_item()
+                    .request_items(table, pending.clone())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(sdk)?;
+                self.stats.record(resp.consumed_capacity());
+                if let Some(mut responses) = resp.responses {
+                    out.extend(responses.remove(table).unwrap_or_default());
+                }
+                match resp.unprocessed_keys.and_then(|mut u| u.remove(table)) {
+                    Some(rest) if !rest.keys().is_empty() => {
+                        pending = rest;
+                        backoff(attempt).await;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every item of a query, following pagination.
+    async fn query_all(
+        &self,
+        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = request
+                .clone()
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk)?;
+            self.stats.record(
+                out.consumed_capacity()
+                    .into_iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+            );
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn update_conversation(
+        &self,
+        id: &ConversationId,
+        set: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> StoreResult<Conversation> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.t.conversations)
+            .key("id", s(id.as_str()))
+            .update_expression(format!("SET {set}"))
+            .condition_expression("attribute_exists(id)")
+            .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (name, value) in values {
+            req = req.expression_attribute_values(name, value);
+        }
+        if set.contains("#status") {
+            req = req.expression_attribute_names("#status", "status");
+        }
+        match req.send().await {
+            Ok(out) => {
+                self.stats.record(
+                    out.consumed_capacity()
+                        .into_iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .as_slice(),
+                );
+                conversation_from(&out.attributes.unwrap_or_default())
+            }
+            Err(e) if is_condition_failure(&e) => Err(StoreError::ConversationNotFound),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    fn message_key(conversation: &ConversationId, seq: u64) -> Item {
+        Item::from([
+            ("conversation_id".into(), s(conversation.as_str())),
+            ("seq".into(), n(seq)),
+        ])
+    }
+
+    /// A message found through one of the LSIs; fetches the item when the index answered
+    /// with keys only.
+    async fn message_via_index(
+        &self,
+        index: &str,
+        conversation: &ConversationId,
+        sk: &str,
+        value: &str,
+    ) -> StoreResult<Option<Message>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.t.messages)
+            .index_name(index)
+            .key_condition_expression("conversation_id = :c AND #k = :v")
+            .expression_attribute_names("#k", sk)
+            .expression_attribute_values(":c", s(conversation.as_str()))
+            .expression_attribute_values(":v", s(value))
+            .select(Select::AllAttributes)
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk)?;
+        self.stats.record(
+            out.consumed_capacity()
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        let Some(found) = out.items.unwrap_or_default().into_iter().next() else {
+            return Ok(None);
+        };
+        if found.contains_key("sender_id") {
+            return message_from(&found).map(Some);
+        }
+        let seq = found.u64_of("seq")?;
+        match self
+            .get(&self.t.messages, Self::message_key(conversation, seq))
+            .await?
+        {
+            Some(item) => message_from(&item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_preview_if_latest(&self, message: &Message) -> StoreResult<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.t.conversations)
+            .key("id", s(message.conversation_id.as_str()))
+            .update_expression("SET last_message = :p")
+            .condition_expression("last_seq = :seq")
+            .expression_attribute_values(":p", to_attr(&message.preview()))
+            .expression_attribute_values(":seq", n(message.seq))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.stats.record(&[]);
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    /// Applies an edit or delete with optimistic concurrency on `edit_count` (edits and
+    /// deletes both change it or `deleted_at`), so the audit trail records the body that
+    /// was really replaced.
+    async fn revise_message<F>(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        mut change: F,
+    ) -> StoreResult<Message>
+    where
+        F: FnMut(
+            &Message,
+        )
+            -> StoreResult<Option<(String, Vec<(&'static str, AttributeValue)>, Message)>>,
+    {
+        for attempt in 0..MAX_ATTEMPTS {
+            let current = self
+                .get_message(conversation, id)
+                .await?
+                .ok_or(StoreError::MessageNotFound)?;
+            let Some((update, values, revised)) = change(&current)? else {
+                return Ok(current);
+            };
+            let mut req = self
+                .client
+                .update_item()
+                .table_name(&self.t.messages)
+                .set_key(Some(Self::message_key(conversation, current.seq)))
+                .update_expression(update)
+                .condition_expression("attribute_not_exists(deleted_at) AND edit_count = :expected")
+                .expression_attribute_values(":expected", n(current.edit_count))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            for (name, value) in values {
+                req = req.expression_attribute_values(name, value);
+            }
+            match req.send().await {
+                Ok(out) => {
+                    self.stats.record(
+                        out.consumed_capacity()
+                            .into_iter()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .as_slice(),
+                    );
+                    self.set_preview_if_latest(&revised).await?;
+                    return Ok(revised);
+                }
+                Err(e) if is_condition_failure(&e) => backoff(attempt).await,
+                Err(e) => return Err(sdk(e)),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+}
+
+#[async_trait]
+impl ConversationStore for DynamoStore {
+    async fn create_conversation(
+        &self,
+        c: &Conversation,
+        participants: &[Participant],
+    ) -> StoreResult<()> {
+        let members: Vec<UserId> = participants.iter().map(|p| p.user_id.clone()).collect();
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .put(build(
+                    Put::builder()
+                        .table_name(&self.t.conversations)
+                        .set_item(Some(conversation_item(c, &members)))
+                        .condition_expression("attribute_not_exists(id)")
+                        .build(),
+                )?)
+                .build(),
+        ];
+        for p in participants {
+            items.push(
+                TransactWriteItem::builder()
+                    .put(build(
+                        Put::builder()
+                            .table_name(&self.t.participants)
+                            .set_item(Some(participant_item(p)))
+                            .build(),
+                    )?)
+                    .build(),
+            );
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxOutcome::ConditionFailed(_)) => Err(StoreError::AlreadyExists),
+            Err(TxOutcome::Conflict) => Err(StoreError::Contention),
+            Err(TxOutcome::Failed(e)) => Err(e),
+        }
+    }
+
+    async fn get_conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
+        let item = self
+            .get(
+                &self.t.conversations,
+                Item::from([("id".into(), s(id.as_str()))]),
+            )
+            .await?;
+        item.as_ref().map(conversation_from).transpose()
+    }
+
+    async fn get_conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>> {
+        let keys = ids
+            .iter()
+            .map(|id| Item::from([("id".into(), s(id.as_str()))]))
+            .collect();
+        self.batch_get(&self.t.conversations, keys)
+            .await?
+            .iter()
+            .map(conversation_from)
+            .collect()
+    }
+
+    async fn set_status(
+        &self,
+        id: &ConversationId,
+        status: ConversationStatus,
+        at: Timestamp,
+    ) -> StoreResult<Conversation> {
+        self.update_conversation(
+            id,
+            "#status = :s, updated_at = :at",
+            vec![(":s", s(status.as_str())), (":at", s(at.to_rfc3339()))],
+        )
+        .await
+    }
+
+    async fn set_title(
+        &self,
+        id: &ConversationId,
+        title: &Title,
+        at: Timestamp,
+    ) -> StoreResult<Conversation> {
+        self.update_conversation(
+            id,
+            "title = :t, title_lc = :lc, updated_at = :at",
+            vec![
+                (":t", s(title.as_str())),
+                (":lc", s(title.as_str().to_lowercase())),
+                (":at", s(at.to_rfc3339())),
+            ],
+        )
+        .await
+    }
+
+    async fn search_conversations(&self, q: &ConversationQuery) -> StoreResult<Page<Conversation>> {
+        const MAX_PAGES: usize = 10;
+        let mut filters = Vec::new();
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.t.conversations)
+            .index_name("by-created")
+            .key_condition_expression("kind = :kind")
+            .expression_attribute_values(":kind", s(CONVERSATION_KIND))
+            .scan_index_forward(false)
+            .limit((q.limit * 2).clamp(10, 200) as i32);
+        if let Some(status) = q.status {
+            filters.push("#status = :status");
+            req = req
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status.as_str()));
+        }
+        if let Some(text) = &q.text {
+            filters.push("contains(title_lc, :text)");
+            req = req.expression_attribute_values(":text", s(text.as_str()));
+        }
+        if let Some(user) = &q.participant {
+            filters.push("contains(member_ids, :member)");
+            req = req.expression_attribute_values(":member", s(user.as_str()));
+        }
+        if !filters.is_empty() {
+            req = req.filter_expression(filters.join(" AND "));
+        }
+        let mut start = match &q.cursor {
+            Some(c) => Some(cursor_to_key(c, &["kind", "created_key", "id"])?),
+            None => None,
+        };
+        let position = |k: &Item| -> String {
+            let pos: Item = ["kind", "created_key", "id"]
+                .iter()
+                .filter_map(|a| k.get(*a).map(|v| (a.to_string(), v.clone())))
+                .collect();
+            key_to_cursor(&pos)
+        };
+        let mut keys: Vec<Item> = Vec::new();
+        let mut next_cursor = None;
+        // Filters apply after `Limit`, so a page may hold fewer matches than asked for:
+        // read on, a bounded number of pages, and hand back a cursor where we stopped.
+        for _ in 0..MAX_PAGES {
+            let out = req
+                .clone()
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk)?;
+            self.stats.record(
+                out.consumed_capacity()
+                    .into_iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+            );
+            let found = out.items.unwrap_or_default();
+            let last = out.last_evaluated_key.filter(|k| !k.is_empty());
+            let room = q.limit - keys.len();
+            if found.len() > room {
+                keys.extend(found.into_iter().take(room));
+                next_cursor = keys.last().map(position);
+                break;
+            }
+            keys.extend(found);
+            match last {
+                None => {
+                    next_cursor = None;
+                    break;
+                }
+                Some(k) => {
+                    next_cursor = Some(key_to_cursor(&k));
+                    if keys.len() == q.limit {
+                        break;
+                    }
+                    start = Some(k);
+                }
+            }
+        }
+        let ids: Vec<ConversationId> = keys
+            .iter()
+            .map(|k| k.parse("id", ConversationId::parse))
+            .collect::<StoreResult<_>>()?;
+        let mut full = self.get_conversations(&ids).await?;
+        // Keep the index order (BatchGetItem returns in any order).
+        full.sort_by_key(|c| ids.iter().position(|id| id == &c.id));
+        Ok(Page {
+            items: full,
+            next_cursor,
+        })
+    }
+}
+
+#[async_trait]
+impl ParticipantStore for DynamoStore {
+    async fn get_participant(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<Option<Participant>> {
+        let key = Item::from([
+            ("conversation_id".into(), s(conversation.as_str())),
+            ("user_id".into(), s(user.as_str())),
+        ]);
+        self.get(&self.t.participants, key)
+            .await?
+            .as_ref()
+            .map(participant_from)
+            .transpose()
+    }
+
+    async fn list_participants(
+        &self,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<Participant>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.t.participants)
+            .key_condition_expression("conversation_id = :c")
+            .expression_attribute_values(":c", s(conversation.as_str()))
+            .consistent_read(true);
+        self.query_all(req)
+            .await?
+            .iter()
+            .map(participant_from)
+            .collect()
+    }
+
+    async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<ConversationId>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.t.participants)
+            .index_name("by-user")
+            .key_condition_expression("user_id = :u")
+            .expression_attribute_values(":u", s(user.as_str()));
+        self.query_all(req)
+            .await?
+            .iter()
+            .map(|i| i.parse("conversation_id", ConversationId::parse))
+            .collect()
+    }
+
+    async fn add_participants(
+        &self,
+        conversation: &ConversationId,
+        participants: &[Participant],
+    ) -> StoreResult<Vec<Participant>> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let existing = self.list_participants(conversation).await?;
+            let new: Vec<&Participant> = participants
+                .iter()
+                .filter(|p| !existing.iter().any(|e| e.user_id == p.user_id))
+                .collect();
+            if new.is_empty() {
+                if self.get_conversation(conversation).await?.is_none() {
+                    return Err(StoreError::ConversationNotFound);
+                }
+                return Ok(Vec::new());
+            }
+            let ids: Vec<String> = new.iter().map(|p| p.user_id.to_string()).collect();
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .update(build(
+                        Update::builder()
+                            .table_name(&self.t.conversations)
+                            .key("id", s(conversation.as_str()))
+                            .update_expression("ADD member_ids :m")
+                            .condition_expression("attribute_exists(id)")
+                            .expression_attribute_values(":m", AttributeValue::Ss(ids))
+                            .build(),
+                    )?)
+                    .build(),
+            ];
+            for p in &new {
+                items.push(
+                    TransactWriteItem::builder()
+                        .put(build(
+                            Put::builder()
+                                .table_name(&self.t.participants)
+                                .set_item(Some(participant_item(p)))
+                                .condition_expression("attribute_not_exists(user_id)")
+                                .build(),
+                        )?)
+                        .build(),
+                );
+            }
+            match self.transact(items).await {
+                Ok(()) => return Ok(new.into_iter().cloned().collect()),
+                Err(TxOutcome::ConditionFailed(0)) => return Err(StoreError::ConversationNotFound),
+                // Someone added one of them meanwhile: look again.
+                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => {
+                    backoff(attempt).await
+                }
+                Err(TxOutcome::Failed(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn remove_participant(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<bool> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let items = vec![
+                TransactWriteItem::builder()
+                    .delete(build(
+                        Delete::builder()
+                            .table_name(&self.t.participants)
+                            .key("conversation_id", s(conversation.as_str()))
+                            .key("user_id", s(user.as_str()))
+                            .condition_expression("attribute_exists(user_id)")
+                            .build(),
+                    )?)
+                    .build(),
+                TransactWriteItem::builder()
+                    .update(build(
+                        Update::builder()
+                            .table_name(&self.t.conversations)
+                            .key("id", s(conversation.as_str()))
+                            .update_expression("DELETE member_ids :m")
+                            .expression_attribute_values(
+                                ":m",
+                                AttributeValue::Ss(vec![user.to_string()]),
+                            )
+                            .build(),
+                    )?)
+                    .build(),
+            ];
+            match self.transact(items).await {
+                Ok(()) => return Ok(true),
+                Err(TxOutcome::ConditionFailed(_)) => return Ok(false),
+                Err(TxOutcome::Conflict) => backoff(attempt).await,
+                Err(TxOutcome::Failed(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+}
+
+#[async_trait]
+impl MessageStore for DynamoStore {
+    /// The optimistic protocol: read `last_seq` (L), then look the client key up; only
+    /// then write seq L+1 on the condition that `last_seq` is still L. A racing retry
+    /// of the same client id either committed before our read of L (so the lookup finds
+    /// it) or commits after it (so our condition fails and we look again). Exactly one
+    /// copy is ever stored, and seqs stay gapless.
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
+        let conversation = new.conversation_id.clone();
+        let key = client_key(&new.sender_id, &new.client_message_id);
+        for attempt in 0..MAX_ATTEMPTS {
+            let current = self
+                .get(
+                    &self.t.conversations,
+                    Item::from([("id".into(), s(conversation.as_str()))]),
+                )
+                .await?
+                .ok_or(StoreError::ConversationNotFound)?;
+            let last_seq = current.u64_of("last_seq")?;
+            if let Some(existing) = self
+                .message_via_index("by-client-key", &conversation, "client_key", &key)
+                .await?
+            {
+                return Ok(Appended::Existing(existing));
+            }
+            if current.str_of("status")? == ConversationStatus::Closed.as_str() {
+                return Err(StoreError::ConversationClosed);
+            }
+            let message = new.clone().into_message(last_seq + 1);
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .update(build(
+                        Update::builder()
+                            .table_name(&self.t.conversations)
+                            .key("id", s(conversation.as_str()))
+                            .update_expression("SET last_seq = :next, last_message = :preview")
+                            .condition_expression("last_seq = :last AND #status <> :closed")
+                            .expression_attribute_names("#status", "status")
+                            .expression_attribute_values(":next", n(message.seq))
+                            .expression_attribute_values(":last", n(last_seq))
+                            .expression_attribute_values(
+                                ":closed",
+                                s(ConversationStatus::Closed.as_str()),
+                            )
+                            .expression_attribute_values(":preview", to_attr(&message.preview()))
+                            .build(),
+                    )?)
+                    .build(),
+                TransactWriteItem::builder()
+                    .put(build(
+                        Put::builder()
+                            .table_name(&self.t.messages)
+                            .set_item(Some(message_item(&message)))
+                            .condition_expression("attribute_not_exists(seq)")
+                            .build(),
+                    )?)
+                    .build(),
+                // Sending implies having read up to one's own message; no condition needed,
+                // as no watermark can be ahead of the newest message.
+                TransactWriteItem::builder()
+                    .update(build(
+                        Update::builder()
+                            .table_name(&self.t.receipts)
+                            .key("conversation_id", s(conversation.as_str()))
+                            .key("user_id", s(message.sender_id.as_str()))
+                            .update_expression("SET last_read_seq = :seq, read_at = :at")
+                            .expression_attribute_values(":seq", n(message.seq))
+                            .expression_attribute_values(":at", s(message.created_at.to_rfc3339()))
+                            .build(),
+                    )?)
+                    .build(),
+            ];
+            for file in &message.files {
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(build(
+                            Update::builder()
+                                .table_name(&self.t.files)
+                                .key("id", s(file.id.as_str()))
+                                .update_expression("SET #status = :attached, message_id = :m REMOVE expires_ttl")
+                                .condition_expression("#status = :pending AND uploader_id = :u AND conversation_id = :c")
+                                .expression_attribute_names("#status", "status")
+                                .expression_attribute_values(":attached", s(FileStatus::Attached.as_str()))
+                                .expression_attribute_values(":pending", s(FileStatus::Pending.as_str()))
+                                .expression_attribute_values(":m", s(message.id.as_str()))
+                                .expression_attribute_values(":u", s(message.sender_id.as_str()))
+                                .expression_attribute_values(":c", s(conversation.as_str()))
+                                .build(),
+                        )?)
+                        .build(),
+                );
+            }
+            match self.transact(items).await {
+                Ok(()) => return Ok(Appended::Created(message)),
+                Err(TxOutcome::ConditionFailed(i)) if i >= 3 => {
+                    return Err(StoreError::FileNotAttachable(
+                        message.files[i - 3].id.to_string(),
+                    ));
+                }
+                // Lost the race for this seq (or the conversation closed): look again.
+                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => {
+                    backoff(attempt).await
+                }
+                Err(TxOutcome::Failed(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn get_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+    ) -> StoreResult<Option<Message>> {
+        self.message_via_index("by-id", conversation, "id", id.as_str())
+            .await
+    }
+
+    async fn list_messages(
+        &self,
+        conversation: &ConversationId,
+        range: MessageRange,
+    ) -> StoreResult<Vec<Message>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.t.messages)
+            .expression_attribute_values(":c", s(conversation.as_str()))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let req = match range {
+            MessageRange::Latest { limit } => req
+                .key_condition_expression("conversation_id = :c")
+                .scan_index_forward(false)
+                .limit(limit as i32),
+            MessageRange::Before { seq, limit } => req
+                .key_condition_expression("conversation_id = :c AND seq < :s")
+                .expression_attribute_values(":s", n(seq))
+                .scan_index_forward(false)
+                .limit(limit as i32),
+            MessageRange::After { seq, limit } => req
+                .key_condition_expression("conversation_id = :c AND seq > :s")
+                .expression_attribute_values(":s", n(seq))
+                .scan_index_forward(true)
+                .limit(limit as i32),
+        };
+        let out = req.send().await.map_err(sdk)?;
+        self.stats.record(
+            out.consumed_capacity()
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        let mut messages: Vec<Message> = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(message_from)
+            .collect::<StoreResult<_>>()?;
+        messages.sort_by_key(|m| m.seq);
+        Ok(messages)
+    }
+
+    async fn edit_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        body: &MessageBody,
+        by: &UserId,
+        at: Timestamp,
+    ) -> StoreResult<Message> {
+        self.revise_message(conversation, id, |current| {
+            if current.is_deleted() {
+                return Err(StoreError::MessageDeleted);
+            }
+            if current.edit_count >= MAX_EDITS {
+                return Err(StoreError::EditLimitReached);
+            }
+            let mut revised = current.clone();
+            let old = revised.body.replace(body.to_string()).unwrap_or_default();
+            let revision = Revision { body: old, kind: RevisionKind::Edited, at, by: by.clone() };
+            revised.revisions.push(revision.clone());
+            revised.edit_count += 1;
+            revised.edited_at = Some(at);
+            Ok(Some((
+                "SET body = :body, edited_at = :at, edit_count = :count, revisions = list_append(revisions, :rev)".into(),
+                vec![
+                    (":body", s(body.as_str())),
+                    (":at", s(at.to_rfc3339())),
+                    (":count", n(revised.edit_count)),
+                    (":rev", to_attr(&vec![revision])),
+                ],
+                revised,
+            )))
+        })
+        .await
+    }
+
+    async fn delete_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        by: &UserId,
+        at: Timestamp,
+    ) -> StoreResult<Message> {
+        self.revise_message(conversation, id, |current| {
+            if current.is_deleted() {
+                return Ok(None);
+            }
+            let mut revised = current.clone();
+            let old = revised.body.take().unwrap_or_default();
+            let revision = Revision { body: old, kind: RevisionKind::Deleted, at, by: by.clone() };
+            revised.revisions.push(revision.clone());
+            revised.deleted_at = Some(at);
+            revised.deleted_by = Some(by.clone());
+            Ok(Some((
+                "SET deleted_at = :at, deleted_by = :by, revisions = list_append(revisions, :rev) REMOVE body".into(),
+                vec![(":at", s(at.to_rfc3339())), (":by", s(by.as_str())), (":rev", to_attr(&vec![revision]))],
+                revised,
+            )))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ReceiptStore for DynamoStore {
+    async fn mark_read(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        seq: u64,
+        at: Timestamp,
+    ) -> StoreResult<ReadReceipt> {
+        let key = Item::from([
+            ("conversation_id".into(), s(conversation.as_str())),
+            ("user_id".into(), s(user.as_str())),
+        ]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.t.receipts)
+            .set_key(Some(key.clone()))
+            .update_expression("SET last_read_seq = :seq, read_at = :at")
+            .condition_expression("attribute_not_exists(last_read_seq) OR last_read_seq < :seq")
+            .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.stats.record(
+                    out.consumed_capacity()
+                        .into_iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .as_slice(),
+                );
+                receipt_from(&out.attributes.unwrap_or_default())
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.stats.record(&[]);
+                let item = self
+                    .get(&self.t.receipts, key)
+                    .await?
+                    .ok_or_else(|| StoreError::Backend("receipt vanished".into()))?;
+                receipt_from(&item)
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn list_receipts(&self, conversation: &ConversationId) -> StoreResult<Vec<ReadReceipt>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.t.receipts)
+            .key_condition_expression("conversation_id = :c")
+            .expression_attribute_values(":c", s(conversation.as_str()))
+            .consistent_read(true);
+        self.query_all(req)
+            .await?
+            .iter()
+            .map(receipt_from)
+            .collect()
+    }
+
+    async fn receipts_of(
+        &self,
+        user: &UserId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<ReadReceipt>> {
+        let keys = conversations
+            .iter()
+            .map(|c| {
+                Item::from([
+                    ("conversation_id".into(), s(c.as_str())),
+                    ("user_id".into(), s(user.as_str())),
+                ])
+            })
+            .collect();
+        self.batch_get(&self.t.receipts, keys)
+            .await?
+            .iter()
+            .map(receipt_from)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl FileStore for DynamoStore {
+    async fn create_files(&self, files: &[FileRecord]) -> StoreResult<()> {
+        let mut items = Vec::with_capacity(files.len());
+        for f in files {
+            items.push(
+                TransactWriteItem::builder()
+                    .put(build(
+                        Put::builder()
+                            .table_name(&self.t.files)
+                            .set_item(Some(file_item(f)))
+                            .condition_expression("attribute_not_exists(id)")
+                            .build(),
+                    )?)
+                    .build(),
+            );
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxOutcome::ConditionFailed(_)) => Err(StoreError::AlreadyExists),
+            Err(TxOutcome::Conflict) => Err(StoreError::Contention),
+            Err(TxOutcome::Failed(e)) => Err(e),
+        }
+    }
+
+    async fn get_files(&self, ids: &[FileId]) -> StoreResult<Vec<FileRecord>> {
+        let keys = ids
+            .iter()
+            .map(|id| Item::from([("id".into(), s(id.as_str()))]))
+            .collect();
+        self.batch_get(&self.t.files, keys)
+            .await?
+            .iter()
+            .map(file_from)
+            .collect()
+    }
+}
+
+impl DynamoStore {
+    /// Finds a report's table key through the `by-id` index (eventually consistent: a
+    /// report is found within about a second of its creation).
+    async fn report_key(&self, id: &ReportId) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.t.reports)
+            .index_name("by-id")
+            .key_condition_expression("id = :id")
+            .expression_attribute_values(":id", s(id.as_str()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk)?;
+        self.stats.record(
+            out.consumed_capacity()
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|found| {
+                ["message_id", "reporter_id"]
+                    .iter()
+                    .filter_map(|k| found.get(*k).map(|v| (k.to_string(), v.clone())))
+                    .collect()
+            }))
+    }
+}
+
+#[async_trait]
+impl ReportStore for DynamoStore {
+    async fn create_report(&self, r: &Report) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.t.reports)
+            .set_item(Some(report_item(r)))
+            .condition_expression("attribute_not_exists(reporter_id)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.stats.record(&[]);
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn get_report(&self, id: &ReportId) -> StoreResult<Option<Report>> {
+        let Some(key) = self.report_key(id).await? else {
+            return Ok(None);
+        };
+        self.get(&self.t.reports, key)
+            .await?
+            .as_ref()
+            .map(report_from)
+            .transpose()
+    }
+
+    async fn list_reports(
+        &self,
+        status: Option<ReportStatus>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<Report>> {
+        let (index, pk, value, key_attrs) = match status {
+            Some(st) => (
+                "by-status",
+                "status",
+                st.as_str(),
+                ["status", "queue_key", "message_id", "reporter_id"],
+            ),
+            None => (
+                "queue",
+                "kind",
+                REPORT_KIND,
+                ["kind", "queue_key", "message_id", "reporter_id"],
+            ),
+        };
+        let start = cursor.map(|c| cursor_to_key(c, &key_attrs)).transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.t.reports)
+            .index_name(index)
+            .key_condition_expression("#pk = :v")
+            .expression_attribute_names("#pk", pk)
+            .expression_attribute_values(":v", s(value))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk)?;
+        self.stats.record(
+            out.consumed_capacity()
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        let items = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(report_from)
+            .collect::<StoreResult<_>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .map(|k| key_to_cursor(&k));
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn resolve_report(
+        &self,
+        id: &ReportId,
+        status: ReportStatus,
+        by: &UserId,
+        at: Timestamp,
+        note: Option<&str>,
+    ) -> StoreResult<Report> {
+        let key = self
+            .report_key(id)
+            .await?
+            .ok_or(StoreError::ReportNotFound)?;
+        let mut update = "SET #status = :status, resolved_by = :by, resolved_at = :at".to_owned();
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.t.reports)
+            .set_key(Some(key))
+            .condition_expression("#status = :open")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":open", s(ReportStatus::Open.as_str()))
+            .expression_attribute_values(":by", s(by.as_str()))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        if let Some(note) = note {
+            update.push_str(", resolution_note = :note");
+            req = req.expression_attribute_values(":note", s(note));
+        }
+        match req.update_expression(update).send().await {
+            Ok(out) => {
+                self.stats.record(
+                    out.consumed_capacity()
+                        .into_iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .as_slice(),
+                );
+                report_from(&out.attributes.unwrap_or_default())
+            }
+            Err(e) if is_condition_failure(&e) => Err(StoreError::ReportAlreadyResolved),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! AWS adapters: the ports on DynamoDB, S3, the API Gateway Management API and SQS.
+//!
+//! # Layout
+//! - [`dynamodb`]: the six tables ([`DynamoStore`]), their schema and request costs.
+//! - [`s3`]: attachments behind presigned URLs ([`S3BlobStore`]).
+//! - [`management`]: pushes to WebSocket connections ([`ManagementApiPusher`]).
+//! - [`sqs`]: delayed tasks on an SQS delay queue ([`SqsScheduler`]).
+//!
+//! Every client honours `AWS_ENDPOINT_URL` (the SDK reads it), so the same code runs
+//! against AWS, LocalStack or moto.
+
+pub mod dynamodb;
+
+pub use dynamodb::{DynamoStore, RequestStats, TableNames, create_tables};

@@ -1,0 +1,157 @@
+//! The one error type of the application layer.
+//!
+//! Every failure a caller can see is one of these variants; the HTTP crate maps them to a
+//! status and a JSON body in one place, the WebSocket crate to an error frame in one place.
+//! Store adapters report [`StoreError`], which converts into [`Error`] here, once.
+
+use std::borrow::Cow;
+
+/// A failure the caller is told about, with a stable machine-readable `code`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No credentials, or credentials that do not verify (HTTP 401).
+    #[error("{0}")]
+    Unauthenticated(Cow<'static, str>),
+    /// Authenticated, but the role does not allow this (HTTP 403).
+    #[error("{0}")]
+    Forbidden(Cow<'static, str>),
+    /// The thing does not exist, or the caller may not know that it does (HTTP 404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A field of the request is wrong (HTTP 400 or 422); `field` names it.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: Cow<'static, str>,
+        message: Cow<'static, str>,
+    },
+    /// The request is well-formed but conflicts with the current state (HTTP 409).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
+    /// The request body is larger than the route accepts (HTTP 413).
+    #[error("{0}")]
+    PayloadTooLarge(Cow<'static, str>),
+    /// A backend is unreachable or failing; nothing was half-written (HTTP 503).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl Error {
+    pub fn invalid(
+        field: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthenticated(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Unauthenticated(message.into())
+    }
+
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Invalid { .. } => "validation_failed",
+            Self::Conflict { code, .. } => code,
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The request field at fault, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+/// What a store adapter reports. Adapters map their backend's conditions (DynamoDB
+/// `ConditionalCheckFailed`, SQLite constraint violations) onto these, so that the domain
+/// sees the same outcome whatever the backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("conversation not found")]
+    ConversationNotFound,
+    #[error("conversation is closed")]
+    ConversationClosed,
+    #[error("message not found")]
+    MessageNotFound,
+    #[error("message was deleted")]
+    MessageDeleted,
+    #[error("message has reached its edit limit")]
+    EditLimitReached,
+    #[error("file {0} cannot be attached")]
+    FileNotAttachable(String),
+    #[error("report not found")]
+    ReportNotFound,
+    #[error("report already resolved")]
+    ReportAlreadyResolved,
+    #[error("already exists")]
+    AlreadyExists,
+    /// A pagination cursor the store cannot read (it came back from a client).
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// Optimistic concurrency kept losing; the caller may retry the whole request.
+    #[error("too much contention, try again")]
+    Contention,
+    #[error("backend failure: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn backend(e: impl std::fmt::Display) -> Self {
+        Self::Backend(e.to_string())
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ConversationNotFound => Error::NotFound("conversation"),
+            StoreError::ConversationClosed => {
+                Error::conflict("conversation_closed", "the conversation is closed to new messages")
+            }
+            StoreError::MessageNotFound => Error::NotFound("message"),
+            StoreError::MessageDeleted => Error::conflict("message_deleted", "the message was deleted"),
+            StoreError::EditLimitReached => Error::conflict(
+                "edit_limit_reached",
+                format!("a message can be edited at most {} times", crate::model::MAX_EDITS),
+            ),
+            StoreError::FileNotAttachable(id) => Error::Invalid {
+                field: "fileIds".into(),
+                message: format!("file {id} is not an upload of yours in this conversation waiting to be attached").into(),
+            },
+            StoreError::ReportNotFound => Error::NotFound("report"),
+            StoreError::ReportAlreadyResolved => {
+                Error::conflict("report_already_resolved", "the report was already resolved")
+            }
+            StoreError::AlreadyExists => Error::conflict("already_exists", "it already exists"),
+            StoreError::InvalidCursor => Error::invalid("cursor", "is not a cursor this server issued"),
+            StoreError::Contention => Error::Unavailable("too much contention on this conversation".into()),
+            StoreError::Backend(detail) => Error::Unavailable(detail),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

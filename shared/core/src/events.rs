@@ -1,0 +1,128 @@
+//! Real-time events, server to client, and the actions clients send.
+//!
+//! Every frame is `{"type": "<event>", "data": {...}}`. The names are the seed's:
+//! `new-message`, `message-updated` (edits and deletes), `message-read`, `user-typing`,
+//! `user-stopped-typing`, `user-joined` / `user-left` (presence), `conversation-updated`,
+//! plus `pong` and `error`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConversationId, UserId};
+use crate::time::Timestamp;
+use crate::views::{ConversationView, MessageView, ParticipantView};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "kebab-case")]
+pub enum ServerEvent {
+    #[serde(rename_all = "camelCase")]
+    NewMessage {
+        conversation_id: ConversationId,
+        message: MessageView,
+    },
+    /// An edit or a delete; a deleted message comes as a tombstone (`body: null`).
+    #[serde(rename_all = "camelCase")]
+    MessageUpdated {
+        conversation_id: ConversationId,
+        message: MessageView,
+    },
+    #[serde(rename_all = "camelCase")]
+    MessageRead {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        last_read_seq: u64,
+        read_at: Timestamp,
+    },
+    #[serde(rename_all = "camelCase")]
+    UserTyping {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        name: String,
+        expires_in_ms: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    UserStoppedTyping {
+        conversation_id: ConversationId,
+        user_id: UserId,
+    },
+    /// A user came online (their first live connection).
+    #[serde(rename_all = "camelCase")]
+    UserJoined {
+        user_id: UserId,
+        name: String,
+        at: Timestamp,
+    },
+    /// A user went offline (their last connection closed or expired).
+    #[serde(rename_all = "camelCase")]
+    UserLeft { user_id: UserId, at: Timestamp },
+    #[serde(rename_all = "camelCase")]
+    ConversationUpdated {
+        conversation: ConversationView,
+        change: ConversationChange,
+        participants: Vec<ParticipantView>,
+    },
+    /// The event for this conversation was too large for one frame: fetch
+    /// `GET .../messages?after=<afterSeq>` instead.
+    #[serde(rename_all = "camelCase")]
+    Resync {
+        conversation_id: ConversationId,
+        after_seq: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Pong { at: Timestamp },
+    Error {
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
+}
+
+impl ServerEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NewMessage { .. } => "new-message",
+            Self::MessageUpdated { .. } => "message-updated",
+            Self::MessageRead { .. } => "message-read",
+            Self::UserTyping { .. } => "user-typing",
+            Self::UserStoppedTyping { .. } => "user-stopped-typing",
+            Self::UserJoined { .. } => "user-joined",
+            Self::UserLeft { .. } => "user-left",
+            Self::ConversationUpdated { .. } => "conversation-updated",
+            Self::Resync { .. } => "resync",
+            Self::Pong { .. } => "pong",
+            Self::Error { .. } => "error",
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serialising these types cannot fail: no maps with non-string keys, no floats.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConversationChange {
+    Status,
+    Title,
+    Participants,
+}
+
+/// Client to server, selected by `$request.body.action`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum ClientAction {
+    #[serde(rename_all = "camelCase")]
+    Typing {
+        conversation_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    StopTyping {
+        conversation_id: String,
+    },
+    Ping,
+}
+
+impl ClientAction {
+    /// The route keys the WebSocket API declares (`$request.body.action`).
+    pub const ROUTE_KEYS: &'static [&'static str] = &["typing", "stop-typing", "ping"];
+}

@@ -1,0 +1,31 @@
+//! The messaging domain: what the product does, independent of where it runs.
+//!
+//! No AWS, Redis or SQLite here. The domain talks to the world through the traits in
+//! [`ports`]; adapters in sibling crates implement them (embedded for `make dev`, AWS for
+//! Lambda), and one conformance suite per trait keeps them in step.
+//!
+//! # Layout
+//! - [`ids`], [`text`], [`time`]: newtypes parsed at the edge (`ConversationId::parse`,
+//!   `MessageBody::parse`...), so that invalid input stops at a handler's first line.
+//! - [`model`]: the six tables' rows; [`views`]: the JSON the wire shows of them.
+//! - [`error`]: the one application error type, and the store's error that maps into it.
+//! - [`ports`]: store, registry, pusher, blob store, scheduler traits.
+//! - [`events`]: WebSocket event and action shapes.
+//! - [`service`]: [`Messaging`], every operation with its permission check and events.
+//! - [`cursor`]: opaque pagination cursors.
+
+pub mod cursor;
+pub mod error;
+pub mod events;
+pub mod identity;
+pub mod ids;
+pub mod model;
+pub mod ports;
+pub mod service;
+pub mod text;
+pub mod time;
+pub mod views;
+
+pub use error::{Error, StoreError};
+pub use identity::Identity;
+pub use service::{Messaging, Ports, Settings};

@@ -1,0 +1,321 @@
+//! The six tables' rows, as the domain sees them.
+//!
+//! These mirror the relational schema (`conversations`, `messages`,
+//! `conversation_participants`, `message_files`, `message_read_receipts`,
+//! `message_reports`). What the wire shows of them is in [`crate::views`]; the audit trail
+//! (`Message::revisions`) is here and never there.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, ReportId, UserId};
+use crate::text::{MessageBody, Title};
+use crate::time::Timestamp;
+
+/// How many times one message may be edited. Bounded so that a message and its audit
+/// trail always fit one DynamoDB item (400 KB): 11 bodies of at most 20 KB each.
+pub const MAX_EDITS: u32 = 10;
+
+/// Declares a string-backed enum with `as_str` / `parse` (the field name goes in errors).
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, Error> {
+                match raw {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::invalid(
+                        $field,
+                        concat!("must be one of:", $(" ", $text),+),
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a user is to the business: its clients, its delivery team, its admins.
+    Role, "role" { Client => "client", Team => "team", Admin => "admin" }
+);
+string_enum!(
+    /// A conversation's lifecycle. Closed conversations accept no new messages.
+    ConversationStatus, "status" { Open => "open", Archived => "archived", Closed => "closed" }
+);
+string_enum!(
+    /// A report's lifecycle: open until a moderator actions or dismisses it.
+    ReportStatus, "status" { Open => "open", Actioned => "actioned", Dismissed => "dismissed" }
+);
+string_enum!(
+    /// An attachment is `pending` from the upload URL until a message claims it.
+    FileStatus, "status" { Pending => "pending", Attached => "attached" }
+);
+string_enum!(
+    /// Why a revision was written to a message's audit trail.
+    RevisionKind, "kind" { Edited => "edited", Deleted => "deleted" }
+);
+
+/// `conversations` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub title: Title,
+    pub project_id: Option<ProjectId>,
+    pub status: ConversationStatus,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// The `seq` of the newest message; 0 before the first. The next message gets `last_seq + 1`.
+    pub last_seq: u64,
+    pub last_message: Option<MessagePreview>,
+}
+
+impl Conversation {
+    /// When the conversation last saw a message (or was created); lists sort by it.
+    pub fn last_activity_at(&self) -> Timestamp {
+        self.last_message.as_ref().map_or(self.created_at, |m| m.at)
+    }
+}
+
+/// The newest message of a conversation, denormalised onto the conversation row so that a
+/// conversation list costs no message reads. Edits and deletes of that message rewrite it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePreview {
+    pub message_id: MessageId,
+    pub seq: u64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    /// The first 140 characters of the body; empty once the message is deleted.
+    pub text: String,
+    pub deleted: bool,
+    pub at: Timestamp,
+}
+
+/// `conversation_participants` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub display_name: String,
+    pub joined_at: Timestamp,
+    pub added_by: UserId,
+}
+
+/// `messages` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// Position in the conversation: 1, 2, 3, ... with no gaps.
+    pub seq: u64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    /// `None` once deleted: the body never leaves the store again except in the audit trail.
+    pub body: Option<String>,
+    pub client_message_id: ClientMessageId,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub edit_count: u32,
+    pub deleted_at: Option<Timestamp>,
+    pub deleted_by: Option<UserId>,
+    pub files: Vec<FileMeta>,
+    /// Audit trail, oldest first: every body this message had before an edit or delete.
+    pub revisions: Vec<Revision>,
+}
+
+impl Message {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    pub fn preview(&self) -> MessagePreview {
+        MessagePreview {
+            message_id: self.id.clone(),
+            seq: self.seq,
+            sender_id: self.sender_id.clone(),
+            sender_name: self.sender_name.clone(),
+            text: self
+                .body
+                .as_deref()
+                .map(MessageBody::preview)
+                .unwrap_or_default(),
+            deleted: self.is_deleted(),
+            at: self.created_at,
+        }
+    }
+}
+
+/// One entry of a message's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    pub body: String,
+    pub kind: RevisionKind,
+    pub at: Timestamp,
+    pub by: UserId,
+}
+
+/// What a message page shows of an attachment. Never a URL: downloads are presigned on
+/// request, for members only, and expire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileMeta {
+    pub id: FileId,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+/// `message_files` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub id: FileId,
+    pub conversation_id: ConversationId,
+    pub uploader_id: UserId,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// Where the bytes live in the blob store.
+    pub object_key: String,
+    pub status: FileStatus,
+    pub message_id: Option<MessageId>,
+    pub created_at: Timestamp,
+    /// A pending upload is forgotten after this (DynamoDB TTL, S3 lifecycle rule).
+    pub expires_at: Timestamp,
+}
+
+impl FileRecord {
+    pub fn meta(&self) -> FileMeta {
+        FileMeta {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            size: self.size,
+            content_type: self.content_type.clone(),
+        }
+    }
+}
+
+/// `message_read_receipts` row: one watermark per member, not a row per message per reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadReceipt {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    /// Every message with `seq <= last_read_seq` has been read by this user.
+    pub last_read_seq: u64,
+    pub read_at: Timestamp,
+}
+
+/// `message_reports` row. One report per reporter per message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: ReportId,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    pub message_seq: u64,
+    pub reporter_id: UserId,
+    pub reason: String,
+    pub status: ReportStatus,
+    pub created_at: Timestamp,
+    pub resolved_by: Option<UserId>,
+    pub resolved_at: Option<Timestamp>,
+    pub resolution_note: Option<String>,
+}
+
+/// A message to append; the store assigns `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    pub body: MessageBody,
+    pub client_message_id: ClientMessageId,
+    pub created_at: Timestamp,
+    /// Pending uploads of the sender in this conversation; attached atomically with the write.
+    pub files: Vec<FileMeta>,
+}
+
+impl NewMessage {
+    /// The message as stored once it has its `seq`.
+    pub fn into_message(self, seq: u64) -> Message {
+        Message {
+            id: self.id,
+            conversation_id: self.conversation_id,
+            seq,
+            sender_id: self.sender_id,
+            sender_name: self.sender_name,
+            body: Some(self.body.into()),
+            client_message_id: self.client_message_id,
+            created_at: self.created_at,
+            edited_at: None,
+            edit_count: 0,
+            deleted_at: None,
+            deleted_by: None,
+            files: self.files,
+            revisions: Vec::new(),
+        }
+    }
+}
+
+/// The result of an append: a new message, or the one an earlier try of the same
+/// `client_message_id` stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    Created(Message),
+    Existing(Message),
+}
+
+impl Appended {
+    pub fn message(&self) -> &Message {
+        match self {
+            Appended::Created(m) | Appended::Existing(m) => m,
+        }
+    }
+}
+
+/// Which slice of a conversation's history to read. Results are always in ascending `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRange {
+    /// The newest `limit` messages.
+    Latest { limit: usize },
+    /// The newest `limit` messages with `seq < before` (scrolling back).
+    Before { seq: u64, limit: usize },
+    /// The oldest `limit` messages with `seq > after` (catching up).
+    After { seq: u64, limit: usize },
+}
+
+/// A page of results and the opaque cursor for the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Admin search over every conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationQuery {
+    pub status: Option<ConversationStatus>,
+    /// Lower-case text that must occur in the title...
+    pub text: Option<String>,
+    /// ...or a user that must be a participant (`text` and `participant` both given:
+    /// a conversation must match both).
+    pub participant: Option<UserId>,
+    pub cursor: Option<String>,
+    pub limit: usize,
+}

@@ -1,0 +1,450 @@
+//! The ports: what the domain needs from the world, as small `Send + Sync` traits.
+//!
+//! Adapters live in other crates: SQLite, in-process registry and local files
+//! (`messaging-embedded`); DynamoDB, S3, the API Gateway Management API and SQS
+//! (`messaging-aws`); Redis (`messaging-redis`). One conformance suite per trait
+//! (`tests/`) runs against every adapter, so the embedded default cannot drift from
+//! DynamoDB semantics.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreResult;
+use crate::identity::Identity;
+use crate::ids::{ConnectionId, ConversationId, FileId, MessageId, ReportId, UserId};
+use crate::model::*;
+use crate::text::{MessageBody, Title};
+use crate::time::Timestamp;
+
+// ---------------------------------------------------------------------------------------
+// The message store: the six tables.
+// ---------------------------------------------------------------------------------------
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Writes the conversation and its first participants in one atomic step.
+    async fn create_conversation(
+        &self,
+        conversation: &Conversation,
+        participants: &[Participant],
+    ) -> StoreResult<()>;
+    async fn get_conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>>;
+    /// The conversations that exist among `ids`, in no particular order.
+    async fn get_conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>>;
+    async fn set_status(
+        &self,
+        id: &ConversationId,
+        status: ConversationStatus,
+        at: Timestamp,
+    ) -> StoreResult<Conversation>;
+    async fn set_title(
+        &self,
+        id: &ConversationId,
+        title: &Title,
+        at: Timestamp,
+    ) -> StoreResult<Conversation>;
+    /// Every conversation, newest first, filtered (admin oversight).
+    async fn search_conversations(
+        &self,
+        query: &ConversationQuery,
+    ) -> StoreResult<Page<Conversation>>;
+}
+
+#[async_trait]
+pub trait ParticipantStore: Send + Sync {
+    async fn get_participant(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<Option<Participant>>;
+    async fn list_participants(
+        &self,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<Participant>>;
+    /// Every conversation `user` is a participant of.
+    async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<ConversationId>>;
+    /// Adds the participants not already in; returns those it added.
+    async fn add_participants(
+        &self,
+        conversation: &ConversationId,
+        participants: &[Participant],
+    ) -> StoreResult<Vec<Participant>>;
+    /// Returns whether the user was a participant.
+    async fn remove_participant(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Appends a message with the conversation's next `seq`, atomically with the write,
+    /// unless the sender already stored one with the same client message id: then returns
+    /// that one and writes nothing. Concurrent appends never share or skip a `seq`.
+    /// Also advances the sender's read watermark to the new message and attaches
+    /// `files` (which must be the sender's pending uploads in this conversation).
+    async fn append_message(&self, message: NewMessage) -> StoreResult<Appended>;
+    async fn get_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+    ) -> StoreResult<Option<Message>>;
+    /// A slice of history in ascending `seq`.
+    async fn list_messages(
+        &self,
+        conversation: &ConversationId,
+        range: MessageRange,
+    ) -> StoreResult<Vec<Message>>;
+    /// Replaces the body, keeping the old one in the audit trail.
+    async fn edit_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        body: &MessageBody,
+        by: &UserId,
+        at: Timestamp,
+    ) -> StoreResult<Message>;
+    /// Soft delete: the body moves to the audit trail and the message becomes a tombstone.
+    /// Deleting a tombstone returns it unchanged.
+    async fn delete_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        by: &UserId,
+        at: Timestamp,
+    ) -> StoreResult<Message>;
+}
+
+#[async_trait]
+pub trait ReceiptStore: Send + Sync {
+    /// Moves the user's watermark forward to `seq` (never back); returns the stored watermark.
+    async fn mark_read(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        seq: u64,
+        at: Timestamp,
+    ) -> StoreResult<ReadReceipt>;
+    async fn list_receipts(&self, conversation: &ConversationId) -> StoreResult<Vec<ReadReceipt>>;
+    /// The user's watermarks in the given conversations (missing ones mean nothing read).
+    async fn receipts_of(
+        &self,
+        user: &UserId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<ReadReceipt>>;
+}
+
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Records pending uploads. All or nothing.
+    async fn create_files(&self, files: &[FileRecord]) -> StoreResult<()>;
+    async fn get_files(&self, ids: &[FileId]) -> StoreResult<Vec<FileRecord>>;
+}
+
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// `AlreadyExists` when the reporter already reported this message.
+    async fn create_report(&self, report: &Report) -> StoreResult<()>;
+    async fn get_report(&self, id: &ReportId) -> StoreResult<Option<Report>>;
+    /// Newest first.
+    async fn list_reports(
+        &self,
+        status: Option<ReportStatus>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<Report>>;
+    /// Moves an open report to `status`; `ReportAlreadyResolved` if it is not open.
+    async fn resolve_report(
+        &self,
+        id: &ReportId,
+        status: ReportStatus,
+        by: &UserId,
+        at: Timestamp,
+        note: Option<&str>,
+    ) -> StoreResult<Report>;
+}
+
+/// The whole message store; every adapter implements all six parts.
+pub trait Store:
+    ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore
+{
+}
+impl<T> Store for T where
+    T: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore
+{
+}
+
+// ---------------------------------------------------------------------------------------
+// The connection registry: tickets, connections, presence, typing, membership cache.
+// Ephemeral state with TTLs; Redis in AWS, a map in-process locally.
+// ---------------------------------------------------------------------------------------
+
+/// A failure of the registry's backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("registry failure: {0}")]
+pub struct RegistryError(pub String);
+
+pub type RegistryResult<T> = Result<T, RegistryError>;
+
+/// Whether a change flipped the user's presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceChange {
+    /// The user had no live connection before and has one now.
+    CameOnline,
+    /// The user's last live connection is gone.
+    WentOffline,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionInfo {
+    pub connection_id: ConnectionId,
+    pub identity: Identity,
+    pub connected_at: Timestamp,
+    /// The connection counts as live until then; heartbeats push it forward.
+    pub expires_at: Timestamp,
+}
+
+/// The result of sweeping a user's expired connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sweep {
+    pub change: PresenceChange,
+    /// When the earliest remaining connection would expire, if any remain.
+    pub next_expiry: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypingChange {
+    Started,
+    Refreshed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypingExpiry {
+    /// The typing state ran out and this caller claimed it: announce "stopped".
+    Expired,
+    /// Still typing (refreshed since); check again at `until`.
+    StillTyping { until: Timestamp },
+    /// Nobody is typing (it was stopped or already expired and announced).
+    NotTyping,
+}
+
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// Stores a single-use WebSocket ticket that expires after `ttl`.
+    async fn put_ticket(
+        &self,
+        ticket: &str,
+        identity: &Identity,
+        ttl: Duration,
+    ) -> RegistryResult<()>;
+    /// Returns and deletes the ticket's identity, if it exists and has not expired.
+    async fn take_ticket(&self, ticket: &str) -> RegistryResult<Option<Identity>>;
+}
+
+#[async_trait]
+pub trait ConnectionRegistry: Send + Sync {
+    async fn add_connection(
+        &self,
+        info: &ConnectionInfo,
+        now: Timestamp,
+    ) -> RegistryResult<PresenceChange>;
+    /// Heartbeat: pushes the connection's expiry to `expires_at`. Re-registers it (with
+    /// `identity`) when it had already been swept, so a late heartbeat heals presence.
+    async fn touch_connection(
+        &self,
+        info: &ConnectionInfo,
+        now: Timestamp,
+    ) -> RegistryResult<PresenceChange>;
+    /// Forgets a connection; returns its owner and whether they went offline.
+    async fn remove_connection(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> RegistryResult<Option<(UserId, PresenceChange)>>;
+    async fn get_connection(&self, id: &ConnectionId) -> RegistryResult<Option<ConnectionInfo>>;
+    /// Live connections of the given users.
+    async fn connections_of(
+        &self,
+        users: &[UserId],
+        now: Timestamp,
+    ) -> RegistryResult<Vec<(UserId, ConnectionId)>>;
+    /// The subset of `users` with a live connection.
+    async fn online_users(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<UserId>>;
+    /// Drops the user's expired connections (missed `$disconnect`s) and reports whether
+    /// that took them offline.
+    async fn sweep_user(&self, user: &UserId, now: Timestamp) -> RegistryResult<Sweep>;
+    /// Claims the right to schedule the user's next presence check; false while one is pending.
+    async fn claim_presence_check(&self, user: &UserId, ttl: Duration) -> RegistryResult<bool>;
+    async fn release_presence_check(&self, user: &UserId) -> RegistryResult<()>;
+}
+
+#[async_trait]
+pub trait TypingRegistry: Send + Sync {
+    async fn set_typing(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        until: Timestamp,
+    ) -> RegistryResult<TypingChange>;
+    /// Ends typing; true if the user was typing (the caller then announces "stopped").
+    async fn clear_typing(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> RegistryResult<bool>;
+    async fn expire_typing(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        now: Timestamp,
+    ) -> RegistryResult<TypingExpiry>;
+}
+
+#[async_trait]
+pub trait MembershipCache: Send + Sync {
+    async fn cached_members(
+        &self,
+        conversation: &ConversationId,
+    ) -> RegistryResult<Option<Vec<UserId>>>;
+    async fn cache_members(
+        &self,
+        conversation: &ConversationId,
+        members: &[UserId],
+        ttl: Duration,
+    ) -> RegistryResult<()>;
+    async fn invalidate_members(&self, conversation: &ConversationId) -> RegistryResult<()>;
+}
+
+/// Per-conversation delivery order. Sends to one conversation can run concurrently (in
+/// separate Lambda invocations); pushing message `seq` only after `seq - 1` was pushed keeps
+/// every socket's view in `seq` order. The wait is bounded: a sender that died between its
+/// write and its push must not stall the conversation (clients fill such a gap with
+/// `after=<seq>`).
+#[async_trait]
+pub trait DeliveryOrder: Send + Sync {
+    /// Waits until `seq - 1` was delivered (or nothing is known about the conversation) or
+    /// `timeout` passes; returns false on timeout.
+    async fn wait_turn(
+        &self,
+        conversation: &ConversationId,
+        seq: u64,
+        timeout: Duration,
+    ) -> RegistryResult<bool>;
+    /// Records that `seq` was delivered (the watermark only moves forward).
+    async fn mark_delivered(&self, conversation: &ConversationId, seq: u64) -> RegistryResult<()>;
+}
+
+/// The whole registry.
+pub trait Registry:
+    TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder
+{
+}
+impl<T> Registry for T where
+    T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder
+{
+}
+
+// ---------------------------------------------------------------------------------------
+// Pushing to connections (API Gateway Management API `@connections`).
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// 410: the connection no longer exists. Not an error: forget the connection.
+    #[error("connection is gone")]
+    Gone,
+    #[error("push failed: {0}")]
+    Failed(String),
+}
+
+#[async_trait]
+pub trait ConnectionPusher: Send + Sync {
+    async fn push(&self, connection: &ConnectionId, payload: &[u8]) -> Result<(), PushError>;
+    /// Closes the connection from the server side.
+    async fn disconnect(&self, connection: &ConnectionId) -> Result<(), PushError>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Blobs (attachments) behind signed URLs.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("blob store failure: {0}")]
+pub struct BlobError(pub String);
+
+/// A signed request the browser performs itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedRequest {
+    pub method: String,
+    pub url: String,
+    /// Headers the browser must send exactly as given (they are part of the signature).
+    pub headers: Vec<(String, String)>,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobHead {
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// A PUT whose signature fixes the exact size and content type.
+    async fn sign_upload(
+        &self,
+        key: &str,
+        size: u64,
+        content_type: &str,
+        ttl: Duration,
+    ) -> Result<SignedRequest, BlobError>;
+    /// A GET that downloads under `file_name`.
+    async fn sign_download(
+        &self,
+        key: &str,
+        file_name: &str,
+        content_type: &str,
+        ttl: Duration,
+    ) -> Result<SignedRequest, BlobError>;
+    async fn head(&self, key: &str) -> Result<Option<BlobHead>, BlobError>;
+    /// Up to `len` bytes from the start of the object, to check what it really is.
+    async fn read_prefix(&self, key: &str, len: usize) -> Result<Vec<u8>, BlobError>;
+    /// Marks an upload as kept: unmarked uploads are removed after a day (S3 lifecycle rule
+    /// on the `status=pending` tag; the local store sweeps its pending folder).
+    async fn mark_attached(&self, key: &str) -> Result<(), BlobError>;
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Delayed tasks: the serverless stand-in for timers (SQS delay queue in AWS).
+// ---------------------------------------------------------------------------------------
+
+/// Work to do later. Serialised as JSON into the queue message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "kebab-case")]
+pub enum DelayedTask {
+    /// Announce `user-stopped-typing` if the user has not refreshed typing since.
+    #[serde(rename_all = "camelCase")]
+    TypingExpiry {
+        conversation_id: ConversationId,
+        user_id: UserId,
+    },
+    /// Drop the user's expired connections; announce `user-left` if none remain.
+    #[serde(rename_all = "camelCase")]
+    PresenceCheck { user_id: UserId },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("scheduler failure: {0}")]
+pub struct ScheduleError(pub String);
+
+#[async_trait]
+pub trait TaskScheduler: Send + Sync {
+    async fn schedule(&self, task: DelayedTask, delay: Duration) -> Result<(), ScheduleError>;
+}

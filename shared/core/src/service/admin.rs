@@ -1,0 +1,143 @@
+//! Admin oversight: every conversation, status changes, participants, the reports queue,
+//! and a message's audit trail.
+
+use super::{Messaging, page_limit, require_admin};
+use crate::error::Error;
+use crate::events::ConversationChange;
+use crate::identity::Identity;
+use crate::ids::{ConversationId, MessageId, ReportId, UserId};
+use crate::model::{ConversationQuery, ConversationStatus, ReportStatus};
+use crate::text::ResolutionNote;
+use crate::time::Timestamp;
+use crate::views::{ConversationView, ListPage, MessageAudit, ParticipantView, ReportView};
+
+impl Messaging {
+    pub async fn admin_search_conversations(
+        &self,
+        who: &Identity,
+        status: Option<ConversationStatus>,
+        text: Option<&str>,
+        participant: Option<UserId>,
+        cursor: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<ListPage<ConversationView>, Error> {
+        require_admin(who)?;
+        let query = ConversationQuery {
+            status,
+            text: text
+                .map(|t| t.trim().to_lowercase())
+                .filter(|t| !t.is_empty()),
+            participant,
+            cursor: cursor.map(str::to_owned),
+            limit: page_limit(limit, 20, 100)?,
+        };
+        let page = self.ports.store.search_conversations(&query).await?;
+        Ok(ListPage {
+            items: page.items.iter().map(ConversationView::from).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Opens, archives or closes a conversation. Closed conversations refuse new messages.
+    pub async fn admin_set_status(
+        &self,
+        who: &Identity,
+        id: &ConversationId,
+        status: ConversationStatus,
+    ) -> Result<ConversationView, Error> {
+        require_admin(who)?;
+        let conversation = self
+            .ports
+            .store
+            .set_status(id, status, Timestamp::now())
+            .await?;
+        tracing::info!(conversation = %id, status = %status, by = %who.user_id, "status changed");
+        self.announce_conversation(&conversation, ConversationChange::Status, &[])
+            .await?;
+        Ok(ConversationView::from(&conversation))
+    }
+
+    pub async fn admin_participants(
+        &self,
+        who: &Identity,
+        id: &ConversationId,
+    ) -> Result<Vec<ParticipantView>, Error> {
+        require_admin(who)?;
+        self.ports
+            .store
+            .get_conversation(id)
+            .await?
+            .ok_or(Error::NotFound("conversation"))?;
+        let participants = self.ports.store.list_participants(id).await?;
+        self.participant_views(id, &participants).await
+    }
+
+    pub async fn admin_list_reports(
+        &self,
+        who: &Identity,
+        status: Option<ReportStatus>,
+        cursor: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<ListPage<ReportView>, Error> {
+        require_admin(who)?;
+        let page = self
+            .ports
+            .store
+            .list_reports(status, cursor, page_limit(limit, 20, 100)?)
+            .await?;
+        Ok(ListPage {
+            items: page.items.iter().map(ReportView::from).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Resolves an open report; `delete_message` also removes the reported message.
+    pub async fn admin_resolve_report(
+        &self,
+        who: &Identity,
+        id: &ReportId,
+        status: ReportStatus,
+        note: Option<ResolutionNote>,
+        delete_message: bool,
+    ) -> Result<ReportView, Error> {
+        require_admin(who)?;
+        if status == ReportStatus::Open {
+            return Err(Error::invalid("status", "must be actioned or dismissed"));
+        }
+        if delete_message && status != ReportStatus::Actioned {
+            return Err(Error::invalid(
+                "deleteMessage",
+                "only an actioned report can delete its message",
+            ));
+        }
+        let report = self
+            .ports
+            .store
+            .resolve_report(
+                id,
+                status,
+                &who.user_id,
+                Timestamp::now(),
+                note.as_ref().map(|n| n.as_str()),
+            )
+            .await?;
+        tracing::info!(report = %id, status = %status, by = %who.user_id, "report resolved");
+        if delete_message {
+            self.delete_message(who, &report.conversation_id, &report.message_id)
+                .await?;
+        }
+        Ok(ReportView::from(&report))
+    }
+
+    /// A message with every body it ever had (moderation needs what was said).
+    pub async fn admin_message_audit(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+        id: &MessageId,
+    ) -> Result<MessageAudit, Error> {
+        require_admin(who)?;
+        let message = self.message_in(conversation, id).await?;
+        Ok(MessageAudit::from(&message))
+    }
+}

@@ -1,0 +1,316 @@
+//! Messages: history, send, edit, delete, read watermarks, reports.
+
+use super::{Messaging, page_limit};
+use crate::error::Error;
+use crate::events::ServerEvent;
+use crate::identity::Identity;
+use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ReportId};
+use crate::model::{
+    Appended, ConversationStatus, Message, MessageRange, NewMessage, Report, ReportStatus,
+};
+use crate::text::{MessageBody, ReportReason};
+use crate::time::Timestamp;
+use crate::views::{MessagePage, MessageView, ReadReceiptView, ReportView};
+
+/// Messages per page: 50 unless asked, at most 100.
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendMessage {
+    pub body: MessageBody,
+    pub client_message_id: ClientMessageId,
+    /// Uploads to attach (at most five), confirmed before the message is stored.
+    pub file_ids: Vec<FileId>,
+}
+
+impl Messaging {
+    /// A page of history. `before` pages back, `after` catches up; neither gives the newest.
+    pub async fn list_messages(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+        before: Option<u64>,
+        after: Option<u64>,
+        limit: Option<usize>,
+    ) -> Result<MessagePage, Error> {
+        let limit = page_limit(limit, DEFAULT_PAGE, MAX_PAGE)?;
+        self.require_reader(who, conversation).await?;
+        let store = &self.ports.store;
+        let page = match (before, after) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "before",
+                    "give either before or after, not both",
+                ));
+            }
+            (Some(0), None) => MessagePage {
+                items: Vec::new(),
+                has_more: false,
+            },
+            (Some(seq), None) => {
+                let items = store
+                    .list_messages(conversation, MessageRange::Before { seq, limit })
+                    .await?;
+                older_page(items)
+            }
+            (None, Some(seq)) => {
+                // One extra row tells whether more follow, without reading the conversation.
+                let mut items = store
+                    .list_messages(
+                        conversation,
+                        MessageRange::After {
+                            seq,
+                            limit: limit + 1,
+                        },
+                    )
+                    .await?;
+                let has_more = items.len() > limit;
+                items.truncate(limit);
+                MessagePage {
+                    items: items.iter().map(MessageView::from).collect(),
+                    has_more,
+                }
+            }
+            (None, None) => {
+                let items = store
+                    .list_messages(conversation, MessageRange::Latest { limit })
+                    .await?;
+                older_page(items)
+            }
+        };
+        Ok(page)
+    }
+
+    /// Sends a message. Returns the stored message and whether this call created it (a
+    /// retry with the same client message id returns the original and creates nothing).
+    pub async fn send_message(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+        req: SendMessage,
+    ) -> Result<(MessageView, bool), Error> {
+        let members = self.require_member(who, conversation).await?;
+        let files = self
+            .confirm_attachments(who, conversation, &req.file_ids)
+            .await?;
+        let new = NewMessage {
+            id: MessageId::generate(),
+            conversation_id: conversation.clone(),
+            sender_id: who.user_id.clone(),
+            sender_name: who.name.clone(),
+            body: req.body,
+            client_message_id: req.client_message_id,
+            created_at: Timestamp::now(),
+            files,
+        };
+        match self.ports.store.append_message(new).await? {
+            Appended::Existing(message) => Ok((MessageView::from(&message), false)),
+            Appended::Created(message) => {
+                let view = MessageView::from(&message);
+                tracing::info!(conversation = %conversation, seq = message.seq, "message stored");
+                self.deliver_in_order(
+                    conversation,
+                    message.seq,
+                    &members,
+                    ServerEvent::NewMessage {
+                        conversation_id: conversation.clone(),
+                        message: view.clone(),
+                    },
+                )
+                .await;
+                // Sending ends typing; the others see "stopped" right away.
+                self.stop_typing_quietly(who, conversation, &members).await;
+                Ok((view, true))
+            }
+        }
+    }
+
+    /// Edits the caller's own message; the old body goes to the audit trail.
+    pub async fn edit_message(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+        id: &MessageId,
+        body: MessageBody,
+    ) -> Result<MessageView, Error> {
+        let members = self.require_member(who, conversation).await?;
+        let current = self.message_in(conversation, id).await?;
+        if current.sender_id != who.user_id {
+            return Err(Error::forbidden("only the sender can edit a message"));
+        }
+        let status = self
+            .ports
+            .store
+            .get_conversation(conversation)
+            .await?
+            .ok_or(Error::NotFound("conversation"))?
+            .status;
+        if status == ConversationStatus::Closed {
+            return Err(Error::conflict(
+                "conversation_closed",
+                "the conversation is closed",
+            ));
+        }
+        let edited = self
+            .ports
+            .store
+            .edit_message(conversation, id, &body, &who.user_id, Timestamp::now())
+            .await?;
+        let view = MessageView::from(&edited);
+        self.publish_to_users(
+            &members,
+            &ServerEvent::MessageUpdated {
+                conversation_id: conversation.clone(),
+                message: view.clone(),
+            },
+        )
+        .await;
+        Ok(view)
+    }
+
+    /// Soft-deletes a message: its sender may, and admins may delete any.
+    pub async fn delete_message(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+        id: &MessageId,
+    ) -> Result<MessageView, Error> {
+        let members = self.require_reader(who, conversation).await?;
+        let current = self.message_in(conversation, id).await?;
+        if current.sender_id != who.user_id && !who.is_admin() {
+            return Err(Error::forbidden(
+                "only the sender or an admin can delete a message",
+            ));
+        }
+        let deleted = self
+            .ports
+            .store
+            .delete_message(conversation, id, &who.user_id, Timestamp::now())
+            .await?;
+        let view = MessageView::from(&deleted);
+        if current.deleted_at.is_none() {
+            self.publish_to_users(
+                &members,
+                &ServerEvent::MessageUpdated {
+                    conversation_id: conversation.clone(),
+                    message: view.clone(),
+                },
+            )
+            .await;
+        }
+        Ok(view)
+    }
+
+    /// Moves the caller's read watermark forward to `seq`.
+    pub async fn mark_read(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+        seq: u64,
+    ) -> Result<ReadReceiptView, Error> {
+        let members = self.require_member(who, conversation).await?;
+        let last_seq = self
+            .ports
+            .store
+            .get_conversation(conversation)
+            .await?
+            .ok_or(Error::NotFound("conversation"))?
+            .last_seq;
+        if seq > last_seq {
+            return Err(Error::invalid(
+                "seq",
+                format!("is beyond the newest message ({last_seq})"),
+            ));
+        }
+        let before = self
+            .ports
+            .store
+            .receipts_of(&who.user_id, std::slice::from_ref(conversation))
+            .await?;
+        let previous = before.first().map_or(0, |r| r.last_read_seq);
+        let receipt = self
+            .ports
+            .store
+            .mark_read(conversation, &who.user_id, seq, Timestamp::now())
+            .await?;
+        if receipt.last_read_seq > previous {
+            self.publish_to_users(
+                &members,
+                &ServerEvent::MessageRead {
+                    conversation_id: conversation.clone(),
+                    user_id: who.user_id.clone(),
+                    last_read_seq: receipt.last_read_seq,
+                    read_at: receipt.read_at,
+                },
+            )
+            .await;
+        }
+        Ok(ReadReceiptView::from(&receipt))
+    }
+
+    /// Reports someone else's message to the moderators. Once per reporter per message.
+    pub async fn report_message(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+        id: &MessageId,
+        reason: ReportReason,
+    ) -> Result<ReportView, Error> {
+        self.require_member(who, conversation).await?;
+        let message = self.message_in(conversation, id).await?;
+        if message.sender_id == who.user_id {
+            return Err(Error::invalid(
+                "messageId",
+                "you cannot report your own message",
+            ));
+        }
+        let report = Report {
+            id: ReportId::generate(),
+            conversation_id: conversation.clone(),
+            message_id: id.clone(),
+            message_seq: message.seq,
+            reporter_id: who.user_id.clone(),
+            reason: reason.into(),
+            status: ReportStatus::Open,
+            created_at: Timestamp::now(),
+            resolved_by: None,
+            resolved_at: None,
+            resolution_note: None,
+        };
+        self.ports
+            .store
+            .create_report(&report)
+            .await
+            .map_err(|e| match e {
+                crate::error::StoreError::AlreadyExists => {
+                    Error::conflict("already_reported", "you already reported this message")
+                }
+                other => other.into(),
+            })?;
+        tracing::info!(report = %report.id, conversation = %conversation, "message reported");
+        Ok(ReportView::from(&report))
+    }
+
+    pub(crate) async fn message_in(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+    ) -> Result<Message, Error> {
+        self.ports
+            .store
+            .get_message(conversation, id)
+            .await?
+            .ok_or(Error::NotFound("message"))
+    }
+}
+
+/// A page read backwards: seqs are gapless from 1, so older messages exist exactly when
+/// the oldest one on the page is not seq 1.
+fn older_page(items: Vec<Message>) -> MessagePage {
+    let has_more = items.first().is_some_and(|m| m.seq > 1);
+    MessagePage {
+        items: items.iter().map(MessageView::from).collect(),
+        has_more,
+    }
+}

@@ -1,0 +1,192 @@
+//! The application service: every operation a route or a WebSocket action performs,
+//! with its permission check, validation that needs state, store calls and events.
+//!
+//! Handlers parse input into domain types and call one method here; they never touch a
+//! port directly. Operations take the caller's [`Identity`] first.
+
+mod admin;
+mod conversations;
+mod fanout;
+mod files;
+mod messages;
+mod realtime;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use conversations::{CreateConversation, NewParticipant};
+pub use files::{
+    AttachmentRequest, FilePolicy, UploadGrant, UploadSlot, allowed_content_types, bytes_match_type,
+};
+pub use messages::SendMessage;
+pub use realtime::Ticket;
+
+use crate::error::Error;
+use crate::identity::Identity;
+use crate::ids::{ConversationId, UserId};
+use crate::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler};
+
+/// The adapters the service runs on, chosen by the caller (embedded or AWS).
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    pub registry: Arc<dyn Registry>,
+    pub pusher: Arc<dyn ConnectionPusher>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub scheduler: Arc<dyn TaskScheduler>,
+}
+
+/// Tunables, with defaults suitable for production.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a WebSocket ticket stays valid.
+    pub ticket_ttl: Duration,
+    /// A connection counts as live this long after its last heartbeat.
+    pub presence_ttl: Duration,
+    /// Typing shows this long after the last `typing` action.
+    pub typing_ttl: Duration,
+    /// How long conversation members stay cached in the registry.
+    pub member_cache_ttl: Duration,
+    /// Concurrent pushes per fan-out.
+    pub fanout_concurrency: usize,
+    /// How long a push of message `seq` waits for `seq - 1` to be pushed first.
+    pub delivery_order_timeout: Duration,
+    /// Largest event frame pushed as is (API Gateway WebSocket frames are at most 32 KB).
+    pub max_event_bytes: usize,
+    pub files: FilePolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            ticket_ttl: Duration::from_secs(30),
+            presence_ttl: Duration::from_secs(90),
+            typing_ttl: Duration::from_secs(6),
+            member_cache_ttl: Duration::from_secs(300),
+            fanout_concurrency: 64,
+            delivery_order_timeout: Duration::from_millis(750),
+            max_event_bytes: 32 * 1024,
+            files: FilePolicy::default(),
+        }
+    }
+}
+
+/// The messaging application. Cheap to share: hold it in an `Arc`.
+pub struct Messaging {
+    ports: Ports,
+    settings: Settings,
+}
+
+impl Messaging {
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self { ports, settings }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// The conversation's participants, from the registry's cache when it has them.
+    /// A registry failure only costs the cache: the store answers.
+    pub(crate) async fn members(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<UserId>, Error> {
+        match self.ports.registry.cached_members(conversation).await {
+            Ok(Some(members)) => return Ok(members),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "membership cache unavailable"),
+        }
+        let members: Vec<UserId> = self
+            .ports
+            .store
+            .list_participants(conversation)
+            .await?
+            .into_iter()
+            .map(|p| p.user_id)
+            .collect();
+        if !members.is_empty() {
+            if let Err(e) = self
+                .ports
+                .registry
+                .cache_members(conversation, &members, self.settings.member_cache_ttl)
+                .await
+            {
+                tracing::warn!(error = %e, "could not cache members");
+            }
+        }
+        Ok(members)
+    }
+
+    /// Forgets cached members after a change of participants.
+    pub(crate) async fn forget_members(&self, conversation: &ConversationId) {
+        if let Err(e) = self.ports.registry.invalidate_members(conversation).await {
+            tracing::warn!(error = %e, "could not invalidate cached members");
+        }
+    }
+
+    /// Members only. A non-member learns nothing, not even that the conversation exists.
+    pub(crate) async fn require_member(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+    ) -> Result<Vec<UserId>, Error> {
+        let members = self.members(conversation).await?;
+        if members.contains(&who.user_id) {
+            Ok(members)
+        } else {
+            Err(Error::NotFound("conversation"))
+        }
+    }
+
+    /// Members, and admins (who oversee every conversation) for reading and moderating.
+    pub(crate) async fn require_reader(
+        &self,
+        who: &Identity,
+        conversation: &ConversationId,
+    ) -> Result<Vec<UserId>, Error> {
+        let members = self.members(conversation).await?;
+        if members.contains(&who.user_id) {
+            return Ok(members);
+        }
+        if who.is_admin()
+            && self
+                .ports
+                .store
+                .get_conversation(conversation)
+                .await?
+                .is_some()
+        {
+            return Ok(members);
+        }
+        Err(Error::NotFound("conversation"))
+    }
+}
+
+pub(crate) fn require_admin(who: &Identity) -> Result<(), Error> {
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("this route is for admins"))
+    }
+}
+
+/// Page sizes: a default, and a ceiling so that no request reads unbounded data.
+pub(crate) fn page_limit(
+    requested: Option<usize>,
+    default: usize,
+    max: usize,
+) -> Result<usize, Error> {
+    match requested {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )),
+    }
+}

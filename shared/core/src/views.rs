@@ -1,0 +1,258 @@
+//! What the wire shows: JSON shapes of REST responses and WebSocket events (camelCase).
+//!
+//! Views are built from the model and leave out what clients must never see: a deleted
+//! message's body, the audit trail, object keys of attachments.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConversationId, MessageId, ProjectId, ReportId, UserId};
+use crate::model::*;
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationView {
+    pub id: ConversationId,
+    pub title: String,
+    pub project_id: Option<ProjectId>,
+    pub status: ConversationStatus,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_seq: u64,
+    pub last_activity_at: Timestamp,
+    pub last_message: Option<PreviewView>,
+}
+
+impl From<&Conversation> for ConversationView {
+    fn from(c: &Conversation) -> Self {
+        Self {
+            id: c.id.clone(),
+            title: c.title.to_string(),
+            project_id: c.project_id.clone(),
+            status: c.status,
+            created_by: c.created_by.clone(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            last_seq: c.last_seq,
+            last_activity_at: c.last_activity_at(),
+            last_message: c.last_message.as_ref().map(PreviewView::from),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewView {
+    pub message_id: MessageId,
+    pub seq: u64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    /// Empty when the message was deleted.
+    pub text: String,
+    pub deleted: bool,
+    pub at: Timestamp,
+}
+
+impl From<&MessagePreview> for PreviewView {
+    fn from(p: &MessagePreview) -> Self {
+        Self {
+            message_id: p.message_id.clone(),
+            seq: p.seq,
+            sender_id: p.sender_id.clone(),
+            sender_name: p.sender_name.clone(),
+            text: if p.deleted {
+                String::new()
+            } else {
+                p.text.clone()
+            },
+            deleted: p.deleted,
+            at: p.at,
+        }
+    }
+}
+
+/// An item of the caller's conversation list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    #[serde(flatten)]
+    pub conversation: ConversationView,
+    pub last_read_seq: u64,
+    /// Messages after the caller's watermark. Sending advances the sender's own
+    /// watermark, so a user's own messages never count as unread.
+    pub unread_count: u64,
+}
+
+/// One conversation with its participants, for a member (or an admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDetail {
+    #[serde(flatten)]
+    pub conversation: ConversationView,
+    pub participants: Vec<ParticipantView>,
+    pub last_read_seq: u64,
+    pub unread_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipantView {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub joined_at: Timestamp,
+    pub online: bool,
+    /// The participant's read watermark: messages with `seq <= lastReadSeq` were read.
+    pub last_read_seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub seq: u64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    /// `null` once the message is deleted.
+    pub body: Option<String>,
+    pub client_message_id: String,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted: bool,
+    pub deleted_at: Option<Timestamp>,
+    pub files: Vec<FileMeta>,
+}
+
+impl From<&Message> for MessageView {
+    fn from(m: &Message) -> Self {
+        let deleted = m.is_deleted();
+        Self {
+            id: m.id.clone(),
+            conversation_id: m.conversation_id.clone(),
+            seq: m.seq,
+            sender_id: m.sender_id.clone(),
+            sender_name: m.sender_name.clone(),
+            // Belt and braces: stores already drop the body on delete.
+            body: if deleted { None } else { m.body.clone() },
+            client_message_id: m.client_message_id.to_string(),
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted,
+            deleted_at: m.deleted_at,
+            // A tombstone shows no attachments either.
+            files: if deleted { Vec::new() } else { m.files.clone() },
+        }
+    }
+}
+
+/// A page of history, ascending by `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    pub items: Vec<MessageView>,
+    /// Whether more messages exist in the direction of travel: older ones for the newest
+    /// page and `before`, newer ones for `after`.
+    pub has_more: bool,
+}
+
+/// One revision of the audit trail (admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisionView {
+    pub body: String,
+    pub kind: RevisionKind,
+    pub at: Timestamp,
+    pub by: UserId,
+}
+
+/// A message with its audit trail (admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageAudit {
+    pub message: MessageView,
+    pub deleted_by: Option<UserId>,
+    pub revisions: Vec<RevisionView>,
+}
+
+impl From<&Message> for MessageAudit {
+    fn from(m: &Message) -> Self {
+        Self {
+            message: MessageView::from(m),
+            deleted_by: m.deleted_by.clone(),
+            revisions: m
+                .revisions
+                .iter()
+                .map(|r| RevisionView {
+                    body: r.body.clone(),
+                    kind: r.kind,
+                    at: r.at,
+                    by: r.by.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadReceiptView {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub last_read_seq: u64,
+    pub read_at: Timestamp,
+}
+
+impl From<&ReadReceipt> for ReadReceiptView {
+    fn from(r: &ReadReceipt) -> Self {
+        Self {
+            conversation_id: r.conversation_id.clone(),
+            user_id: r.user_id.clone(),
+            last_read_seq: r.last_read_seq,
+            read_at: r.read_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportView {
+    pub id: ReportId,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    pub message_seq: u64,
+    pub reporter_id: UserId,
+    pub reason: String,
+    pub status: ReportStatus,
+    pub created_at: Timestamp,
+    pub resolved_by: Option<UserId>,
+    pub resolved_at: Option<Timestamp>,
+    pub resolution_note: Option<String>,
+}
+
+impl From<&Report> for ReportView {
+    fn from(r: &Report) -> Self {
+        Self {
+            id: r.id.clone(),
+            conversation_id: r.conversation_id.clone(),
+            message_id: r.message_id.clone(),
+            message_seq: r.message_seq,
+            reporter_id: r.reporter_id.clone(),
+            reason: r.reason.clone(),
+            status: r.status,
+            created_at: r.created_at,
+            resolved_by: r.resolved_by.clone(),
+            resolved_at: r.resolved_at,
+            resolution_note: r.resolution_note.clone(),
+        }
+    }
+}
+
+/// A list page with an opaque cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

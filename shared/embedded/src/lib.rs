@@ -1,0 +1,18 @@
+//! Embedded adapters: everything `make dev` needs on one machine, with no AWS account and
+//! no Docker.
+//!
+//! # Layout
+//! - [`sqlite`]: the six tables in an SQLite file ([`SqliteStore`]).
+//! - [`registry`]: connections, presence, typing, tickets in process memory ([`MemoryRegistry`]).
+//! - [`blobs`]: attachments on local files behind HMAC-signed URLs ([`LocalBlobStore`]).
+//! - [`scheduler`]: delayed tasks on tokio timers ([`LocalScheduler`]).
+
+pub mod blobs;
+pub mod registry;
+pub mod scheduler;
+pub mod sqlite;
+
+pub use blobs::{BlobAccessError, DownloadPermit, LocalBlobStore};
+pub use registry::MemoryRegistry;
+pub use scheduler::{LocalScheduler, TaskRunner};
+pub use sqlite::SqliteStore;

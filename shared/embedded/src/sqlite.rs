@@ -1,0 +1,1105 @@
+//! The message store on an embedded SQLite file: the local default.
+//!
+//! The six tables are real tables with the same keys as their DynamoDB counterparts;
+//! list-shaped attributes (a message's files and audit trail, a conversation's preview)
+//! are JSON columns, as they are maps/lists in DynamoDB. Every write that DynamoDB does in
+//! one transaction is one `BEGIN IMMEDIATE` transaction here, so the conformance suite sees
+//! the same atomicity on both.
+//!
+//! One connection behind a mutex, used from `spawn_blocking`: SQLite serialises writers
+//! anyway, and statements here take microseconds.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use messaging_core::cursor;
+use messaging_core::error::{StoreError, StoreResult};
+use messaging_core::ids::*;
+use messaging_core::model::*;
+use messaging_core::ports::*;
+use messaging_core::text::{MessageBody, Title};
+use messaging_core::time::Timestamp;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS conversations (
+    id            TEXT PRIMARY KEY,
+    title         TEXT NOT NULL,
+    title_lc      TEXT NOT NULL,
+    project_id    TEXT,
+    status        TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    last_seq      INTEGER NOT NULL DEFAULT 0,
+    last_message  TEXT
+);
+CREATE INDEX IF NOT EXISTS conversations_by_created ON conversations (created_at DESC, id DESC);
+
+CREATE TABLE IF NOT EXISTS messages (
+    conversation_id    TEXT NOT NULL,
+    seq                INTEGER NOT NULL,
+    id                 TEXT NOT NULL UNIQUE,
+    sender_id          TEXT NOT NULL,
+    sender_name        TEXT NOT NULL,
+    body               TEXT,
+    client_message_id  TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    edited_at          TEXT,
+    edit_count         INTEGER NOT NULL DEFAULT 0,
+    deleted_at         TEXT,
+    deleted_by         TEXT,
+    files              TEXT NOT NULL DEFAULT '[]',
+    revisions          TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (conversation_id, seq),
+    UNIQUE (conversation_id, sender_id, client_message_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS conversation_participants (
+    conversation_id  TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    role             TEXT NOT NULL,
+    display_name     TEXT NOT NULL,
+    joined_at        TEXT NOT NULL,
+    added_by         TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS participants_by_user ON conversation_participants (user_id, conversation_id);
+
+CREATE TABLE IF NOT EXISTS message_files (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    uploader_id      TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    content_type     TEXT NOT NULL,
+    object_key       TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    message_id       TEXT,
+    created_at       TEXT NOT NULL,
+    expires_at       TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS message_read_receipts (
+    conversation_id  TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    last_read_seq    INTEGER NOT NULL,
+    read_at          TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS message_reports (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    message_id       TEXT NOT NULL,
+    message_seq      INTEGER NOT NULL,
+    reporter_id      TEXT NOT NULL,
+    reason           TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    resolved_by      TEXT,
+    resolved_at      TEXT,
+    resolution_note  TEXT,
+    UNIQUE (message_id, reporter_id)
+);
+CREATE INDEX IF NOT EXISTS reports_by_status ON message_reports (status, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS reports_by_created ON message_reports (created_at DESC, id DESC);
+"#;
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(e)
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+/// A row column that the store wrote itself; a parse failure means a corrupt file.
+fn parsed<T, E: std::fmt::Display>(r: Result<T, E>) -> rusqlite::Result<T> {
+    r.map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            e.to_string().into(),
+        )
+    })
+}
+
+fn ts(raw: String) -> rusqlite::Result<Timestamp> {
+    parsed(Timestamp::parse(&raw).ok_or("bad timestamp"))
+}
+
+fn opt_ts(raw: Option<String>) -> rusqlite::Result<Option<Timestamp>> {
+    raw.map(ts).transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(raw: &str) -> rusqlite::Result<T> {
+    parsed(serde_json::from_str(raw))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+const CONVERSATION_COLUMNS: &str =
+    "id, title, project_id, status, created_by, created_at, updated_at, last_seq, last_message";
+
+fn conversation_from(row: &Row<'_>) -> rusqlite::Result<Conversation> {
+    let last_message: Option<String> = row.get(8)?;
+    Ok(Conversation {
+        id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
+        title: parsed(Title::parse(&row.get::<_, String>(1)?))?,
+        project_id: row
+            .get::<_, Option<String>>(2)?
+            .map(|p| parsed(ProjectId::parse(&p)))
+            .transpose()?,
+        status: parsed(ConversationStatus::parse(&row.get::<_, String>(3)?))?,
+        created_by: parsed(UserId::parse(&row.get::<_, String>(4)?))?,
+        created_at: ts(row.get(5)?)?,
+        updated_at: ts(row.get(6)?)?,
+        last_seq: row.get::<_, i64>(7)? as u64,
+        last_message: last_message.map(|m| json(&m)).transpose()?,
+    })
+}
+
+const MESSAGE_COLUMNS: &str = "conversation_id, seq, id, sender_id, sender_name, body, client_message_id, \
+     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions";
+
+fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
+        seq: row.get::<_, i64>(1)? as u64,
+        id: parsed(MessageId::parse(&row.get::<_, String>(2)?))?,
+        sender_id: parsed(UserId::parse(&row.get::<_, String>(3)?))?,
+        sender_name: row.get(4)?,
+        body: row.get(5)?,
+        client_message_id: parsed(ClientMessageId::parse(&row.get::<_, String>(6)?))?,
+        created_at: ts(row.get(7)?)?,
+        edited_at: opt_ts(row.get(8)?)?,
+        edit_count: row.get::<_, i64>(9)? as u32,
+        deleted_at: opt_ts(row.get(10)?)?,
+        deleted_by: row
+            .get::<_, Option<String>>(11)?
+            .map(|u| parsed(UserId::parse(&u)))
+            .transpose()?,
+        files: json(&row.get::<_, String>(12)?)?,
+        revisions: json(&row.get::<_, String>(13)?)?,
+    })
+}
+
+fn participant_from(row: &Row<'_>) -> rusqlite::Result<Participant> {
+    Ok(Participant {
+        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
+        user_id: parsed(UserId::parse(&row.get::<_, String>(1)?))?,
+        role: parsed(Role::parse(&row.get::<_, String>(2)?))?,
+        display_name: row.get(3)?,
+        joined_at: ts(row.get(4)?)?,
+        added_by: parsed(UserId::parse(&row.get::<_, String>(5)?))?,
+    })
+}
+
+fn receipt_from(row: &Row<'_>) -> rusqlite::Result<ReadReceipt> {
+    Ok(ReadReceipt {
+        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
+        user_id: parsed(UserId::parse(&row.get::<_, String>(1)?))?,
+        last_read_seq: row.get::<_, i64>(2)? as u64,
+        read_at: ts(row.get(3)?)?,
+    })
+}
+
+const FILE_COLUMNS: &str = "id, conversation_id, uploader_id, name, size, content_type, object_key, status, message_id, created_at, expires_at";
+
+fn file_from(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
+    Ok(FileRecord {
+        id: parsed(FileId::parse(&row.get::<_, String>(0)?))?,
+        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(1)?))?,
+        uploader_id: parsed(UserId::parse(&row.get::<_, String>(2)?))?,
+        name: row.get(3)?,
+        size: row.get::<_, i64>(4)? as u64,
+        content_type: row.get(5)?,
+        object_key: row.get(6)?,
+        status: parsed(FileStatus::parse(&row.get::<_, String>(7)?))?,
+        message_id: row
+            .get::<_, Option<String>>(8)?
+            .map(|m| parsed(MessageId::parse(&m)))
+            .transpose()?,
+        created_at: ts(row.get(9)?)?,
+        expires_at: ts(row.get(10)?)?,
+    })
+}
+
+const REPORT_COLUMNS: &str = "id, conversation_id, message_id, message_seq, reporter_id, reason, status, \
+     created_at, resolved_by, resolved_at, resolution_note";
+
+fn report_from(row: &Row<'_>) -> rusqlite::Result<Report> {
+    Ok(Report {
+        id: parsed(ReportId::parse(&row.get::<_, String>(0)?))?,
+        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(1)?))?,
+        message_id: parsed(MessageId::parse(&row.get::<_, String>(2)?))?,
+        message_seq: row.get::<_, i64>(3)? as u64,
+        reporter_id: parsed(UserId::parse(&row.get::<_, String>(4)?))?,
+        reason: row.get(5)?,
+        status: parsed(ReportStatus::parse(&row.get::<_, String>(6)?))?,
+        created_at: ts(row.get(7)?)?,
+        resolved_by: row
+            .get::<_, Option<String>>(8)?
+            .map(|u| parsed(UserId::parse(&u)))
+            .transpose()?,
+        resolved_at: opt_ts(row.get(9)?)?,
+        resolution_note: row.get(10)?,
+    })
+}
+
+/// `?, ?, ?` for an IN list.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Keyset position for newest-first lists ordered by (created_at, id).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CreatedPosition {
+    created_at: String,
+    id: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its schema.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(backend)?;
+        }
+        let conn = Connection::open(path).map_err(backend)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests, benchmarks of the domain alone).
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(conn: Connection) -> StoreResult<Self> {
+        // WAL: readers never block the writer. NORMAL sync: a power cut may lose the last
+        // transactions but never corrupts the file — the right trade for a dev database.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Backend("sqlite mutex poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn load_message(conn: &Connection, conversation: &str, id: &str) -> StoreResult<Option<Message>> {
+    conn.query_row(
+        &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND id = ?2"),
+        params![conversation, id],
+        message_from,
+    )
+    .optional()
+    .map_err(backend)
+}
+
+/// Rewrites the conversation preview when `message` is its newest message.
+fn refresh_preview(tx: &Connection, message: &Message) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE conversations SET last_message = ?1 WHERE id = ?2 AND last_seq = ?3",
+        params![
+            to_json(&message.preview()),
+            message.conversation_id.as_str(),
+            message.seq as i64
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ConversationStore for SqliteStore {
+    async fn create_conversation(
+        &self,
+        c: &Conversation,
+        participants: &[Participant],
+    ) -> StoreResult<()> {
+        let c = c.clone();
+        let participants = participants.to_vec();
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO conversations (id, title, title_lc, project_id, status, created_by, created_at, updated_at, last_seq, last_message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    c.id.as_str(), c.title.as_str(), c.title.as_str().to_lowercase(),
+                    c.project_id.as_ref().map(|p| p.as_str()), c.status.as_str(), c.created_by.as_str(),
+                    c.created_at.to_rfc3339(), c.updated_at.to_rfc3339(), c.last_seq as i64,
+                    c.last_message.as_ref().map(to_json),
+                ],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::AlreadyExists } else { backend(e) })?;
+            insert_participants(&tx, &participants)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
+        let id = id.to_string();
+        self.with(move |conn| {
+            conn.query_row(
+                &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"),
+                params![id],
+                conversation_from,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        self.with(move |conn| {
+            let mut out = Vec::with_capacity(ids.len());
+            // SQLite's default limit on parameters is 32766; chunk like DynamoDB's BatchGet.
+            for chunk in ids.chunks(100) {
+                let sql = format!(
+                    "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut stmt = conn.prepare(&sql).map_err(backend)?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(chunk.iter()), conversation_from)
+                    .map_err(backend)?;
+                for row in rows {
+                    out.push(row.map_err(backend)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        id: &ConversationId,
+        status: ConversationStatus,
+        at: Timestamp,
+    ) -> StoreResult<Conversation> {
+        self.update_conversation(id, "status = :v1", vec![status.as_str().to_owned()], at)
+            .await
+    }
+
+    async fn set_title(
+        &self,
+        id: &ConversationId,
+        title: &Title,
+        at: Timestamp,
+    ) -> StoreResult<Conversation> {
+        let values = vec![title.to_string(), title.as_str().to_lowercase()];
+        self.update_conversation(id, "title = :v1, title_lc = :v2", values, at)
+            .await
+    }
+
+    async fn search_conversations(&self, q: &ConversationQuery) -> StoreResult<Page<Conversation>> {
+        let q = q.clone();
+        self.with(move |conn| {
+            let after: Option<CreatedPosition> = match &q.cursor {
+                Some(c) => Some(cursor::decode(c).map_err(|_| StoreError::InvalidCursor)?),
+                None => None,
+            };
+            let mut sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE 1 = 1");
+            let mut args: Vec<String> = Vec::new();
+            if let Some(status) = q.status {
+                sql.push_str(" AND c.status = ?");
+                args.push(status.as_str().into());
+            }
+            if let Some(text) = &q.text {
+                // instr, not LIKE: the text is data, not a pattern.
+                sql.push_str(" AND instr(c.title_lc, ?) > 0");
+                args.push(text.clone());
+            }
+            if let Some(user) = &q.participant {
+                sql.push_str(
+                    " AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id AND p.user_id = ?)",
+                );
+                args.push(user.to_string());
+            }
+            if let Some(pos) = &after {
+                sql.push_str(" AND (c.created_at, c.id) < (?, ?)");
+                args.push(pos.created_at.clone());
+                args.push(pos.id.clone());
+            }
+            sql.push_str(&format!(" ORDER BY c.created_at DESC, c.id DESC LIMIT {}", q.limit + 1));
+            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let mut items: Vec<Conversation> = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), conversation_from)
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            let next_cursor = if items.len() > q.limit {
+                items.truncate(q.limit);
+                items.last().map(|c| {
+                    cursor::encode(&CreatedPosition { created_at: c.created_at.to_rfc3339(), id: c.id.to_string() })
+                })
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// `set` assigns columns from `:v1`, `:v2`... (`values` in order); `updated_at` moves too.
+    async fn update_conversation(
+        &self,
+        id: &ConversationId,
+        set: &'static str,
+        values: Vec<String>,
+        at: Timestamp,
+    ) -> StoreResult<Conversation> {
+        let id = id.to_string();
+        self.with(move |conn| {
+            let sql = format!("UPDATE conversations SET {set}, updated_at = :at WHERE id = :id");
+            let at_text = at.to_rfc3339();
+            let names: Vec<String> = (1..=values.len()).map(|i| format!(":v{i}")).collect();
+            let mut args: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":at", &at_text), (":id", &id)];
+            for (name, value) in names.iter().zip(values.iter()) {
+                args.push((name.as_str(), value));
+            }
+            let changed = conn.execute(&sql, args.as_slice()).map_err(backend)?;
+            if changed == 0 {
+                return Err(StoreError::ConversationNotFound);
+            }
+            conn.query_row(
+                &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"),
+                params![id],
+                conversation_from,
+            )
+            .map_err(backend)
+        })
+        .await
+    }
+}
+
+fn insert_participants(tx: &Connection, participants: &[Participant]) -> StoreResult<usize> {
+    let mut added = 0;
+    for p in participants {
+        added += tx
+            .execute(
+                "INSERT OR IGNORE INTO conversation_participants (conversation_id, user_id, role, display_name, joined_at, added_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    p.conversation_id.as_str(), p.user_id.as_str(), p.role.as_str(), p.display_name,
+                    p.joined_at.to_rfc3339(), p.added_by.as_str()
+                ],
+            )
+            .map_err(backend)?;
+    }
+    Ok(added)
+}
+
+#[async_trait]
+impl ParticipantStore for SqliteStore {
+    async fn get_participant(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<Option<Participant>> {
+        let (c, u) = (conversation.to_string(), user.to_string());
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT conversation_id, user_id, role, display_name, joined_at, added_by
+                 FROM conversation_participants WHERE conversation_id = ?1 AND user_id = ?2",
+                params![c, u],
+                participant_from,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_participants(
+        &self,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<Participant>> {
+        let c = conversation.to_string();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT conversation_id, user_id, role, display_name, joined_at, added_by
+                     FROM conversation_participants WHERE conversation_id = ?1 ORDER BY user_id",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![c], participant_from)
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<ConversationId>> {
+        let u = user.to_string();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT conversation_id FROM conversation_participants WHERE user_id = ?1",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![u], |r| {
+                    parsed(ConversationId::parse(&r.get::<_, String>(0)?))
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn add_participants(
+        &self,
+        conversation: &ConversationId,
+        participants: &[Participant],
+    ) -> StoreResult<Vec<Participant>> {
+        let c = conversation.to_string();
+        let participants = participants.to_vec();
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let exists: bool = tx
+                .query_row(
+                    "SELECT 1 FROM conversations WHERE id = ?1",
+                    params![c],
+                    |_| Ok(true),
+                )
+                .optional()
+                .map_err(backend)?
+                .unwrap_or(false);
+            if !exists {
+                return Err(StoreError::ConversationNotFound);
+            }
+            let mut added = Vec::new();
+            for p in participants {
+                if insert_participants(&tx, std::slice::from_ref(&p))? == 1 {
+                    added.push(p);
+                }
+            }
+            tx.commit().map_err(backend)?;
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn remove_participant(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<bool> {
+        let (c, u) = (conversation.to_string(), user.to_string());
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM conversation_participants WHERE conversation_id = ?1 AND user_id = ?2",
+                    params![c, u],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let c = new.conversation_id.to_string();
+            let existing = tx
+                .query_row(
+                    &format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages
+                         WHERE conversation_id = ?1 AND sender_id = ?2 AND client_message_id = ?3"
+                    ),
+                    params![c, new.sender_id.as_str(), new.client_message_id.as_str()],
+                    message_from,
+                )
+                .optional()
+                .map_err(backend)?;
+            if let Some(existing) = existing {
+                return Ok(Appended::Existing(existing));
+            }
+            let (last_seq, status): (i64, String) = tx
+                .query_row(
+                    "SELECT last_seq, status FROM conversations WHERE id = ?1",
+                    params![c],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)?
+                .ok_or(StoreError::ConversationNotFound)?;
+            if status == ConversationStatus::Closed.as_str() {
+                return Err(StoreError::ConversationClosed);
+            }
+            let seq = last_seq as u64 + 1;
+            // Attach the files: each must still be the sender's pending upload here.
+            for file in &new.files {
+                let n = tx
+                    .execute(
+                        "UPDATE message_files SET status = 'attached', message_id = ?1
+                         WHERE id = ?2 AND status = 'pending' AND uploader_id = ?3 AND conversation_id = ?4",
+                        params![new.id.as_str(), file.id.as_str(), new.sender_id.as_str(), c],
+                    )
+                    .map_err(backend)?;
+                if n != 1 {
+                    return Err(StoreError::FileNotAttachable(file.id.to_string()));
+                }
+            }
+            let message = new.into_message(seq);
+            tx.execute(
+                "INSERT INTO messages (conversation_id, seq, id, sender_id, sender_name, body, client_message_id,
+                                       created_at, edit_count, files, revisions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '[]')",
+                params![
+                    c, seq as i64, message.id.as_str(), message.sender_id.as_str(), message.sender_name,
+                    message.body, message.client_message_id.as_str(), message.created_at.to_rfc3339(),
+                    to_json(&message.files),
+                ],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "UPDATE conversations SET last_seq = ?1, last_message = ?2 WHERE id = ?3",
+                params![seq as i64, to_json(&message.preview()), c],
+            )
+            .map_err(backend)?;
+            // Sending implies having read everything up to one's own message.
+            tx.execute(
+                "INSERT INTO message_read_receipts (conversation_id, user_id, last_read_seq, read_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (conversation_id, user_id) DO UPDATE SET last_read_seq = excluded.last_read_seq, read_at = excluded.read_at
+                 WHERE excluded.last_read_seq > message_read_receipts.last_read_seq",
+                params![c, message.sender_id.as_str(), seq as i64, message.created_at.to_rfc3339()],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(Appended::Created(message))
+        })
+        .await
+    }
+
+    async fn get_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+    ) -> StoreResult<Option<Message>> {
+        let (c, m) = (conversation.to_string(), id.to_string());
+        self.with(move |conn| load_message(conn, &c, &m)).await
+    }
+
+    async fn list_messages(
+        &self,
+        conversation: &ConversationId,
+        range: MessageRange,
+    ) -> StoreResult<Vec<Message>> {
+        let c = conversation.to_string();
+        self.with(move |conn| {
+            let (sql, bound, limit) = match range {
+                MessageRange::Latest { limit } => (
+                    format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
+                    i64::MAX,
+                    limit,
+                ),
+                MessageRange::Before { seq, limit } => (
+                    format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
+                    seq.min(i64::MAX as u64) as i64,
+                    limit,
+                ),
+                MessageRange::After { seq, limit } => (
+                    format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"),
+                    seq.min(i64::MAX as u64) as i64,
+                    limit,
+                ),
+            };
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+            let mut items: Vec<Message> = stmt
+                .query_map(params![c, bound, limit as i64], message_from)
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            items.sort_by_key(|m| m.seq);
+            Ok(items)
+        })
+        .await
+    }
+
+    async fn edit_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        body: &MessageBody,
+        by: &UserId,
+        at: Timestamp,
+    ) -> StoreResult<Message> {
+        let (c, m, body, by) = (
+            conversation.to_string(),
+            id.to_string(),
+            body.to_string(),
+            by.clone(),
+        );
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut message = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
+            if message.is_deleted() {
+                return Err(StoreError::MessageDeleted);
+            }
+            if message.edit_count >= MAX_EDITS {
+                return Err(StoreError::EditLimitReached);
+            }
+            let old = message.body.replace(body).unwrap_or_default();
+            message.revisions.push(Revision {
+                body: old,
+                kind: RevisionKind::Edited,
+                at,
+                by,
+            });
+            message.edit_count += 1;
+            message.edited_at = Some(at);
+            tx.execute(
+                "UPDATE messages SET body = ?1, edited_at = ?2, edit_count = ?3, revisions = ?4
+                 WHERE conversation_id = ?5 AND seq = ?6",
+                params![
+                    message.body,
+                    at.to_rfc3339(),
+                    message.edit_count as i64,
+                    to_json(&message.revisions),
+                    c,
+                    message.seq as i64
+                ],
+            )
+            .map_err(backend)?;
+            refresh_preview(&tx, &message)?;
+            tx.commit().map_err(backend)?;
+            Ok(message)
+        })
+        .await
+    }
+
+    async fn delete_message(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        by: &UserId,
+        at: Timestamp,
+    ) -> StoreResult<Message> {
+        let (c, m, by) = (conversation.to_string(), id.to_string(), by.clone());
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut message = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
+            if message.is_deleted() {
+                return Ok(message);
+            }
+            let old = message.body.take().unwrap_or_default();
+            message.revisions.push(Revision {
+                body: old,
+                kind: RevisionKind::Deleted,
+                at,
+                by: by.clone(),
+            });
+            message.deleted_at = Some(at);
+            message.deleted_by = Some(by);
+            tx.execute(
+                "UPDATE messages SET body = NULL, deleted_at = ?1, deleted_by = ?2, revisions = ?3
+                 WHERE conversation_id = ?4 AND seq = ?5",
+                params![
+                    at.to_rfc3339(),
+                    message.deleted_by.as_ref().map(|u| u.as_str()),
+                    to_json(&message.revisions),
+                    c,
+                    message.seq as i64
+                ],
+            )
+            .map_err(backend)?;
+            refresh_preview(&tx, &message)?;
+            tx.commit().map_err(backend)?;
+            Ok(message)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ReceiptStore for SqliteStore {
+    async fn mark_read(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        seq: u64,
+        at: Timestamp,
+    ) -> StoreResult<ReadReceipt> {
+        let (c, u) = (conversation.to_string(), user.to_string());
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO message_read_receipts (conversation_id, user_id, last_read_seq, read_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (conversation_id, user_id) DO UPDATE SET last_read_seq = excluded.last_read_seq, read_at = excluded.read_at
+                 WHERE excluded.last_read_seq > message_read_receipts.last_read_seq",
+                params![c, u, seq as i64, at.to_rfc3339()],
+            )
+            .map_err(backend)?;
+            let receipt = tx
+                .query_row(
+                    "SELECT conversation_id, user_id, last_read_seq, read_at FROM message_read_receipts
+                     WHERE conversation_id = ?1 AND user_id = ?2",
+                    params![c, u],
+                    receipt_from,
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(receipt)
+        })
+        .await
+    }
+
+    async fn list_receipts(&self, conversation: &ConversationId) -> StoreResult<Vec<ReadReceipt>> {
+        let c = conversation.to_string();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT conversation_id, user_id, last_read_seq, read_at FROM message_read_receipts WHERE conversation_id = ?1",
+                )
+                .map_err(backend)?;
+            let rows = stmt.query_map(params![c], receipt_from).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn receipts_of(
+        &self,
+        user: &UserId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<ReadReceipt>> {
+        if conversations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let u = user.to_string();
+        let ids: Vec<String> = conversations.iter().map(|c| c.to_string()).collect();
+        self.with(move |conn| {
+            let mut out = Vec::new();
+            for chunk in ids.chunks(100) {
+                let sql = format!(
+                    "SELECT conversation_id, user_id, last_read_seq, read_at FROM message_read_receipts
+                     WHERE user_id = ? AND conversation_id IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut stmt = conn.prepare(&sql).map_err(backend)?;
+                let args = std::iter::once(&u).chain(chunk.iter());
+                let rows = stmt.query_map(rusqlite::params_from_iter(args), receipt_from).map_err(backend)?;
+                for row in rows {
+                    out.push(row.map_err(backend)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl FileStore for SqliteStore {
+    async fn create_files(&self, files: &[FileRecord]) -> StoreResult<()> {
+        let files = files.to_vec();
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            for f in &files {
+                tx.execute(
+                    &format!("INSERT INTO message_files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                    params![
+                        f.id.as_str(), f.conversation_id.as_str(), f.uploader_id.as_str(), f.name, f.size as i64,
+                        f.content_type, f.object_key, f.status.as_str(), f.message_id.as_ref().map(|m| m.as_str()),
+                        f.created_at.to_rfc3339(), f.expires_at.to_rfc3339(),
+                    ],
+                )
+                .map_err(|e| if is_unique_violation(&e) { StoreError::AlreadyExists } else { backend(e) })?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_files(&self, ids: &[FileId]) -> StoreResult<Vec<FileRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        self.with(move |conn| {
+            let sql = format!(
+                "SELECT {FILE_COLUMNS} FROM message_files WHERE id IN ({})",
+                placeholders(ids.len())
+            );
+            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(ids.iter()), file_from)
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ReportStore for SqliteStore {
+    async fn create_report(&self, r: &Report) -> StoreResult<()> {
+        let r = r.clone();
+        self.with(move |conn| {
+            conn.execute(
+                &format!("INSERT INTO message_reports ({REPORT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                params![
+                    r.id.as_str(), r.conversation_id.as_str(), r.message_id.as_str(), r.message_seq as i64,
+                    r.reporter_id.as_str(), r.reason, r.status.as_str(), r.created_at.to_rfc3339(),
+                    r.resolved_by.as_ref().map(|u| u.as_str()), r.resolved_at.map(|t| t.to_rfc3339()), r.resolution_note,
+                ],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::AlreadyExists } else { backend(e) })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_report(&self, id: &ReportId) -> StoreResult<Option<Report>> {
+        let id = id.to_string();
+        self.with(move |conn| {
+            conn.query_row(
+                &format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"),
+                params![id],
+                report_from,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_reports(
+        &self,
+        status: Option<ReportStatus>,
+        cursor_in: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<Report>> {
+        let after: Option<CreatedPosition> = match cursor_in {
+            Some(c) => Some(cursor::decode(c).map_err(|_| StoreError::InvalidCursor)?),
+            None => None,
+        };
+        self.with(move |conn| {
+            let mut sql = format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE 1 = 1");
+            let mut args: Vec<String> = Vec::new();
+            if let Some(s) = status {
+                sql.push_str(" AND status = ?");
+                args.push(s.as_str().into());
+            }
+            if let Some(pos) = &after {
+                sql.push_str(" AND (created_at, id) < (?, ?)");
+                args.push(pos.created_at.clone());
+                args.push(pos.id.clone());
+            }
+            sql.push_str(&format!(
+                " ORDER BY created_at DESC, id DESC LIMIT {}",
+                limit + 1
+            ));
+            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let mut items: Vec<Report> = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), report_from)
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|r| {
+                    cursor::encode(&CreatedPosition {
+                        created_at: r.created_at.to_rfc3339(),
+                        id: r.id.to_string(),
+                    })
+                })
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn resolve_report(
+        &self,
+        id: &ReportId,
+        status: ReportStatus,
+        by: &UserId,
+        at: Timestamp,
+        note: Option<&str>,
+    ) -> StoreResult<Report> {
+        let (id, by, note) = (id.to_string(), by.to_string(), note.map(str::to_owned));
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let current = tx
+                .query_row(&format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"), params![id], report_from)
+                .optional()
+                .map_err(backend)?
+                .ok_or(StoreError::ReportNotFound)?;
+            if current.status != ReportStatus::Open {
+                return Err(StoreError::ReportAlreadyResolved);
+            }
+            tx.execute(
+                "UPDATE message_reports SET status = ?1, resolved_by = ?2, resolved_at = ?3, resolution_note = ?4 WHERE id = ?5",
+                params![status.as_str(), by, at.to_rfc3339(), note, id],
+            )
+            .map_err(backend)?;
+            let report = tx
+                .query_row(&format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"), params![id], report_from)
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(report)
+        })
+        .await
+    }
+}

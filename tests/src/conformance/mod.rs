@@ -1,0 +1,3 @@
+//! Conformance suites: one per port, run against every adapter of that port.
+
+pub mod store;

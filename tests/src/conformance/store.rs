@@ -1,0 +1,1050 @@
+//! The message store conformance suite. Every case runs against every adapter
+//! (`tests/tests/store_*.rs`), so the embedded default keeps DynamoDB's semantics.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use messaging_core::error::StoreError;
+use messaging_core::ids::*;
+use messaging_core::model::*;
+use messaging_core::ports::Store;
+use messaging_core::text::{MessageBody, Title};
+use messaging_core::time::Timestamp;
+
+use crate::services::unique;
+
+fn user(name: &str) -> UserId {
+    UserId::parse(name).expect("valid user id")
+}
+
+/// A conversation with the given members; its title carries a unique token for searches.
+pub async fn conversation_with(
+    store: &Arc<dyn Store>,
+    members: &[&UserId],
+    title: &str,
+) -> Conversation {
+    let now = Timestamp::now();
+    let c = Conversation {
+        id: ConversationId::generate(),
+        title: Title::parse(title).expect("title"),
+        project_id: Some(ProjectId::parse("proj-1").expect("project")),
+        status: ConversationStatus::Open,
+        created_by: members[0].clone(),
+        created_at: now,
+        updated_at: now,
+        last_seq: 0,
+        last_message: None,
+    };
+    let participants: Vec<Participant> = members
+        .iter()
+        .map(|u| Participant {
+            conversation_id: c.id.clone(),
+            user_id: (*u).clone(),
+            role: Role::Client,
+            display_name: format!("{u} name"),
+            joined_at: now,
+            added_by: members[0].clone(),
+        })
+        .collect();
+    store
+        .create_conversation(&c, &participants)
+        .await
+        .expect("create conversation");
+    c
+}
+
+fn new_message(c: &Conversation, sender: &UserId, client_id: &str, body: &str) -> NewMessage {
+    NewMessage {
+        id: MessageId::generate(),
+        conversation_id: c.id.clone(),
+        sender_id: sender.clone(),
+        sender_name: format!("{sender} name"),
+        body: MessageBody::parse(body).expect("body"),
+        client_message_id: ClientMessageId::parse(client_id).expect("client id"),
+        created_at: Timestamp::now(),
+        files: Vec::new(),
+    }
+}
+
+async fn send(store: &Arc<dyn Store>, c: &Conversation, sender: &UserId, body: &str) -> Message {
+    match store
+        .append_message(new_message(c, sender, &unique("c"), body))
+        .await
+        .expect("append")
+    {
+        Appended::Created(m) => m,
+        Appended::Existing(_) => panic!("a fresh client id must create a message"),
+    }
+}
+
+fn pending_file(c: &Conversation, uploader: &UserId) -> FileRecord {
+    let id = FileId::generate();
+    let now = Timestamp::now();
+    FileRecord {
+        object_key: format!("attachments/{}/{id}", c.id),
+        id,
+        conversation_id: c.id.clone(),
+        uploader_id: uploader.clone(),
+        name: "plan.pdf".into(),
+        size: 1234,
+        content_type: "application/pdf".into(),
+        status: FileStatus::Pending,
+        message_id: None,
+        created_at: now,
+        expires_at: now.plus_millis(3_600_000),
+    }
+}
+
+pub async fn created_conversation_reads_back(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Kickoff").await;
+    let got = store
+        .get_conversation(&c.id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(got, c);
+    assert!(
+        store
+            .get_conversation(&ConversationId::generate())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let both = store
+        .get_conversations(&[c.id.clone(), ConversationId::generate()])
+        .await
+        .unwrap();
+    assert_eq!(both, vec![c.clone()]);
+    assert!(store.get_conversations(&[]).await.unwrap().is_empty());
+}
+
+pub async fn creating_an_existing_conversation_id_fails(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Once").await;
+    let err = store.create_conversation(&c, &[]).await.unwrap_err();
+    assert_eq!(err, StoreError::AlreadyExists);
+}
+
+pub async fn participants_are_listed_and_indexed_by_user(store: Arc<dyn Store>) {
+    let (a, b, outsider) = (user(&unique("a")), user(&unique("b")), user(&unique("x")));
+    let c1 = conversation_with(&store, &[&a, &b], "One").await;
+    let c2 = conversation_with(&store, &[&a], "Two").await;
+    let listed: HashSet<UserId> = store
+        .list_participants(&c1.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect();
+    assert_eq!(listed, HashSet::from([a.clone(), b.clone()]));
+    let of_a: HashSet<ConversationId> = store
+        .conversation_ids_of(&a)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(of_a, HashSet::from([c1.id.clone(), c2.id.clone()]));
+    assert_eq!(
+        store.conversation_ids_of(&b).await.unwrap(),
+        vec![c1.id.clone()]
+    );
+    assert!(
+        store
+            .conversation_ids_of(&outsider)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let p = store
+        .get_participant(&c1.id, &b)
+        .await
+        .unwrap()
+        .expect("b is in");
+    assert_eq!(p.display_name, format!("{b} name"));
+    assert!(
+        store
+            .get_participant(&c1.id, &outsider)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn adding_and_removing_participants(store: Arc<dyn Store>) {
+    let (a, b, d) = (user(&unique("a")), user(&unique("b")), user(&unique("d")));
+    let c = conversation_with(&store, &[&a, &b], "Team").await;
+    let row = |u: &UserId| Participant {
+        conversation_id: c.id.clone(),
+        user_id: u.clone(),
+        role: Role::Team,
+        display_name: "New".into(),
+        joined_at: Timestamp::now(),
+        added_by: a.clone(),
+    };
+    let added = store
+        .add_participants(&c.id, &[row(&b), row(&d)])
+        .await
+        .unwrap();
+    assert_eq!(
+        added.iter().map(|p| p.user_id.clone()).collect::<Vec<_>>(),
+        vec![d.clone()],
+        "b was already in"
+    );
+    assert_eq!(
+        store.conversation_ids_of(&d).await.unwrap(),
+        vec![c.id.clone()]
+    );
+    assert!(store.remove_participant(&c.id, &b).await.unwrap());
+    assert!(
+        !store.remove_participant(&c.id, &b).await.unwrap(),
+        "removing twice reports false"
+    );
+    let left: HashSet<UserId> = store
+        .list_participants(&c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect();
+    assert_eq!(left, HashSet::from([a.clone(), d.clone()]));
+    let err = store
+        .add_participants(&ConversationId::generate(), &[row(&d)])
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::ConversationNotFound);
+}
+
+pub async fn appends_get_gapless_seqs_from_one(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Seq").await;
+    for expected in 1..=5u64 {
+        let m = send(&store, &c, &a, &format!("message {expected}")).await;
+        assert_eq!(m.seq, expected);
+        assert_eq!(
+            m.body.as_deref(),
+            Some(format!("message {expected}").as_str())
+        );
+    }
+    let conv = store.get_conversation(&c.id).await.unwrap().unwrap();
+    assert_eq!(conv.last_seq, 5);
+    let preview = conv.last_message.expect("preview");
+    assert_eq!(
+        (preview.seq, preview.text.as_str(), preview.deleted),
+        (5, "message 5", false)
+    );
+}
+
+pub async fn a_retried_client_message_id_returns_the_original(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Retry").await;
+    let first = store
+        .append_message(new_message(&c, &a, "same-id", "hello"))
+        .await
+        .unwrap();
+    let Appended::Created(original) = first else {
+        panic!("first send creates")
+    };
+    let again = store
+        .append_message(new_message(&c, &a, "same-id", "hello, edited by the retry"))
+        .await
+        .unwrap();
+    assert_eq!(again, Appended::Existing(original.clone()));
+    // The same client id from another sender is another message.
+    let other = store
+        .append_message(new_message(&c, &b, "same-id", "mine"))
+        .await
+        .unwrap();
+    assert!(matches!(other, Appended::Created(ref m) if m.seq == 2));
+    assert_eq!(
+        store
+            .get_conversation(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        2
+    );
+}
+
+pub async fn concurrent_appends_never_share_or_skip_a_seq(store: Arc<dyn Store>) {
+    const SENDERS: usize = 4;
+    const EACH: usize = 6;
+    let users: Vec<UserId> = (0..SENDERS)
+        .map(|i| user(&unique(&format!("u{i}"))))
+        .collect();
+    let refs: Vec<&UserId> = users.iter().collect();
+    let c = conversation_with(&store, &refs, "Race").await;
+    let mut tasks = Vec::new();
+    for u in users.iter().cloned() {
+        for i in 0..EACH {
+            let store = store.clone();
+            let c = c.clone();
+            let u = u.clone();
+            tasks.push(tokio::spawn(async move {
+                send(&store, &c, &u, &format!("{u} #{i}")).await.seq
+            }));
+        }
+    }
+    let mut seqs: Vec<u64> = Vec::new();
+    for t in tasks {
+        seqs.push(t.await.expect("task"));
+    }
+    seqs.sort_unstable();
+    let expected: Vec<u64> = (1..=(SENDERS * EACH) as u64).collect();
+    assert_eq!(seqs, expected, "every seq exactly once, none skipped");
+    let stored = store
+        .list_messages(&c.id, MessageRange::After { seq: 0, limit: 100 })
+        .await
+        .unwrap();
+    assert_eq!(stored.iter().map(|m| m.seq).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        store
+            .get_conversation(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        (SENDERS * EACH) as u64
+    );
+}
+
+pub async fn concurrent_retries_of_one_client_id_store_one_message(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Retry race").await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let m = new_message(&c, &a, "retried-id", "only once");
+        tasks.push(tokio::spawn(async move {
+            store.append_message(m).await.expect("append")
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.expect("task"));
+    }
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, Appended::Created(_)))
+        .count();
+    assert_eq!(created, 1, "exactly one try creates");
+    let ids: HashSet<MessageId> = outcomes.iter().map(|o| o.message().id.clone()).collect();
+    assert_eq!(ids.len(), 1, "all tries return the same message");
+    let stored = store
+        .list_messages(&c.id, MessageRange::Latest { limit: 10 })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        store
+            .get_conversation(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        1
+    );
+}
+
+pub async fn closed_and_unknown_conversations_refuse_messages(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Closing").await;
+    send(&store, &c, &a, "before").await;
+    store
+        .set_status(&c.id, ConversationStatus::Closed, Timestamp::now())
+        .await
+        .unwrap();
+    let err = store
+        .append_message(new_message(&c, &a, &unique("c"), "after"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::ConversationClosed);
+    assert_eq!(
+        store
+            .get_conversation(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        1,
+        "nothing written"
+    );
+    let mut ghost = c.clone();
+    ghost.id = ConversationId::generate();
+    let err = store
+        .append_message(new_message(&ghost, &a, &unique("c"), "x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::ConversationNotFound);
+    // Archived conversations still take messages.
+    store
+        .set_status(&c.id, ConversationStatus::Archived, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&store, &c, &a, "archived but open to talk").await.seq,
+        2
+    );
+}
+
+pub async fn sending_advances_the_senders_watermark(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Marks").await;
+    send(&store, &c, &a, "one").await;
+    send(&store, &c, &b, "two").await;
+    let receipts = store.list_receipts(&c.id).await.unwrap();
+    let of = |u: &UserId| {
+        receipts
+            .iter()
+            .find(|r| &r.user_id == u)
+            .map(|r| r.last_read_seq)
+    };
+    assert_eq!(of(&a), Some(1));
+    assert_eq!(of(&b), Some(2));
+}
+
+pub async fn history_pages_backwards_and_catches_up(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "History").await;
+    for i in 1..=12 {
+        send(&store, &c, &a, &format!("m{i}")).await;
+    }
+    let seqs = |ms: Vec<Message>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(&c.id, MessageRange::Latest { limit: 5 })
+                .await
+                .unwrap()
+        ),
+        vec![8, 9, 10, 11, 12]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(&c.id, MessageRange::Before { seq: 8, limit: 5 })
+                .await
+                .unwrap()
+        ),
+        vec![3, 4, 5, 6, 7]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(&c.id, MessageRange::Before { seq: 3, limit: 5 })
+                .await
+                .unwrap()
+        ),
+        vec![1, 2]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(&c.id, MessageRange::After { seq: 9, limit: 5 })
+                .await
+                .unwrap()
+        ),
+        vec![10, 11, 12]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(&c.id, MessageRange::After { seq: 0, limit: 3 })
+                .await
+                .unwrap()
+        ),
+        vec![1, 2, 3]
+    );
+    assert!(
+        store
+            .list_messages(&c.id, MessageRange::After { seq: 12, limit: 5 })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other = ConversationId::generate();
+    assert!(
+        store
+            .list_messages(&other, MessageRange::Latest { limit: 5 })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn messages_are_found_by_id_within_their_conversation(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Lookup").await;
+    let d = conversation_with(&store, &[&a], "Other").await;
+    let m = send(&store, &c, &a, "find me").await;
+    assert_eq!(
+        store.get_message(&c.id, &m.id).await.unwrap(),
+        Some(m.clone())
+    );
+    assert_eq!(
+        store.get_message(&d.id, &m.id).await.unwrap(),
+        None,
+        "not through another conversation"
+    );
+    assert_eq!(
+        store
+            .get_message(&c.id, &MessageId::generate())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn edits_keep_the_previous_body_in_the_audit_trail(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Edits").await;
+    let m = send(&store, &c, &a, "first draft").await;
+    let at = Timestamp::now();
+    let edited = store
+        .edit_message(
+            &c.id,
+            &m.id,
+            &MessageBody::parse("second draft").unwrap(),
+            &a,
+            at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.body.as_deref(), Some("second draft"));
+    assert_eq!(edited.edited_at, Some(at));
+    assert_eq!(edited.edit_count, 1);
+    assert_eq!(edited.revisions.len(), 1);
+    assert_eq!(edited.revisions[0].body, "first draft");
+    assert_eq!(edited.revisions[0].kind, RevisionKind::Edited);
+    assert_eq!(
+        store.get_message(&c.id, &m.id).await.unwrap(),
+        Some(edited.clone())
+    );
+    let preview = store
+        .get_conversation(&c.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_message
+        .unwrap();
+    assert_eq!(
+        preview.text, "second draft",
+        "the preview follows an edit of the newest message"
+    );
+}
+
+pub async fn an_edit_of_an_older_message_leaves_the_preview(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Preview").await;
+    let old = send(&store, &c, &a, "old").await;
+    send(&store, &c, &a, "newest").await;
+    store
+        .edit_message(
+            &c.id,
+            &old.id,
+            &MessageBody::parse("old, edited").unwrap(),
+            &a,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let preview = store
+        .get_conversation(&c.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_message
+        .unwrap();
+    assert_eq!((preview.seq, preview.text.as_str()), (2, "newest"));
+}
+
+pub async fn edits_stop_at_the_limit(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Limit").await;
+    let m = send(&store, &c, &a, "v0").await;
+    for i in 1..=MAX_EDITS {
+        store
+            .edit_message(
+                &c.id,
+                &m.id,
+                &MessageBody::parse(&format!("v{i}")).unwrap(),
+                &a,
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+    }
+    let err = store
+        .edit_message(
+            &c.id,
+            &m.id,
+            &MessageBody::parse("one too many").unwrap(),
+            &a,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::EditLimitReached);
+    let stored = store.get_message(&c.id, &m.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.body.as_deref(),
+        Some(format!("v{MAX_EDITS}").as_str())
+    );
+    assert_eq!(stored.revisions.len(), MAX_EDITS as usize);
+}
+
+pub async fn deleting_leaves_a_tombstone_and_the_audit_keeps_the_body(store: Arc<dyn Store>) {
+    let (a, admin) = (user(&unique("a")), user(&unique("admin")));
+    let c = conversation_with(&store, &[&a], "Delete").await;
+    let m = send(&store, &c, &a, "regrettable").await;
+    let at = Timestamp::now();
+    let deleted = store
+        .delete_message(&c.id, &m.id, &admin, at)
+        .await
+        .unwrap();
+    assert_eq!(deleted.body, None);
+    assert_eq!(deleted.deleted_at, Some(at));
+    assert_eq!(deleted.deleted_by, Some(admin.clone()));
+    assert_eq!(
+        deleted.revisions.last().map(|r| (r.body.as_str(), r.kind)),
+        Some(("regrettable", RevisionKind::Deleted))
+    );
+    let listed = store
+        .list_messages(&c.id, MessageRange::Latest { limit: 5 })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the tombstone keeps its place in the history"
+    );
+    assert_eq!(listed[0].body, None);
+    let preview = store
+        .get_conversation(&c.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_message
+        .unwrap();
+    assert!(
+        preview.deleted && preview.text.is_empty(),
+        "the preview no longer shows the body"
+    );
+    // Deleting again returns the tombstone unchanged; editing it is refused.
+    let again = store
+        .delete_message(&c.id, &m.id, &a, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(again, deleted);
+    let err = store
+        .edit_message(
+            &c.id,
+            &m.id,
+            &MessageBody::parse("undo").unwrap(),
+            &a,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::MessageDeleted);
+    let err = store
+        .delete_message(&c.id, &MessageId::generate(), &a, Timestamp::now())
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::MessageNotFound);
+}
+
+pub async fn read_watermarks_only_move_forward(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Reads").await;
+    for i in 0..5 {
+        send(&store, &c, &a, &format!("m{i}")).await;
+    }
+    let r = store
+        .mark_read(&c.id, &b, 3, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(r.last_read_seq, 3);
+    let r = store
+        .mark_read(&c.id, &b, 2, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(r.last_read_seq, 3, "never backwards");
+    let r = store
+        .mark_read(&c.id, &b, 5, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(r.last_read_seq, 5);
+    let d = conversation_with(&store, &[&b], "Unread").await;
+    let mine = store
+        .receipts_of(&b, &[c.id.clone(), d.id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1, "no receipt where nothing was read");
+    assert_eq!(
+        (mine[0].conversation_id.clone(), mine[0].last_read_seq),
+        (c.id.clone(), 5)
+    );
+}
+
+pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Files").await;
+    let mine = pending_file(&c, &a);
+    let theirs = pending_file(&c, &b);
+    store
+        .create_files(&[mine.clone(), theirs.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_files(&[mine.id.clone()]).await.unwrap(),
+        vec![mine.clone()]
+    );
+
+    // Someone else's upload: refused, and nothing is written — not the message, not my file.
+    let mut bad = new_message(&c, &a, &unique("c"), "with their file");
+    bad.files = vec![mine.meta(), theirs.meta()];
+    let err = store.append_message(bad).await.unwrap_err();
+    assert_eq!(err, StoreError::FileNotAttachable(theirs.id.to_string()));
+    assert_eq!(
+        store
+            .get_conversation(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        0
+    );
+    assert_eq!(
+        store.get_files(&[mine.id.clone()]).await.unwrap()[0].status,
+        FileStatus::Pending
+    );
+
+    let mut good = new_message(&c, &a, &unique("c"), "with my file");
+    good.files = vec![mine.meta()];
+    let Appended::Created(m) = store.append_message(good).await.unwrap() else {
+        panic!("created")
+    };
+    assert_eq!(m.files, vec![mine.meta()]);
+    let stored = store.get_files(&[mine.id.clone()]).await.unwrap().remove(0);
+    assert_eq!(
+        (stored.status, stored.message_id.clone()),
+        (FileStatus::Attached, Some(m.id.clone()))
+    );
+
+    // A file can be attached once.
+    let mut reuse = new_message(&c, &a, &unique("c"), "again");
+    reuse.files = vec![mine.meta()];
+    assert_eq!(
+        store.append_message(reuse).await.unwrap_err(),
+        StoreError::FileNotAttachable(mine.id.to_string())
+    );
+    // Not from another conversation either.
+    let other = conversation_with(&store, &[&a], "Elsewhere").await;
+    let elsewhere = pending_file(&other, &a);
+    store
+        .create_files(std::slice::from_ref(&elsewhere))
+        .await
+        .unwrap();
+    let mut cross = new_message(&c, &a, &unique("c"), "cross");
+    cross.files = vec![elsewhere.meta()];
+    assert_eq!(
+        store.append_message(cross).await.unwrap_err(),
+        StoreError::FileNotAttachable(elsewhere.id.to_string())
+    );
+}
+
+pub async fn reports_are_unique_per_reporter_and_resolve_once(store: Arc<dyn Store>) {
+    let (a, b, admin) = (
+        user(&unique("a")),
+        user(&unique("b")),
+        user(&unique("admin")),
+    );
+    let c = conversation_with(&store, &[&a, &b], "Reports").await;
+    let m = send(&store, &c, &a, "offending").await;
+    let report = Report {
+        id: ReportId::generate(),
+        conversation_id: c.id.clone(),
+        message_id: m.id.clone(),
+        message_seq: m.seq,
+        reporter_id: b.clone(),
+        reason: "rude".into(),
+        status: ReportStatus::Open,
+        created_at: Timestamp::now(),
+        resolved_by: None,
+        resolved_at: None,
+        resolution_note: None,
+    };
+    store.create_report(&report).await.unwrap();
+    let mut dup = report.clone();
+    dup.id = ReportId::generate();
+    assert_eq!(
+        store.create_report(&dup).await.unwrap_err(),
+        StoreError::AlreadyExists
+    );
+    assert_eq!(
+        store.get_report(&report.id).await.unwrap(),
+        Some(report.clone())
+    );
+
+    let at = Timestamp::now();
+    let resolved = store
+        .resolve_report(
+            &report.id,
+            ReportStatus::Dismissed,
+            &admin,
+            at,
+            Some("fine"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resolved.status, ReportStatus::Dismissed);
+    assert_eq!(resolved.resolved_by, Some(admin.clone()));
+    assert_eq!(resolved.resolved_at, Some(at));
+    assert_eq!(resolved.resolution_note.as_deref(), Some("fine"));
+    let err = store
+        .resolve_report(&report.id, ReportStatus::Actioned, &admin, at, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::ReportAlreadyResolved);
+    let err = store
+        .resolve_report(
+            &ReportId::generate(),
+            ReportStatus::Actioned,
+            &admin,
+            at,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::ReportNotFound);
+}
+
+pub async fn the_reports_queue_pages_newest_first_by_status(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Queue").await;
+    let mut mine = Vec::new();
+    for i in 0..5 {
+        let m = send(&store, &c, &a, &format!("m{i}")).await;
+        let r = Report {
+            id: ReportId::generate(),
+            conversation_id: c.id.clone(),
+            message_id: m.id.clone(),
+            message_seq: m.seq,
+            reporter_id: b.clone(),
+            reason: format!("reason {i}"),
+            status: ReportStatus::Open,
+            created_at: Timestamp::now(),
+            resolved_by: None,
+            resolved_at: None,
+            resolution_note: None,
+        };
+        store.create_report(&r).await.unwrap();
+        mine.push(r.id);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    store
+        .resolve_report(&mine[0], ReportStatus::Actioned, &a, Timestamp::now(), None)
+        .await
+        .unwrap();
+
+    // Walk the open queue with small pages; other tests' reports may interleave.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list_reports(Some(ReportStatus::Open), cursor.as_deref(), 2)
+            .await
+            .unwrap();
+        assert!(page.items.iter().all(|r| r.status == ReportStatus::Open));
+        seen.extend(page.items.into_iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let ours: Vec<ReportId> = seen
+        .iter()
+        .filter(|id| mine.contains(id))
+        .cloned()
+        .collect();
+    let expected: Vec<ReportId> = mine[1..].iter().rev().cloned().collect();
+    assert_eq!(ours, expected, "each open report once, newest first");
+    let unique_seen: HashSet<&ReportId> = seen.iter().collect();
+    assert_eq!(unique_seen.len(), seen.len(), "no report twice");
+
+    let all = store.list_reports(None, None, 100).await.unwrap();
+    assert!(
+        all.items.iter().any(|r| r.id == mine[0]),
+        "the unfiltered queue includes resolved reports"
+    );
+    assert_eq!(
+        store
+            .list_reports(None, Some("garbage"), 5)
+            .await
+            .unwrap_err(),
+        StoreError::InvalidCursor
+    );
+}
+
+pub async fn admin_search_filters_and_pages(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let token = unique("zeta");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let members: Vec<&UserId> = if i % 2 == 0 { vec![&a, &b] } else { vec![&a] };
+        let c = conversation_with(&store, &members, &format!("Project {token} part {i}")).await;
+        ids.push(c.id);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    store
+        .set_status(&ids[1], ConversationStatus::Closed, Timestamp::now())
+        .await
+        .unwrap();
+
+    let query =
+        |status, participant: Option<UserId>, cursor: Option<String>, limit| ConversationQuery {
+            status,
+            text: Some(token.clone()),
+            participant,
+            cursor,
+            limit,
+        };
+    // All five, newest first, in pages of two.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .search_conversations(&query(None, None, cursor.clone(), 2))
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|c| c.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let newest_first: Vec<ConversationId> = ids.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first);
+
+    let closed = store
+        .search_conversations(&query(Some(ConversationStatus::Closed), None, None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        closed
+            .items
+            .iter()
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>(),
+        vec![ids[1].clone()]
+    );
+    let with_b = store
+        .search_conversations(&query(None, Some(b.clone()), None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        with_b
+            .items
+            .iter()
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>(),
+        vec![ids[4].clone(), ids[2].clone(), ids[0].clone()]
+    );
+    let none = store
+        .search_conversations(&ConversationQuery {
+            text: Some(unique("nomatch")),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.items.is_empty() && none.next_cursor.is_none());
+    let err = store
+        .search_conversations(&ConversationQuery {
+            cursor: Some("not-a-cursor".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::InvalidCursor);
+}
+
+pub async fn status_and_title_changes(store: Arc<dyn Store>) {
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Before").await;
+    let later = Timestamp::from_millis(c.updated_at.as_millis() + 1000);
+    let renamed = store
+        .set_title(&c.id, &Title::parse("After").unwrap(), later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.title.as_str(), renamed.updated_at),
+        ("After", later)
+    );
+    let archived = store
+        .set_status(&c.id, ConversationStatus::Archived, later)
+        .await
+        .unwrap();
+    assert_eq!(archived.status, ConversationStatus::Archived);
+    assert_eq!(archived.title.as_str(), "After");
+    let ghost = ConversationId::generate();
+    assert_eq!(
+        store
+            .set_status(&ghost, ConversationStatus::Closed, later)
+            .await
+            .unwrap_err(),
+        StoreError::ConversationNotFound
+    );
+    assert_eq!(
+        store
+            .set_title(&ghost, &Title::parse("x").unwrap(), later)
+            .await
+            .unwrap_err(),
+        StoreError::ConversationNotFound
+    );
+}
+
+/// Generates one `#[tokio::test]` per case for an adapter. `$fixture` is an async fn
+/// returning a [`crate::fixtures::StoreFixture`].
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($fixture:path) => {
+        $crate::store_conformance_tests!(@cases $fixture;
+            created_conversation_reads_back,
+            creating_an_existing_conversation_id_fails,
+            participants_are_listed_and_indexed_by_user,
+            adding_and_removing_participants,
+            appends_get_gapless_seqs_from_one,
+            a_retried_client_message_id_returns_the_original,
+            concurrent_appends_never_share_or_skip_a_seq,
+            concurrent_retries_of_one_client_id_store_one_message,
+            closed_and_unknown_conversations_refuse_messages,
+            sending_advances_the_senders_watermark,
+            history_pages_backwards_and_catches_up,
+            messages_are_found_by_id_within_their_conversation,
+            edits_keep_the_previous_body_in_the_audit_trail,
+            an_edit_of_an_older_message_leaves_the_preview,
+            edits_stop_at_the_limit,
+            deleting_leaves_a_tombstone_and_the_audit_keeps_the_body,
+            read_watermarks_only_move_forward,
+            attachments_are_claimed_atomically_with_the_message,
+            reports_are_unique_per_reporter_and_resolve_once,
+            the_reports_queue_pages_newest_first_by_status,
+            admin_search_filters_and_pages,
+            status_and_title_changes,
+        );
+    };
+    (@cases $fixture:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let fixture = $fixture().await;
+                $crate::conformance::store::$case(fixture.store.clone()).await;
+            }
+        )+
+    };
+}

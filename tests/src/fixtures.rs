@@ -1,0 +1,64 @@
+//! Adapters ready for a test: each call gives a store/registry that no other test shares
+//! state with (fresh file, fresh tables or key prefix).
+
+use std::sync::{Arc, OnceLock};
+
+use messaging_aws::{DynamoStore, TableNames, create_tables};
+use messaging_core::ports::Store;
+use messaging_embedded::SqliteStore;
+
+use crate::services::{aws_config, unique};
+
+/// A store and whatever must outlive it (the temp folder of an SQLite file).
+pub struct StoreFixture {
+    pub store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite_store() -> StoreFixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("messaging.sqlite3")).expect("open sqlite");
+    StoreFixture {
+        store: Arc::new(store),
+        _dir: Some(dir),
+    }
+}
+
+static TABLES: OnceLock<TableNames> = OnceLock::new();
+
+/// The test process's tables, created once on first use (on a thread of their own, as the
+/// SDK client must not outlive the runtime that made its connections).
+pub fn test_tables() -> TableNames {
+    TABLES
+        .get_or_init(|| {
+            let names = TableNames::with_prefix(&format!("{}-", unique("t")));
+            let for_thread = names.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+                    create_tables(&client, &for_thread).await
+                })
+            })
+            .join()
+            .expect("table creation thread")
+            .expect("create test tables");
+            names
+        })
+        .clone()
+}
+
+pub async fn dynamo_store() -> DynamoStore {
+    let tables = test_tables();
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws_config().await), tables)
+}
+
+pub async fn dynamo_fixture() -> StoreFixture {
+    StoreFixture {
+        store: Arc::new(dynamo_store().await),
+        _dir: None,
+    }
+}
