@@ -99,10 +99,7 @@ fn start_redis() -> String {
     let port = free_port();
     let mut cmd = Command::new("redis-server");
     assert!(
-        Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok(),
+        Command::new("redis-server").arg("--version").output().is_ok(),
         "redis-server not found: run `make test` (it installs the Debian package) or set REDIS_URL"
     );
     cmd.args([
@@ -138,8 +135,5 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 
 /// A fresh, unique name fragment for tables, key prefixes and titles.
 pub fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}{}",
-        ulid::Ulid::generate().to_string().to_lowercase()
-    )
+    format!("{prefix}{}", ulid::Ulid::generate().to_string().to_lowercase())
 }

@@ -1,1 +1,14 @@
-fn main() {}
+//! Lambda function: the members' REST routes (`/api/messaging/...`).
+//! Wiring only; the routes live in `messaging-http`.
+
+use lambda_http::tower::ServiceBuilder;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    messaging_backends::init_tracing();
+    let state = messaging_backends::lambda_app_state().await?;
+    let app = ServiceBuilder::new()
+        .map_request(messaging_http::strip_stage)
+        .service(messaging_http::client_app(state));
+    lambda_http::run(app).await
+}

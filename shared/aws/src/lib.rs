@@ -10,5 +10,11 @@
 //! against AWS, LocalStack or moto.
 
 pub mod dynamodb;
+pub mod management;
+pub mod s3;
+pub mod sqs;
 
 pub use dynamodb::{DynamoStore, RequestStats, TableNames, create_tables};
+pub use management::ManagementApiPusher;
+pub use s3::S3BlobStore;
+pub use sqs::SqsScheduler;

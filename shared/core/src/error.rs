@@ -39,10 +39,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn invalid(
-        field: impl Into<Cow<'static, str>>,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
         Self::Invalid {
             field: field.into(),
             message: message.into(),
@@ -62,6 +59,17 @@ impl Error {
 
     pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
         Self::Forbidden(message.into())
+    }
+
+    /// Re-labels the field of a validation error (`userId` → `participantIds[2]`).
+    pub fn at_field(self, field: impl Into<Cow<'static, str>>) -> Self {
+        match self {
+            Self::Invalid { message, .. } => Self::Invalid {
+                field: field.into(),
+                message,
+            },
+            other => other,
+        }
     }
 
     /// The stable code clients switch on.
@@ -140,7 +148,8 @@ impl From<StoreError> for Error {
             ),
             StoreError::FileNotAttachable(id) => Error::Invalid {
                 field: "fileIds".into(),
-                message: format!("file {id} is not an upload of yours in this conversation waiting to be attached").into(),
+                message: format!("file {id} is not an upload of yours in this conversation waiting to be attached")
+                    .into(),
             },
             StoreError::ReportNotFound => Error::NotFound("report"),
             StoreError::ReportAlreadyResolved => {

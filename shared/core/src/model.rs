@@ -151,11 +151,7 @@ impl Message {
             seq: self.seq,
             sender_id: self.sender_id.clone(),
             sender_name: self.sender_name.clone(),
-            text: self
-                .body
-                .as_deref()
-                .map(MessageBody::preview)
-                .unwrap_or_default(),
+            text: self.body.as_deref().map(MessageBody::preview).unwrap_or_default(),
             deleted: self.is_deleted(),
             at: self.created_at,
         }

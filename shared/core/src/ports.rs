@@ -25,11 +25,7 @@ use crate::time::Timestamp;
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
     /// Writes the conversation and its first participants in one atomic step.
-    async fn create_conversation(
-        &self,
-        conversation: &Conversation,
-        participants: &[Participant],
-    ) -> StoreResult<()>;
+    async fn create_conversation(&self, conversation: &Conversation, participants: &[Participant]) -> StoreResult<()>;
     async fn get_conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>>;
     /// The conversations that exist among `ids`, in no particular order.
     async fn get_conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>>;
@@ -39,30 +35,15 @@ pub trait ConversationStore: Send + Sync {
         status: ConversationStatus,
         at: Timestamp,
     ) -> StoreResult<Conversation>;
-    async fn set_title(
-        &self,
-        id: &ConversationId,
-        title: &Title,
-        at: Timestamp,
-    ) -> StoreResult<Conversation>;
+    async fn set_title(&self, id: &ConversationId, title: &Title, at: Timestamp) -> StoreResult<Conversation>;
     /// Every conversation, newest first, filtered (admin oversight).
-    async fn search_conversations(
-        &self,
-        query: &ConversationQuery,
-    ) -> StoreResult<Page<Conversation>>;
+    async fn search_conversations(&self, query: &ConversationQuery) -> StoreResult<Page<Conversation>>;
 }
 
 #[async_trait]
 pub trait ParticipantStore: Send + Sync {
-    async fn get_participant(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> StoreResult<Option<Participant>>;
-    async fn list_participants(
-        &self,
-        conversation: &ConversationId,
-    ) -> StoreResult<Vec<Participant>>;
+    async fn get_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<Option<Participant>>;
+    async fn list_participants(&self, conversation: &ConversationId) -> StoreResult<Vec<Participant>>;
     /// Every conversation `user` is a participant of.
     async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<ConversationId>>;
     /// Adds the participants not already in; returns those it added.
@@ -72,11 +53,7 @@ pub trait ParticipantStore: Send + Sync {
         participants: &[Participant],
     ) -> StoreResult<Vec<Participant>>;
     /// Returns whether the user was a participant.
-    async fn remove_participant(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> StoreResult<bool>;
+    async fn remove_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -87,17 +64,9 @@ pub trait MessageStore: Send + Sync {
     /// Also advances the sender's read watermark to the new message and attaches
     /// `files` (which must be the sender's pending uploads in this conversation).
     async fn append_message(&self, message: NewMessage) -> StoreResult<Appended>;
-    async fn get_message(
-        &self,
-        conversation: &ConversationId,
-        id: &MessageId,
-    ) -> StoreResult<Option<Message>>;
+    async fn get_message(&self, conversation: &ConversationId, id: &MessageId) -> StoreResult<Option<Message>>;
     /// A slice of history in ascending `seq`.
-    async fn list_messages(
-        &self,
-        conversation: &ConversationId,
-        range: MessageRange,
-    ) -> StoreResult<Vec<Message>>;
+    async fn list_messages(&self, conversation: &ConversationId, range: MessageRange) -> StoreResult<Vec<Message>>;
     /// Replaces the body, keeping the old one in the audit trail.
     async fn edit_message(
         &self,
@@ -130,11 +99,7 @@ pub trait ReceiptStore: Send + Sync {
     ) -> StoreResult<ReadReceipt>;
     async fn list_receipts(&self, conversation: &ConversationId) -> StoreResult<Vec<ReadReceipt>>;
     /// The user's watermarks in the given conversations (missing ones mean nothing read).
-    async fn receipts_of(
-        &self,
-        user: &UserId,
-        conversations: &[ConversationId],
-    ) -> StoreResult<Vec<ReadReceipt>>;
+    async fn receipts_of(&self, user: &UserId, conversations: &[ConversationId]) -> StoreResult<Vec<ReadReceipt>>;
 }
 
 #[async_trait]
@@ -168,14 +133,9 @@ pub trait ReportStore: Send + Sync {
 }
 
 /// The whole message store; every adapter implements all six parts.
-pub trait Store:
-    ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore
-{
-}
-impl<T> Store for T where
-    T: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore
-{
-}
+pub trait Store: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore {}
+impl<T> Store for T where T: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore
+{}
 
 // ---------------------------------------------------------------------------------------
 // The connection registry: tickets, connections, presence, typing, membership cache.
@@ -236,30 +196,17 @@ pub enum TypingExpiry {
 #[async_trait]
 pub trait TicketStore: Send + Sync {
     /// Stores a single-use WebSocket ticket that expires after `ttl`.
-    async fn put_ticket(
-        &self,
-        ticket: &str,
-        identity: &Identity,
-        ttl: Duration,
-    ) -> RegistryResult<()>;
+    async fn put_ticket(&self, ticket: &str, identity: &Identity, ttl: Duration) -> RegistryResult<()>;
     /// Returns and deletes the ticket's identity, if it exists and has not expired.
     async fn take_ticket(&self, ticket: &str) -> RegistryResult<Option<Identity>>;
 }
 
 #[async_trait]
 pub trait ConnectionRegistry: Send + Sync {
-    async fn add_connection(
-        &self,
-        info: &ConnectionInfo,
-        now: Timestamp,
-    ) -> RegistryResult<PresenceChange>;
+    async fn add_connection(&self, info: &ConnectionInfo, now: Timestamp) -> RegistryResult<PresenceChange>;
     /// Heartbeat: pushes the connection's expiry to `expires_at`. Re-registers it (with
     /// `identity`) when it had already been swept, so a late heartbeat heals presence.
-    async fn touch_connection(
-        &self,
-        info: &ConnectionInfo,
-        now: Timestamp,
-    ) -> RegistryResult<PresenceChange>;
+    async fn touch_connection(&self, info: &ConnectionInfo, now: Timestamp) -> RegistryResult<PresenceChange>;
     /// Forgets a connection; returns its owner and whether they went offline.
     async fn remove_connection(
         &self,
@@ -268,11 +215,7 @@ pub trait ConnectionRegistry: Send + Sync {
     ) -> RegistryResult<Option<(UserId, PresenceChange)>>;
     async fn get_connection(&self, id: &ConnectionId) -> RegistryResult<Option<ConnectionInfo>>;
     /// Live connections of the given users.
-    async fn connections_of(
-        &self,
-        users: &[UserId],
-        now: Timestamp,
-    ) -> RegistryResult<Vec<(UserId, ConnectionId)>>;
+    async fn connections_of(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<(UserId, ConnectionId)>>;
     /// The subset of `users` with a live connection.
     async fn online_users(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<UserId>>;
     /// Drops the user's expired connections (missed `$disconnect`s) and reports whether
@@ -292,11 +235,7 @@ pub trait TypingRegistry: Send + Sync {
         until: Timestamp,
     ) -> RegistryResult<TypingChange>;
     /// Ends typing; true if the user was typing (the caller then announces "stopped").
-    async fn clear_typing(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> RegistryResult<bool>;
+    async fn clear_typing(&self, conversation: &ConversationId, user: &UserId) -> RegistryResult<bool>;
     async fn expire_typing(
         &self,
         conversation: &ConversationId,
@@ -307,10 +246,7 @@ pub trait TypingRegistry: Send + Sync {
 
 #[async_trait]
 pub trait MembershipCache: Send + Sync {
-    async fn cached_members(
-        &self,
-        conversation: &ConversationId,
-    ) -> RegistryResult<Option<Vec<UserId>>>;
+    async fn cached_members(&self, conversation: &ConversationId) -> RegistryResult<Option<Vec<UserId>>>;
     async fn cache_members(
         &self,
         conversation: &ConversationId,
@@ -329,25 +265,14 @@ pub trait MembershipCache: Send + Sync {
 pub trait DeliveryOrder: Send + Sync {
     /// Waits until `seq - 1` was delivered (or nothing is known about the conversation) or
     /// `timeout` passes; returns false on timeout.
-    async fn wait_turn(
-        &self,
-        conversation: &ConversationId,
-        seq: u64,
-        timeout: Duration,
-    ) -> RegistryResult<bool>;
+    async fn wait_turn(&self, conversation: &ConversationId, seq: u64, timeout: Duration) -> RegistryResult<bool>;
     /// Records that `seq` was delivered (the watermark only moves forward).
     async fn mark_delivered(&self, conversation: &ConversationId, seq: u64) -> RegistryResult<()>;
 }
 
 /// The whole registry.
-pub trait Registry:
-    TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder
-{
-}
-impl<T> Registry for T where
-    T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder
-{
-}
+pub trait Registry: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder {}
+impl<T> Registry for T where T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder {}
 
 // ---------------------------------------------------------------------------------------
 // Pushing to connections (API Gateway Management API `@connections`).

@@ -11,12 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
-fn parse_text(
-    raw: &str,
-    field: &'static str,
-    max: usize,
-    multiline: bool,
-) -> Result<String, Error> {
+fn parse_text(raw: &str, field: &'static str, max: usize, multiline: bool) -> Result<String, Error> {
     let normalised;
     let raw = if multiline && raw.contains('\r') {
         normalised = raw.replace("\r\n", "\n").replace('\r', "\n");
@@ -36,10 +31,7 @@ fn parse_text(
         ));
     }
     let allowed_control = |c: char| multiline && (c == '\n' || c == '\t');
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && !allowed_control(c))
-    {
+    if trimmed.chars().any(|c| c.is_control() && !allowed_control(c)) {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
     Ok(trimmed.to_owned())

@@ -61,11 +61,7 @@ impl From<&MessagePreview> for PreviewView {
             seq: p.seq,
             sender_id: p.sender_id.clone(),
             sender_name: p.sender_name.clone(),
-            text: if p.deleted {
-                String::new()
-            } else {
-                p.text.clone()
-            },
+            text: if p.deleted { String::new() } else { p.text.clone() },
             deleted: p.deleted,
             at: p.at,
         }

@@ -66,17 +66,9 @@ pub struct LocalBlobStore {
 fn safe_key(key: &str) -> Result<&str, BlobAccessError> {
     let ok = !key.is_empty()
         && key.len() <= 512
-        && key
-            .split('/')
-            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_-.".contains(c));
-    if ok {
-        Ok(key)
-    } else {
-        Err(BlobAccessError::NotFound)
-    }
+        && key.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || "/_-.".contains(c));
+    if ok { Ok(key) } else { Err(BlobAccessError::NotFound) }
 }
 
 fn encode(v: &str) -> String {
@@ -84,11 +76,7 @@ fn encode(v: &str) -> String {
 }
 
 impl LocalBlobStore {
-    pub fn new(
-        root: impl Into<PathBuf>,
-        base_url: impl Into<String>,
-        secret: impl Into<Vec<u8>>,
-    ) -> Self {
+    pub fn new(root: impl Into<PathBuf>, base_url: impl Into<String>, secret: impl Into<Vec<u8>>) -> Self {
         Self {
             root: root.into(),
             base_url: base_url.into().trim_end_matches('/').to_owned(),
@@ -97,8 +85,7 @@ impl LocalBlobStore {
     }
 
     fn sign(&self, parts: &[&str]) -> String {
-        let mut mac =
-            HmacSha256::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
         for part in parts {
             mac.update(part.as_bytes());
             mac.update(b"\n");
@@ -110,23 +97,16 @@ impl LocalBlobStore {
         let given = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| BlobAccessError::BadSignature)?;
-        let mut mac =
-            HmacSha256::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
         for part in parts {
             mac.update(part.as_bytes());
             mac.update(b"\n");
         }
-        mac.verify_slice(&given)
-            .map_err(|_| BlobAccessError::BadSignature)
+        mac.verify_slice(&given).map_err(|_| BlobAccessError::BadSignature)
     }
 
-    fn check_expiry(
-        query: &HashMap<String, String>,
-        now: Timestamp,
-    ) -> Result<String, BlobAccessError> {
-        let expires = query
-            .get("X-Expires")
-            .ok_or(BlobAccessError::BadSignature)?;
+    fn check_expiry(query: &HashMap<String, String>, now: Timestamp) -> Result<String, BlobAccessError> {
+        let expires = query.get("X-Expires").ok_or(BlobAccessError::BadSignature)?;
         let at: i64 = expires.parse().map_err(|_| BlobAccessError::BadSignature)?;
         if now.as_epoch_seconds() > at {
             return Err(BlobAccessError::Expired);
@@ -154,12 +134,8 @@ impl LocalBlobStore {
         safe_key(key)?;
         let expires = Self::check_expiry(query, now)?;
         let size = query.get("X-Size").ok_or(BlobAccessError::BadSignature)?;
-        let signed_type = query
-            .get("X-Content-Type")
-            .ok_or(BlobAccessError::BadSignature)?;
-        let signature = query
-            .get("X-Signature")
-            .ok_or(BlobAccessError::BadSignature)?;
+        let signed_type = query.get("X-Content-Type").ok_or(BlobAccessError::BadSignature)?;
+        let signature = query.get("X-Signature").ok_or(BlobAccessError::BadSignature)?;
         self.check_signature(&["PUT", key, size, signed_type, &expires], signature)?;
         let size: u64 = size.parse().map_err(|_| BlobAccessError::BadSignature)?;
         if content_length != Some(size) {
@@ -174,12 +150,7 @@ impl LocalBlobStore {
     }
 
     /// Stores verified upload bytes as a pending object.
-    pub async fn write_upload(
-        &self,
-        key: &str,
-        bytes: &[u8],
-        content_type: &str,
-    ) -> Result<(), BlobAccessError> {
+    pub async fn write_upload(&self, key: &str, bytes: &[u8], content_type: &str) -> Result<(), BlobAccessError> {
         let data = self.data_path(key)?;
         let meta = self.meta_path(key)?;
         let io = |e: std::io::Error| BlobAccessError::Io(e.to_string());
@@ -208,15 +179,9 @@ impl LocalBlobStore {
     ) -> Result<DownloadPermit, BlobAccessError> {
         safe_key(key)?;
         let expires = Self::check_expiry(query, now)?;
-        let name = query
-            .get("X-Filename")
-            .ok_or(BlobAccessError::BadSignature)?;
-        let content_type = query
-            .get("X-Content-Type")
-            .ok_or(BlobAccessError::BadSignature)?;
-        let signature = query
-            .get("X-Signature")
-            .ok_or(BlobAccessError::BadSignature)?;
+        let name = query.get("X-Filename").ok_or(BlobAccessError::BadSignature)?;
+        let content_type = query.get("X-Content-Type").ok_or(BlobAccessError::BadSignature)?;
+        let signature = query.get("X-Signature").ok_or(BlobAccessError::BadSignature)?;
         self.check_signature(&["GET", key, name, content_type, &expires], signature)?;
         Ok(DownloadPermit {
             file_name: name.clone(),
@@ -225,12 +190,10 @@ impl LocalBlobStore {
     }
 
     pub async fn read(&self, key: &str) -> Result<Vec<u8>, BlobAccessError> {
-        tokio::fs::read(self.data_path(key)?)
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => BlobAccessError::NotFound,
-                _ => BlobAccessError::Io(e.to_string()),
-            })
+        tokio::fs::read(self.data_path(key)?).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => BlobAccessError::NotFound,
+            _ => BlobAccessError::Io(e.to_string()),
+        })
     }
 
     async fn read_meta(&self, key: &str) -> Result<Option<Meta>, BlobError> {

@@ -56,8 +56,7 @@ impl State {
     fn register(&mut self, info: &ConnectionInfo, now: i64) -> PresenceChange {
         let user = info.identity.user_id.clone();
         self.prune(&user, now);
-        self.connections
-            .insert(info.connection_id.clone(), info.clone());
+        self.connections.insert(info.connection_id.clone(), info.clone());
         self.by_user
             .entry(user.clone())
             .or_default()
@@ -98,17 +97,11 @@ impl MemoryRegistry {
 
 #[async_trait]
 impl TicketStore for MemoryRegistry {
-    async fn put_ticket(
-        &self,
-        ticket: &str,
-        identity: &Identity,
-        ttl: Duration,
-    ) -> RegistryResult<()> {
+    async fn put_ticket(&self, ticket: &str, identity: &Identity, ttl: Duration) -> RegistryResult<()> {
         let mut s = self.lock()?;
         let now = Instant::now();
         s.tickets.retain(|_, (_, exp)| *exp > now);
-        s.tickets
-            .insert(ticket.to_owned(), (identity.clone(), now + ttl));
+        s.tickets.insert(ticket.to_owned(), (identity.clone(), now + ttl));
         Ok(())
     }
 
@@ -123,19 +116,11 @@ impl TicketStore for MemoryRegistry {
 
 #[async_trait]
 impl ConnectionRegistry for MemoryRegistry {
-    async fn add_connection(
-        &self,
-        info: &ConnectionInfo,
-        now: Timestamp,
-    ) -> RegistryResult<PresenceChange> {
+    async fn add_connection(&self, info: &ConnectionInfo, now: Timestamp) -> RegistryResult<PresenceChange> {
         Ok(self.lock()?.register(info, now.as_millis()))
     }
 
-    async fn touch_connection(
-        &self,
-        info: &ConnectionInfo,
-        now: Timestamp,
-    ) -> RegistryResult<PresenceChange> {
+    async fn touch_connection(&self, info: &ConnectionInfo, now: Timestamp) -> RegistryResult<PresenceChange> {
         let mut s = self.lock()?;
         let mut info = info.clone();
         // Keep the original connect time when the connection is still registered.
@@ -167,11 +152,7 @@ impl ConnectionRegistry for MemoryRegistry {
         Ok(self.lock()?.connections.get(id).cloned())
     }
 
-    async fn connections_of(
-        &self,
-        users: &[UserId],
-        now: Timestamp,
-    ) -> RegistryResult<Vec<(UserId, ConnectionId)>> {
+    async fn connections_of(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<(UserId, ConnectionId)>> {
         let s = self.lock()?;
         let now = now.as_millis();
         let mut out = Vec::new();
@@ -193,11 +174,7 @@ impl ConnectionRegistry for MemoryRegistry {
         let now = now.as_millis();
         Ok(users
             .iter()
-            .filter(|u| {
-                s.by_user
-                    .get(*u)
-                    .is_some_and(|c| c.values().any(|exp| *exp > now))
-            })
+            .filter(|u| s.by_user.get(*u).is_some_and(|c| c.values().any(|exp| *exp > now)))
             .cloned()
             .collect())
     }
@@ -239,9 +216,7 @@ impl TypingRegistry for MemoryRegistry {
         until: Timestamp,
     ) -> RegistryResult<TypingChange> {
         let mut s = self.lock()?;
-        let previous = s
-            .typing
-            .insert((conversation.clone(), user.clone()), until.as_millis());
+        let previous = s.typing.insert((conversation.clone(), user.clone()), until.as_millis());
         Ok(if previous.is_some() {
             TypingChange::Refreshed
         } else {
@@ -249,11 +224,7 @@ impl TypingRegistry for MemoryRegistry {
         })
     }
 
-    async fn clear_typing(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> RegistryResult<bool> {
+    async fn clear_typing(&self, conversation: &ConversationId, user: &UserId) -> RegistryResult<bool> {
         Ok(self
             .lock()?
             .typing
@@ -284,10 +255,7 @@ impl TypingRegistry for MemoryRegistry {
 
 #[async_trait]
 impl MembershipCache for MemoryRegistry {
-    async fn cached_members(
-        &self,
-        conversation: &ConversationId,
-    ) -> RegistryResult<Option<Vec<UserId>>> {
+    async fn cached_members(&self, conversation: &ConversationId) -> RegistryResult<Option<Vec<UserId>>> {
         let s = self.lock()?;
         Ok(s.members
             .get(conversation)
@@ -301,10 +269,9 @@ impl MembershipCache for MemoryRegistry {
         members: &[UserId],
         ttl: Duration,
     ) -> RegistryResult<()> {
-        self.lock()?.members.insert(
-            conversation.clone(),
-            (members.to_vec(), Instant::now() + ttl),
-        );
+        self.lock()?
+            .members
+            .insert(conversation.clone(), (members.to_vec(), Instant::now() + ttl));
         Ok(())
     }
 
@@ -316,12 +283,7 @@ impl MembershipCache for MemoryRegistry {
 
 #[async_trait]
 impl DeliveryOrder for MemoryRegistry {
-    async fn wait_turn(
-        &self,
-        conversation: &ConversationId,
-        seq: u64,
-        timeout: Duration,
-    ) -> RegistryResult<bool> {
+    async fn wait_turn(&self, conversation: &ConversationId, seq: u64, timeout: Duration) -> RegistryResult<bool> {
         let mut rx = {
             let s = self.lock()?;
             match s.delivered.get(conversation) {

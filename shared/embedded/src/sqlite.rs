@@ -124,13 +124,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 /// A row column that the store wrote itself; a parse failure means a corrupt file.
 fn parsed<T, E: std::fmt::Display>(r: Result<T, E>) -> rusqlite::Result<T> {
-    r.map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            e.to_string().into(),
-        )
-    })
+    r.map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into()))
 }
 
 fn ts(raw: String) -> rusqlite::Result<Timestamp> {
@@ -288,14 +282,10 @@ impl SqliteStore {
     fn init(conn: Connection) -> StoreResult<Self> {
         // WAL: readers never block the writer. NORMAL sync: a power cut may lose the last
         // transactions but never corrupts the file — the right trade for a dev database.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -346,11 +336,7 @@ fn refresh_preview(tx: &Connection, message: &Message) -> StoreResult<()> {
 
 #[async_trait]
 impl ConversationStore for SqliteStore {
-    async fn create_conversation(
-        &self,
-        c: &Conversation,
-        participants: &[Participant],
-    ) -> StoreResult<()> {
+    async fn create_conversation(&self, c: &Conversation, participants: &[Participant]) -> StoreResult<()> {
         let c = c.clone();
         let participants = participants.to_vec();
         self.with(move |conn| {
@@ -422,12 +408,7 @@ impl ConversationStore for SqliteStore {
             .await
     }
 
-    async fn set_title(
-        &self,
-        id: &ConversationId,
-        title: &Title,
-        at: Timestamp,
-    ) -> StoreResult<Conversation> {
+    async fn set_title(&self, id: &ConversationId, title: &Title, at: Timestamp) -> StoreResult<Conversation> {
         let values = vec![title.to_string(), title.as_str().to_lowercase()];
         self.update_conversation(id, "title = :v1, title_lc = :v2", values, at)
             .await
@@ -535,11 +516,7 @@ fn insert_participants(tx: &Connection, participants: &[Participant]) -> StoreRe
 
 #[async_trait]
 impl ParticipantStore for SqliteStore {
-    async fn get_participant(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> StoreResult<Option<Participant>> {
+    async fn get_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<Option<Participant>> {
         let (c, u) = (conversation.to_string(), user.to_string());
         self.with(move |conn| {
             conn.query_row(
@@ -554,10 +531,7 @@ impl ParticipantStore for SqliteStore {
         .await
     }
 
-    async fn list_participants(
-        &self,
-        conversation: &ConversationId,
-    ) -> StoreResult<Vec<Participant>> {
+    async fn list_participants(&self, conversation: &ConversationId) -> StoreResult<Vec<Participant>> {
         let c = conversation.to_string();
         self.with(move |conn| {
             let mut stmt = conn
@@ -566,9 +540,7 @@ impl ParticipantStore for SqliteStore {
                      FROM conversation_participants WHERE conversation_id = ?1 ORDER BY user_id",
                 )
                 .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![c], participant_from)
-                .map_err(backend)?;
+            let rows = stmt.query_map(params![c], participant_from).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
@@ -578,14 +550,10 @@ impl ParticipantStore for SqliteStore {
         let u = user.to_string();
         self.with(move |conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT conversation_id FROM conversation_participants WHERE user_id = ?1",
-                )
+                .prepare_cached("SELECT conversation_id FROM conversation_participants WHERE user_id = ?1")
                 .map_err(backend)?;
             let rows = stmt
-                .query_map(params![u], |r| {
-                    parsed(ConversationId::parse(&r.get::<_, String>(0)?))
-                })
+                .query_map(params![u], |r| parsed(ConversationId::parse(&r.get::<_, String>(0)?)))
                 .map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
@@ -604,11 +572,7 @@ impl ParticipantStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
             let exists: bool = tx
-                .query_row(
-                    "SELECT 1 FROM conversations WHERE id = ?1",
-                    params![c],
-                    |_| Ok(true),
-                )
+                .query_row("SELECT 1 FROM conversations WHERE id = ?1", params![c], |_| Ok(true))
                 .optional()
                 .map_err(backend)?
                 .unwrap_or(false);
@@ -627,11 +591,7 @@ impl ParticipantStore for SqliteStore {
         .await
     }
 
-    async fn remove_participant(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> StoreResult<bool> {
+    async fn remove_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<bool> {
         let (c, u) = (conversation.to_string(), user.to_string());
         self.with(move |conn| {
             let n = conn
@@ -724,20 +684,12 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn get_message(
-        &self,
-        conversation: &ConversationId,
-        id: &MessageId,
-    ) -> StoreResult<Option<Message>> {
+    async fn get_message(&self, conversation: &ConversationId, id: &MessageId) -> StoreResult<Option<Message>> {
         let (c, m) = (conversation.to_string(), id.to_string());
         self.with(move |conn| load_message(conn, &c, &m)).await
     }
 
-    async fn list_messages(
-        &self,
-        conversation: &ConversationId,
-        range: MessageRange,
-    ) -> StoreResult<Vec<Message>> {
+    async fn list_messages(&self, conversation: &ConversationId, range: MessageRange) -> StoreResult<Vec<Message>> {
         let c = conversation.to_string();
         self.with(move |conn| {
             let (sql, bound, limit) = match range {
@@ -777,12 +729,7 @@ impl MessageStore for SqliteStore {
         by: &UserId,
         at: Timestamp,
     ) -> StoreResult<Message> {
-        let (c, m, body, by) = (
-            conversation.to_string(),
-            id.to_string(),
-            body.to_string(),
-            by.clone(),
-        );
+        let (c, m, body, by) = (conversation.to_string(), id.to_string(), body.to_string(), by.clone());
         self.with(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -916,11 +863,7 @@ impl ReceiptStore for SqliteStore {
         .await
     }
 
-    async fn receipts_of(
-        &self,
-        user: &UserId,
-        conversations: &[ConversationId],
-    ) -> StoreResult<Vec<ReadReceipt>> {
+    async fn receipts_of(&self, user: &UserId, conversations: &[ConversationId]) -> StoreResult<Vec<ReadReceipt>> {
         if conversations.is_empty() {
             return Ok(Vec::new());
         }
@@ -936,7 +879,9 @@ impl ReceiptStore for SqliteStore {
                 );
                 let mut stmt = conn.prepare(&sql).map_err(backend)?;
                 let args = std::iter::once(&u).chain(chunk.iter());
-                let rows = stmt.query_map(rusqlite::params_from_iter(args), receipt_from).map_err(backend)?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(args), receipt_from)
+                    .map_err(backend)?;
                 for row in rows {
                     out.push(row.map_err(backend)?);
                 }
@@ -1044,10 +989,7 @@ impl ReportStore for SqliteStore {
                 args.push(pos.created_at.clone());
                 args.push(pos.id.clone());
             }
-            sql.push_str(&format!(
-                " ORDER BY created_at DESC, id DESC LIMIT {}",
-                limit + 1
-            ));
+            sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", limit + 1));
             let mut stmt = conn.prepare(&sql).map_err(backend)?;
             let mut items: Vec<Report> = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), report_from)

@@ -1,1 +1,100 @@
-//! placeholder
+//! The REST API: one axum `Router` per Lambda function, used unchanged by Lambda
+//! (`lambda_http::run`), by the local gateway (in-process, with API Gateway-shaped
+//! events) and by tests.
+//!
+//! # Layout
+//! - [`client`]: `/api/messaging/...`, the `messaging-api` function.
+//! - [`admin`]: `/api/admin/messaging/...`, the `admin-api` function.
+//! - [`extract`]: the caller's identity, JSON bodies, path and query parameters.
+//! - [`error`]: the single error → response mapping.
+//! - [`routes`]: the route table, which the OpenAPI document, the SAM template and the
+//!   permission tests are all checked against.
+//! - `openapi.yaml`: the API's contract, served by the local gateway.
+
+pub mod admin;
+pub mod client;
+pub mod error;
+pub mod extract;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, Uri};
+use axum::response::IntoResponse;
+
+use messaging_auth::Authenticator;
+use messaging_core::{Error, Messaging};
+
+pub use error::{ApiError, ApiResult};
+
+/// The OpenAPI 3 document for every route.
+pub const OPENAPI_YAML: &str = include_str!("../openapi.yaml");
+
+/// Largest request body any route accepts. A 5,000-character message is at most 20 KB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler needs: the service and the token verifier. Cloning is two
+/// reference-count increments.
+#[derive(Clone)]
+pub struct AppState {
+    pub svc: Arc<Messaging>,
+    pub auth: Arc<Authenticator>,
+}
+
+fn finish(router: Router<AppState>, state: AppState) -> Router {
+    router
+        .fallback(|| async { ApiError(Error::NotFound("route")) })
+        .method_not_allowed_fallback(|| async {
+            (
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                ApiError(Error::invalid("method", "not allowed on this route")),
+            )
+                .into_response()
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// The `messaging-api` function's router.
+pub fn client_app(state: AppState) -> Router {
+    finish(client::routes(), state)
+}
+
+/// The `admin-api` function's router.
+pub fn admin_app(state: AppState) -> Router {
+    finish(admin::routes(), state)
+}
+
+/// Both APIs in one router (tests, and single-process deployments).
+pub fn app(state: AppState) -> Router {
+    finish(client::routes().merge(admin::routes()), state)
+}
+
+/// API Gateway REST events carry the stage in the path lambda_http builds
+/// (`/prod/api/...`); routes are declared without it. Wrap a router's service with
+/// `tower::ServiceBuilder::new().map_request(strip_stage)` to serve both forms.
+pub fn strip_stage<B>(mut req: Request<B>) -> Request<B> {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let stage = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.stage.clone(),
+        Some(RequestContext::WebSocket(ctx)) => ctx.stage.clone(),
+        _ => None,
+    };
+    if let Some(stage) = stage.filter(|s| s != "$default") {
+        let prefix = format!("/{stage}");
+        let path = req.uri().path();
+        if let Some(rest) = path.strip_prefix(&prefix).filter(|r| r.starts_with('/')) {
+            let rebuilt = match req.uri().query() {
+                Some(q) => format!("{rest}?{q}"),
+                None => rest.to_owned(),
+            };
+            if let Ok(uri) = rebuilt.parse::<Uri>() {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
+}

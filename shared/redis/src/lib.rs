@@ -1,1 +1,468 @@
-//! placeholder
+//! The registry on Redis (ElastiCache / Valkey): tickets, connections, presence, typing,
+//! the membership cache and delivery order, all with TTLs so that lost events heal.
+//!
+//! Works with a single node (`redis://`, `rediss://`) and with cluster mode
+//! (`REDIS_CLUSTER=true`, as ElastiCache Serverless requires). Keys that a script or a
+//! multi-key step touches together share a hash tag (`{u:<user>}`), so every multi-key
+//! operation stays in one slot.
+//!
+//! # Keys (under a configurable prefix)
+//! | key | value | ttl |
+//! |---|---|---|
+//! | `ticket:<t>` | identity JSON | ticket TTL; GETDEL makes it single-use |
+//! | `conn:<connection>` | connection JSON | expiry + 1 h (so `$disconnect` still finds its owner) |
+//! | `{u:<user>}:conns` | ZSET connection → expiry (ms) | newest expiry + 1 h |
+//! | `{u:<user>}:online` | "1" while others were told the user is online | 1 day, refreshed |
+//! | `{u:<user>}:check` | a presence check is scheduled | 2 × presence TTL |
+//! | `typing:<conv>:<user>` | typing deadline (ms) | deadline + 60 s |
+//! | `members:<conv>` | member ids JSON | member cache TTL |
+//! | `delivered:<conv>` | newest pushed seq | 1 day |
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
+
+use messaging_core::identity::Identity;
+use messaging_core::ids::{ConnectionId, ConversationId, UserId};
+use messaging_core::ports::*;
+use messaging_core::time::Timestamp;
+
+/// A single-node or a cluster connection; both multiplex and reconnect by themselves.
+#[derive(Clone)]
+pub enum Conn {
+    Single(ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> RegistryError {
+    RegistryError(e.to_string())
+}
+
+/// How long connection records outlive their expiry, so that a late `$disconnect` or
+/// heartbeat still finds whose connection it was.
+const GRACE_MS: i64 = 3_600_000;
+const ONLINE_FLAG_MS: i64 = 86_400_000;
+
+/// Registers a connection and reports whether the user just came online.
+const ADD_SCRIPT: &str = r#"
+-- KEYS: conns zset, online flag. ARGV: now, connection, expires, grace, flag ttl
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[4]))
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[5]) then
+  return 1
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 0
+"#;
+
+/// Drops expired connections (and optionally one named); reports offline and the next expiry.
+const SWEEP_SCRIPT: &str = r#"
+-- KEYS: conns zset, online flag. ARGV: now, connection to remove ('' for none)
+if ARGV[2] ~= '' then redis.call('ZREM', KEYS[1], ARGV[2]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then
+  return {redis.call('DEL', KEYS[2]), -1}
+end
+return {0, tonumber(first[2])}
+"#;
+
+const EXPIRE_TYPING_SCRIPT: &str = r#"
+-- KEYS: typing key. ARGV: now. Returns -2 not typing, -1 expired (claimed), else the deadline.
+local v = redis.call('GET', KEYS[1])
+if not v then return -2 end
+if tonumber(v) > tonumber(ARGV[1]) then return tonumber(v) end
+redis.call('DEL', KEYS[1])
+return -1
+"#;
+
+const MARK_DELIVERED_SCRIPT: &str = r#"
+local d = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > d then redis.call('SET', KEYS[1], ARGV[1], 'EX', 86400) end
+return 1
+"#;
+
+pub struct RedisRegistry {
+    conn: Conn,
+    prefix: String,
+    add: Script,
+    sweep: Script,
+    expire_typing: Script,
+    mark_delivered: Script,
+}
+
+impl RedisRegistry {
+    /// Connects to `url` (`redis://` or `rediss://` for TLS). `cluster` selects the
+    /// cluster protocol (ElastiCache Serverless).
+    pub async fn connect(url: &str, cluster: bool, prefix: impl Into<String>) -> Result<Self, RegistryError> {
+        let conn = if cluster {
+            let client = redis::cluster::ClusterClient::new(vec![url]).map_err(err)?;
+            Conn::Cluster(client.get_async_connection().await.map_err(err)?)
+        } else {
+            let client = redis::Client::open(url).map_err(err)?;
+            Conn::Single(ConnectionManager::new(client).await.map_err(err)?)
+        };
+        Ok(Self::with_connection(conn, prefix))
+    }
+
+    pub fn with_connection(conn: Conn, prefix: impl Into<String>) -> Self {
+        Self {
+            conn,
+            prefix: prefix.into(),
+            add: Script::new(ADD_SCRIPT),
+            sweep: Script::new(SWEEP_SCRIPT),
+            expire_typing: Script::new(EXPIRE_TYPING_SCRIPT),
+            mark_delivered: Script::new(MARK_DELIVERED_SCRIPT),
+        }
+    }
+
+    fn conn(&self) -> Conn {
+        self.conn.clone()
+    }
+
+    fn key(&self, suffix: String) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    fn user_keys(&self, user: &UserId) -> (String, String, String) {
+        (
+            self.key(format!("{{u:{user}}}:conns")),
+            self.key(format!("{{u:{user}}}:online")),
+            self.key(format!("{{u:{user}}}:check")),
+        )
+    }
+
+    async fn register(
+        &self,
+        info: &ConnectionInfo,
+        now: Timestamp,
+        keep_existing_info: bool,
+    ) -> RegistryResult<PresenceChange> {
+        let mut conn = self.conn();
+        let user = &info.identity.user_id;
+        let info_key = self.key(format!("conn:{}", info.connection_id));
+        let ttl_ms = (info.expires_at.as_millis() - now.as_millis()).max(1) + GRACE_MS;
+        // A heartbeat keeps the original connect time; a swept connection is re-registered.
+        let mut stored = info.clone();
+        if keep_existing_info {
+            let existing: Option<String> = conn.get(&info_key).await.map_err(err)?;
+            if let Some(raw) = existing {
+                stored = serde_json::from_str(&raw).map_err(err)?;
+                stored.expires_at = info.expires_at;
+            }
+        }
+        let json = serde_json::to_string(&stored).map_err(err)?;
+        let _: () = conn.pset_ex(&info_key, json, ttl_ms as u64).await.map_err(err)?;
+        let (conns, online, _) = self.user_keys(user);
+        let came_online: i64 = self
+            .add
+            .key(conns)
+            .key(online)
+            .arg(now.as_millis())
+            .arg(info.connection_id.as_str())
+            .arg(info.expires_at.as_millis())
+            .arg(GRACE_MS)
+            .arg(ONLINE_FLAG_MS)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(err)?;
+        Ok(if came_online == 1 {
+            PresenceChange::CameOnline
+        } else {
+            PresenceChange::Unchanged
+        })
+    }
+
+    async fn sweep_keys(&self, user: &UserId, now: Timestamp, remove: &str) -> RegistryResult<Sweep> {
+        let (conns, online, _) = self.user_keys(user);
+        let (went_offline, next): (i64, i64) = self
+            .sweep
+            .key(conns)
+            .key(online)
+            .arg(now.as_millis())
+            .arg(remove)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(err)?;
+        Ok(Sweep {
+            change: if went_offline == 1 {
+                PresenceChange::WentOffline
+            } else {
+                PresenceChange::Unchanged
+            },
+            next_expiry: (next >= 0).then(|| Timestamp::from_millis(next)),
+        })
+    }
+}
+
+#[async_trait]
+impl TicketStore for RedisRegistry {
+    async fn put_ticket(&self, ticket: &str, identity: &Identity, ttl: Duration) -> RegistryResult<()> {
+        let json = serde_json::to_string(identity).map_err(err)?;
+        let key = self.key(format!("ticket:{ticket}"));
+        let _: () = self
+            .conn()
+            .pset_ex(key, json, ttl.as_millis() as u64)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn take_ticket(&self, ticket: &str) -> RegistryResult<Option<Identity>> {
+        let key = self.key(format!("ticket:{ticket}"));
+        let raw: Option<String> = self.conn().get_del(key).await.map_err(err)?;
+        raw.map(|r| serde_json::from_str(&r).map_err(err)).transpose()
+    }
+}
+
+#[async_trait]
+impl ConnectionRegistry for RedisRegistry {
+    async fn add_connection(&self, info: &ConnectionInfo, now: Timestamp) -> RegistryResult<PresenceChange> {
+        self.register(info, now, false).await
+    }
+
+    async fn touch_connection(&self, info: &ConnectionInfo, now: Timestamp) -> RegistryResult<PresenceChange> {
+        self.register(info, now, true).await
+    }
+
+    async fn remove_connection(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> RegistryResult<Option<(UserId, PresenceChange)>> {
+        let info_key = self.key(format!("conn:{id}"));
+        let raw: Option<String> = self.conn().get_del(info_key).await.map_err(err)?;
+        let Some(raw) = raw else { return Ok(None) };
+        let info: ConnectionInfo = serde_json::from_str(&raw).map_err(err)?;
+        let user = info.identity.user_id;
+        let sweep = self.sweep_keys(&user, now, id.as_str()).await?;
+        Ok(Some((user, sweep.change)))
+    }
+
+    async fn get_connection(&self, id: &ConnectionId) -> RegistryResult<Option<ConnectionInfo>> {
+        let raw: Option<String> = self.conn().get(self.key(format!("conn:{id}"))).await.map_err(err)?;
+        raw.map(|r| serde_json::from_str(&r).map_err(err)).transpose()
+    }
+
+    async fn connections_of(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<(UserId, ConnectionId)>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for user in users {
+            let (conns, _, _) = self.user_keys(user);
+            pipe.cmd("ZRANGE")
+                .arg(conns)
+                .arg(format!("({}", now.as_millis()))
+                .arg("+inf")
+                .arg("BYSCORE");
+        }
+        let lists: Vec<Vec<String>> = pipe.query_async(&mut self.conn()).await.map_err(err)?;
+        let mut out = Vec::new();
+        for (user, conns) in users.iter().zip(lists) {
+            for c in conns {
+                if let Ok(id) = ConnectionId::parse(&c) {
+                    out.push((user.clone(), id));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn online_users(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<UserId>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for user in users {
+            let (conns, _, _) = self.user_keys(user);
+            pipe.zcount(conns, format!("({}", now.as_millis()), "+inf");
+        }
+        let counts: Vec<i64> = pipe.query_async(&mut self.conn()).await.map_err(err)?;
+        Ok(users
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(u, _)| u.clone())
+            .collect())
+    }
+
+    async fn sweep_user(&self, user: &UserId, now: Timestamp) -> RegistryResult<Sweep> {
+        self.sweep_keys(user, now, "").await
+    }
+
+    async fn claim_presence_check(&self, user: &UserId, ttl: Duration) -> RegistryResult<bool> {
+        let (_, _, check) = self.user_keys(user);
+        let set: Option<String> = redis::cmd("SET")
+            .arg(check)
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl.as_millis() as u64)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(err)?;
+        Ok(set.is_some())
+    }
+
+    async fn release_presence_check(&self, user: &UserId) -> RegistryResult<()> {
+        let (_, _, check) = self.user_keys(user);
+        let _: i64 = self.conn().del(check).await.map_err(err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TypingRegistry for RedisRegistry {
+    async fn set_typing(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        until: Timestamp,
+    ) -> RegistryResult<TypingChange> {
+        let key = self.key(format!("typing:{conversation}:{user}"));
+        let ttl = (until.as_millis() - Timestamp::now().as_millis()).max(0) + 60_000;
+        let previous: Option<String> = redis::cmd("SET")
+            .arg(key)
+            .arg(until.as_millis())
+            .arg("PX")
+            .arg(ttl)
+            .arg("GET")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(err)?;
+        Ok(if previous.is_some() {
+            TypingChange::Refreshed
+        } else {
+            TypingChange::Started
+        })
+    }
+
+    async fn clear_typing(&self, conversation: &ConversationId, user: &UserId) -> RegistryResult<bool> {
+        let removed: i64 = self
+            .conn()
+            .del(self.key(format!("typing:{conversation}:{user}")))
+            .await
+            .map_err(err)?;
+        Ok(removed == 1)
+    }
+
+    async fn expire_typing(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        now: Timestamp,
+    ) -> RegistryResult<TypingExpiry> {
+        let result: i64 = self
+            .expire_typing
+            .key(self.key(format!("typing:{conversation}:{user}")))
+            .arg(now.as_millis())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(err)?;
+        Ok(match result {
+            -2 => TypingExpiry::NotTyping,
+            -1 => TypingExpiry::Expired,
+            until => TypingExpiry::StillTyping {
+                until: Timestamp::from_millis(until),
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl MembershipCache for RedisRegistry {
+    async fn cached_members(&self, conversation: &ConversationId) -> RegistryResult<Option<Vec<UserId>>> {
+        let raw: Option<String> = self
+            .conn()
+            .get(self.key(format!("members:{conversation}")))
+            .await
+            .map_err(err)?;
+        raw.map(|r| serde_json::from_str(&r).map_err(err)).transpose()
+    }
+
+    async fn cache_members(
+        &self,
+        conversation: &ConversationId,
+        members: &[UserId],
+        ttl: Duration,
+    ) -> RegistryResult<()> {
+        let json = serde_json::to_string(members).map_err(err)?;
+        let key = self.key(format!("members:{conversation}"));
+        let _: () = self
+            .conn()
+            .pset_ex(key, json, ttl.as_millis() as u64)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn invalidate_members(&self, conversation: &ConversationId) -> RegistryResult<()> {
+        let _: i64 = self
+            .conn()
+            .del(self.key(format!("members:{conversation}")))
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeliveryOrder for RedisRegistry {
+    async fn wait_turn(&self, conversation: &ConversationId, seq: u64, timeout: Duration) -> RegistryResult<bool> {
+        let key = self.key(format!("delivered:{conversation}"));
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut conn = self.conn();
+        loop {
+            let delivered: Option<u64> = conn.get(&key).await.map_err(err)?;
+            match delivered {
+                None => return Ok(true),
+                Some(d) if d + 1 >= seq => return Ok(true),
+                Some(_) if tokio::time::Instant::now() >= deadline => return Ok(false),
+                Some(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+            }
+        }
+    }
+
+    async fn mark_delivered(&self, conversation: &ConversationId, seq: u64) -> RegistryResult<()> {
+        let _: i64 = self
+            .mark_delivered
+            .key(self.key(format!("delivered:{conversation}")))
+            .arg(seq)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+}

@@ -1,1 +1,193 @@
-//! placeholder
+//! The WebSocket side: handlers for the `$connect` authorizer, `$connect`, `$disconnect`,
+//! the action routes (`typing`, `stop-typing`, `ping`, `$default`) and the delayed-task
+//! queue. Each takes the event API Gateway (or SQS) sends and returns what it expects.
+//!
+//! Identity comes only from the authorizer context in the request context, never from
+//! the message body.
+//!
+//! # Layout
+//! - [`events`]: the event and response shapes.
+//! - this module: the handlers, and the one mapping from errors to WebSocket answers.
+
+pub mod events;
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use messaging_core::events::{ClientAction, ServerEvent};
+use messaging_core::ids::{ConnectionId, UserId};
+use messaging_core::model::Role;
+use messaging_core::ports::DelayedTask;
+use messaging_core::{Error, Identity, Messaging};
+
+pub use events::*;
+
+/// The query parameter `$connect` takes the ticket from.
+pub const TICKET_PARAM: &str = "ticket";
+
+/// The one mapping from an application error to what a WebSocket client sees.
+pub fn error_event(e: &Error) -> ServerEvent {
+    let message = match e {
+        Error::Unavailable(detail) => {
+            tracing::error!(%detail, "backend unavailable");
+            "the service is temporarily unavailable; retry shortly".to_owned()
+        }
+        other => other.to_string(),
+    };
+    ServerEvent::Error {
+        code: e.code().to_owned(),
+        message,
+        field: e.field().map(str::to_owned),
+    }
+}
+
+fn frame(event: &ServerEvent) -> WsResponse {
+    WsResponse {
+        status_code: 200,
+        body: Some(String::from_utf8_lossy(&event.to_json()).into_owned()),
+    }
+}
+
+fn status(code: u16) -> WsResponse {
+    WsResponse {
+        status_code: code,
+        body: None,
+    }
+}
+
+/// The `$connect` REQUEST authorizer: redeems the single-use ticket from the query string.
+/// `Err` means "Unauthorized" (API Gateway answers the upgrade with 401).
+pub async fn authorize(svc: &Messaging, event: AuthorizerEvent) -> Result<AuthorizerResponse, Error> {
+    let ticket = event
+        .query_string_parameters
+        .as_ref()
+        .and_then(|q| q.get(TICKET_PARAM))
+        .ok_or_else(|| Error::unauthenticated("missing ticket"))?;
+    let who = svc.redeem_ticket(ticket).await?;
+    Ok(AuthorizerResponse {
+        principal_id: who.user_id.to_string(),
+        policy_document: PolicyDocument {
+            version: "2012-10-17".into(),
+            statement: vec![PolicyStatement {
+                action: "execute-api:Invoke".into(),
+                effect: "Allow".into(),
+                resource: event.method_arn.clone(),
+            }],
+        },
+        context: HashMap::from([
+            ("userId".into(), json!(who.user_id.as_str())),
+            ("role".into(), json!(who.role.as_str())),
+            ("name".into(), json!(who.name)),
+        ]),
+    })
+}
+
+/// The caller, from the authorizer context API Gateway attaches to every event of the connection.
+pub fn identity_of(ctx: &WsContext) -> Result<Identity, Error> {
+    let auth = ctx
+        .authorizer
+        .as_ref()
+        .ok_or_else(|| Error::unauthenticated("no authorizer context"))?;
+    let text = |k: &str| auth.get(k).and_then(Value::as_str);
+    let user_id = UserId::parse(text("userId").ok_or_else(|| Error::unauthenticated("no user in context"))?)?;
+    let role = Role::parse(text("role").unwrap_or("client"))?;
+    let name = text("name").map(str::to_owned).unwrap_or_else(|| user_id.to_string());
+    Ok(Identity { user_id, role, name })
+}
+
+fn connection_of(ctx: &WsContext) -> Result<ConnectionId, Error> {
+    ConnectionId::parse(&ctx.connection_id)
+}
+
+/// `$connect`: registers the connection for the authorized user.
+pub async fn connect(svc: &Messaging, event: WsEvent) -> WsResponse {
+    let result = async {
+        let who = identity_of(&event.request_context)?;
+        let connection = connection_of(&event.request_context)?;
+        svc.connect(&connection, &who).await
+    }
+    .await;
+    match result {
+        Ok(()) => status(200),
+        Err(e) => {
+            tracing::warn!(error = %e, "connect refused");
+            status(crate_status(&e))
+        }
+    }
+}
+
+fn crate_status(e: &Error) -> u16 {
+    match e {
+        Error::Unauthenticated(_) => 401,
+        Error::Forbidden(_) => 403,
+        Error::Invalid { .. } => 400,
+        Error::Unavailable(_) => 503,
+        _ => 500,
+    }
+}
+
+/// `$disconnect`: forgets the connection (best effort: it may never come).
+pub async fn disconnect(svc: &Messaging, event: WsEvent) -> WsResponse {
+    let result = async {
+        let connection = connection_of(&event.request_context)?;
+        svc.disconnect(&connection).await
+    }
+    .await;
+    match result {
+        Ok(()) => status(200),
+        Err(e) => {
+            tracing::warn!(error = %e, "disconnect failed");
+            status(crate_status(&e))
+        }
+    }
+}
+
+/// Action routes and `$default`: parses the action, runs it, answers with a frame when
+/// there is something to say (`pong`, or an error).
+pub async fn message(svc: &Messaging, event: WsEvent) -> WsResponse {
+    let result = async {
+        let who = identity_of(&event.request_context)?;
+        let connection = connection_of(&event.request_context)?;
+        let body = event.body.as_deref().unwrap_or("");
+        if body.len() > 8 * 1024 {
+            return Err(Error::PayloadTooLarge("actions are at most 8 KB".into()));
+        }
+        let action: ClientAction = serde_json::from_str(body).map_err(|e| {
+            let known = ClientAction::ROUTE_KEYS.join(", ");
+            Error::invalid("action", format!("expected {{\"action\": one of {known}, ...}}: {e}"))
+        })?;
+        svc.handle_action(&connection, &who, action).await
+    }
+    .await;
+    match result {
+        Ok(Some(reply)) => frame(&reply),
+        Ok(None) => status(200),
+        Err(e) => frame(&error_event(&e)),
+    }
+}
+
+/// One record of the delayed-task queue.
+pub async fn run_task_body(svc: &Messaging, body: &str) -> Result<(), Error> {
+    let task: DelayedTask =
+        serde_json::from_str(body).map_err(|e| Error::invalid("task", format!("not a delayed task: {e}")))?;
+    svc.run_task(task).await
+}
+
+/// The delayed-task queue's SQS batch: failed records are reported for redelivery;
+/// malformed ones are dropped (redelivering them cannot help).
+pub async fn delayed_tasks(svc: &Messaging, event: aws_lambda_events::event::sqs::SqsEvent) -> Value {
+    let mut failures = Vec::new();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        match run_task_body(svc, record.body.as_deref().unwrap_or("")).await {
+            Ok(()) => {}
+            Err(e @ Error::Invalid { .. }) => tracing::error!(error = %e, message = %id, "dropping malformed task"),
+            Err(e) => {
+                tracing::warn!(error = %e, message = %id, "task failed; will be retried");
+                failures.push(json!({ "itemIdentifier": id }));
+            }
+        }
+    }
+    json!({ "batchItemFailures": failures })
+}

@@ -18,11 +18,7 @@ fn user(name: &str) -> UserId {
 }
 
 /// A conversation with the given members; its title carries a unique token for searches.
-pub async fn conversation_with(
-    store: &Arc<dyn Store>,
-    members: &[&UserId],
-    title: &str,
-) -> Conversation {
+pub async fn conversation_with(store: &Arc<dyn Store>, members: &[&UserId], title: &str) -> Conversation {
     let now = Timestamp::now();
     let c = Conversation {
         id: ConversationId::generate(),
@@ -98,11 +94,7 @@ fn pending_file(c: &Conversation, uploader: &UserId) -> FileRecord {
 pub async fn created_conversation_reads_back(store: Arc<dyn Store>) {
     let (a, b) = (user(&unique("a")), user(&unique("b")));
     let c = conversation_with(&store, &[&a, &b], "Kickoff").await;
-    let got = store
-        .get_conversation(&c.id)
-        .await
-        .unwrap()
-        .expect("stored");
+    let got = store.get_conversation(&c.id).await.unwrap().expect("stored");
     assert_eq!(got, c);
     assert!(
         store
@@ -138,37 +130,13 @@ pub async fn participants_are_listed_and_indexed_by_user(store: Arc<dyn Store>) 
         .map(|p| p.user_id)
         .collect();
     assert_eq!(listed, HashSet::from([a.clone(), b.clone()]));
-    let of_a: HashSet<ConversationId> = store
-        .conversation_ids_of(&a)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let of_a: HashSet<ConversationId> = store.conversation_ids_of(&a).await.unwrap().into_iter().collect();
     assert_eq!(of_a, HashSet::from([c1.id.clone(), c2.id.clone()]));
-    assert_eq!(
-        store.conversation_ids_of(&b).await.unwrap(),
-        vec![c1.id.clone()]
-    );
-    assert!(
-        store
-            .conversation_ids_of(&outsider)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let p = store
-        .get_participant(&c1.id, &b)
-        .await
-        .unwrap()
-        .expect("b is in");
+    assert_eq!(store.conversation_ids_of(&b).await.unwrap(), vec![c1.id.clone()]);
+    assert!(store.conversation_ids_of(&outsider).await.unwrap().is_empty());
+    let p = store.get_participant(&c1.id, &b).await.unwrap().expect("b is in");
     assert_eq!(p.display_name, format!("{b} name"));
-    assert!(
-        store
-            .get_participant(&c1.id, &outsider)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.get_participant(&c1.id, &outsider).await.unwrap().is_none());
 }
 
 pub async fn adding_and_removing_participants(store: Arc<dyn Store>) {
@@ -182,19 +150,13 @@ pub async fn adding_and_removing_participants(store: Arc<dyn Store>) {
         joined_at: Timestamp::now(),
         added_by: a.clone(),
     };
-    let added = store
-        .add_participants(&c.id, &[row(&b), row(&d)])
-        .await
-        .unwrap();
+    let added = store.add_participants(&c.id, &[row(&b), row(&d)]).await.unwrap();
     assert_eq!(
         added.iter().map(|p| p.user_id.clone()).collect::<Vec<_>>(),
         vec![d.clone()],
         "b was already in"
     );
-    assert_eq!(
-        store.conversation_ids_of(&d).await.unwrap(),
-        vec![c.id.clone()]
-    );
+    assert_eq!(store.conversation_ids_of(&d).await.unwrap(), vec![c.id.clone()]);
     assert!(store.remove_participant(&c.id, &b).await.unwrap());
     assert!(
         !store.remove_participant(&c.id, &b).await.unwrap(),
@@ -221,10 +183,7 @@ pub async fn appends_get_gapless_seqs_from_one(store: Arc<dyn Store>) {
     for expected in 1..=5u64 {
         let m = send(&store, &c, &a, &format!("message {expected}")).await;
         assert_eq!(m.seq, expected);
-        assert_eq!(
-            m.body.as_deref(),
-            Some(format!("message {expected}").as_str())
-        );
+        assert_eq!(m.body.as_deref(), Some(format!("message {expected}").as_str()));
     }
     let conv = store.get_conversation(&c.id).await.unwrap().unwrap();
     assert_eq!(conv.last_seq, 5);
@@ -256,23 +215,13 @@ pub async fn a_retried_client_message_id_returns_the_original(store: Arc<dyn Sto
         .await
         .unwrap();
     assert!(matches!(other, Appended::Created(ref m) if m.seq == 2));
-    assert_eq!(
-        store
-            .get_conversation(&c.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_seq,
-        2
-    );
+    assert_eq!(store.get_conversation(&c.id).await.unwrap().unwrap().last_seq, 2);
 }
 
 pub async fn concurrent_appends_never_share_or_skip_a_seq(store: Arc<dyn Store>) {
     const SENDERS: usize = 4;
     const EACH: usize = 6;
-    let users: Vec<UserId> = (0..SENDERS)
-        .map(|i| user(&unique(&format!("u{i}"))))
-        .collect();
+    let users: Vec<UserId> = (0..SENDERS).map(|i| user(&unique(&format!("u{i}")))).collect();
     let refs: Vec<&UserId> = users.iter().collect();
     let c = conversation_with(&store, &refs, "Race").await;
     let mut tasks = Vec::new();
@@ -299,12 +248,7 @@ pub async fn concurrent_appends_never_share_or_skip_a_seq(store: Arc<dyn Store>)
         .unwrap();
     assert_eq!(stored.iter().map(|m| m.seq).collect::<Vec<_>>(), expected);
     assert_eq!(
-        store
-            .get_conversation(&c.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_seq,
+        store.get_conversation(&c.id).await.unwrap().unwrap().last_seq,
         (SENDERS * EACH) as u64
     );
 }
@@ -316,18 +260,15 @@ pub async fn concurrent_retries_of_one_client_id_store_one_message(store: Arc<dy
     for _ in 0..8 {
         let store = store.clone();
         let m = new_message(&c, &a, "retried-id", "only once");
-        tasks.push(tokio::spawn(async move {
-            store.append_message(m).await.expect("append")
-        }));
+        tasks.push(tokio::spawn(
+            async move { store.append_message(m).await.expect("append") },
+        ));
     }
     let mut outcomes = Vec::new();
     for t in tasks {
         outcomes.push(t.await.expect("task"));
     }
-    let created = outcomes
-        .iter()
-        .filter(|o| matches!(o, Appended::Created(_)))
-        .count();
+    let created = outcomes.iter().filter(|o| matches!(o, Appended::Created(_))).count();
     assert_eq!(created, 1, "exactly one try creates");
     let ids: HashSet<MessageId> = outcomes.iter().map(|o| o.message().id.clone()).collect();
     assert_eq!(ids.len(), 1, "all tries return the same message");
@@ -336,15 +277,7 @@ pub async fn concurrent_retries_of_one_client_id_store_one_message(store: Arc<dy
         .await
         .unwrap();
     assert_eq!(stored.len(), 1);
-    assert_eq!(
-        store
-            .get_conversation(&c.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_seq,
-        1
-    );
+    assert_eq!(store.get_conversation(&c.id).await.unwrap().unwrap().last_seq, 1);
 }
 
 pub async fn closed_and_unknown_conversations_refuse_messages(store: Arc<dyn Store>) {
@@ -361,12 +294,7 @@ pub async fn closed_and_unknown_conversations_refuse_messages(store: Arc<dyn Sto
         .unwrap_err();
     assert_eq!(err, StoreError::ConversationClosed);
     assert_eq!(
-        store
-            .get_conversation(&c.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_seq,
+        store.get_conversation(&c.id).await.unwrap().unwrap().last_seq,
         1,
         "nothing written"
     );
@@ -382,10 +310,7 @@ pub async fn closed_and_unknown_conversations_refuse_messages(store: Arc<dyn Sto
         .set_status(&c.id, ConversationStatus::Archived, Timestamp::now())
         .await
         .unwrap();
-    assert_eq!(
-        send(&store, &c, &a, "archived but open to talk").await.seq,
-        2
-    );
+    assert_eq!(send(&store, &c, &a, "archived but open to talk").await.seq, 2);
 }
 
 pub async fn sending_advances_the_senders_watermark(store: Arc<dyn Store>) {
@@ -394,12 +319,7 @@ pub async fn sending_advances_the_senders_watermark(store: Arc<dyn Store>) {
     send(&store, &c, &a, "one").await;
     send(&store, &c, &b, "two").await;
     let receipts = store.list_receipts(&c.id).await.unwrap();
-    let of = |u: &UserId| {
-        receipts
-            .iter()
-            .find(|r| &r.user_id == u)
-            .map(|r| r.last_read_seq)
-    };
+    let of = |u: &UserId| receipts.iter().find(|r| &r.user_id == u).map(|r| r.last_read_seq);
     assert_eq!(of(&a), Some(1));
     assert_eq!(of(&b), Some(2));
 }
@@ -478,22 +398,13 @@ pub async fn messages_are_found_by_id_within_their_conversation(store: Arc<dyn S
     let c = conversation_with(&store, &[&a], "Lookup").await;
     let d = conversation_with(&store, &[&a], "Other").await;
     let m = send(&store, &c, &a, "find me").await;
-    assert_eq!(
-        store.get_message(&c.id, &m.id).await.unwrap(),
-        Some(m.clone())
-    );
+    assert_eq!(store.get_message(&c.id, &m.id).await.unwrap(), Some(m.clone()));
     assert_eq!(
         store.get_message(&d.id, &m.id).await.unwrap(),
         None,
         "not through another conversation"
     );
-    assert_eq!(
-        store
-            .get_message(&c.id, &MessageId::generate())
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.get_message(&c.id, &MessageId::generate()).await.unwrap(), None);
 }
 
 pub async fn edits_keep_the_previous_body_in_the_audit_trail(store: Arc<dyn Store>) {
@@ -502,13 +413,7 @@ pub async fn edits_keep_the_previous_body_in_the_audit_trail(store: Arc<dyn Stor
     let m = send(&store, &c, &a, "first draft").await;
     let at = Timestamp::now();
     let edited = store
-        .edit_message(
-            &c.id,
-            &m.id,
-            &MessageBody::parse("second draft").unwrap(),
-            &a,
-            at,
-        )
+        .edit_message(&c.id, &m.id, &MessageBody::parse("second draft").unwrap(), &a, at)
         .await
         .unwrap();
     assert_eq!(edited.body.as_deref(), Some("second draft"));
@@ -517,10 +422,7 @@ pub async fn edits_keep_the_previous_body_in_the_audit_trail(store: Arc<dyn Stor
     assert_eq!(edited.revisions.len(), 1);
     assert_eq!(edited.revisions[0].body, "first draft");
     assert_eq!(edited.revisions[0].kind, RevisionKind::Edited);
-    assert_eq!(
-        store.get_message(&c.id, &m.id).await.unwrap(),
-        Some(edited.clone())
-    );
+    assert_eq!(store.get_message(&c.id, &m.id).await.unwrap(), Some(edited.clone()));
     let preview = store
         .get_conversation(&c.id)
         .await
@@ -587,10 +489,7 @@ pub async fn edits_stop_at_the_limit(store: Arc<dyn Store>) {
         .unwrap_err();
     assert_eq!(err, StoreError::EditLimitReached);
     let stored = store.get_message(&c.id, &m.id).await.unwrap().unwrap();
-    assert_eq!(
-        stored.body.as_deref(),
-        Some(format!("v{MAX_EDITS}").as_str())
-    );
+    assert_eq!(stored.body.as_deref(), Some(format!("v{MAX_EDITS}").as_str()));
     assert_eq!(stored.revisions.len(), MAX_EDITS as usize);
 }
 
@@ -599,10 +498,7 @@ pub async fn deleting_leaves_a_tombstone_and_the_audit_keeps_the_body(store: Arc
     let c = conversation_with(&store, &[&a], "Delete").await;
     let m = send(&store, &c, &a, "regrettable").await;
     let at = Timestamp::now();
-    let deleted = store
-        .delete_message(&c.id, &m.id, &admin, at)
-        .await
-        .unwrap();
+    let deleted = store.delete_message(&c.id, &m.id, &admin, at).await.unwrap();
     assert_eq!(deleted.body, None);
     assert_eq!(deleted.deleted_at, Some(at));
     assert_eq!(deleted.deleted_by, Some(admin.clone()));
@@ -614,11 +510,7 @@ pub async fn deleting_leaves_a_tombstone_and_the_audit_keeps_the_body(store: Arc
         .list_messages(&c.id, MessageRange::Latest { limit: 5 })
         .await
         .unwrap();
-    assert_eq!(
-        listed.len(),
-        1,
-        "the tombstone keeps its place in the history"
-    );
+    assert_eq!(listed.len(), 1, "the tombstone keeps its place in the history");
     assert_eq!(listed[0].body, None);
     let preview = store
         .get_conversation(&c.id)
@@ -632,19 +524,10 @@ pub async fn deleting_leaves_a_tombstone_and_the_audit_keeps_the_body(store: Arc
         "the preview no longer shows the body"
     );
     // Deleting again returns the tombstone unchanged; editing it is refused.
-    let again = store
-        .delete_message(&c.id, &m.id, &a, Timestamp::now())
-        .await
-        .unwrap();
+    let again = store.delete_message(&c.id, &m.id, &a, Timestamp::now()).await.unwrap();
     assert_eq!(again, deleted);
     let err = store
-        .edit_message(
-            &c.id,
-            &m.id,
-            &MessageBody::parse("undo").unwrap(),
-            &a,
-            Timestamp::now(),
-        )
+        .edit_message(&c.id, &m.id, &MessageBody::parse("undo").unwrap(), &a, Timestamp::now())
         .await
         .unwrap_err();
     assert_eq!(err, StoreError::MessageDeleted);
@@ -661,26 +544,14 @@ pub async fn read_watermarks_only_move_forward(store: Arc<dyn Store>) {
     for i in 0..5 {
         send(&store, &c, &a, &format!("m{i}")).await;
     }
-    let r = store
-        .mark_read(&c.id, &b, 3, Timestamp::now())
-        .await
-        .unwrap();
+    let r = store.mark_read(&c.id, &b, 3, Timestamp::now()).await.unwrap();
     assert_eq!(r.last_read_seq, 3);
-    let r = store
-        .mark_read(&c.id, &b, 2, Timestamp::now())
-        .await
-        .unwrap();
+    let r = store.mark_read(&c.id, &b, 2, Timestamp::now()).await.unwrap();
     assert_eq!(r.last_read_seq, 3, "never backwards");
-    let r = store
-        .mark_read(&c.id, &b, 5, Timestamp::now())
-        .await
-        .unwrap();
+    let r = store.mark_read(&c.id, &b, 5, Timestamp::now()).await.unwrap();
     assert_eq!(r.last_read_seq, 5);
     let d = conversation_with(&store, &[&b], "Unread").await;
-    let mine = store
-        .receipts_of(&b, &[c.id.clone(), d.id.clone()])
-        .await
-        .unwrap();
+    let mine = store.receipts_of(&b, &[c.id.clone(), d.id.clone()]).await.unwrap();
     assert_eq!(mine.len(), 1, "no receipt where nothing was read");
     assert_eq!(
         (mine[0].conversation_id.clone(), mine[0].last_read_seq),
@@ -693,29 +564,15 @@ pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn 
     let c = conversation_with(&store, &[&a, &b], "Files").await;
     let mine = pending_file(&c, &a);
     let theirs = pending_file(&c, &b);
-    store
-        .create_files(&[mine.clone(), theirs.clone()])
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get_files(&[mine.id.clone()]).await.unwrap(),
-        vec![mine.clone()]
-    );
+    store.create_files(&[mine.clone(), theirs.clone()]).await.unwrap();
+    assert_eq!(store.get_files(&[mine.id.clone()]).await.unwrap(), vec![mine.clone()]);
 
     // Someone else's upload: refused, and nothing is written — not the message, not my file.
     let mut bad = new_message(&c, &a, &unique("c"), "with their file");
     bad.files = vec![mine.meta(), theirs.meta()];
     let err = store.append_message(bad).await.unwrap_err();
     assert_eq!(err, StoreError::FileNotAttachable(theirs.id.to_string()));
-    assert_eq!(
-        store
-            .get_conversation(&c.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_seq,
-        0
-    );
+    assert_eq!(store.get_conversation(&c.id).await.unwrap().unwrap().last_seq, 0);
     assert_eq!(
         store.get_files(&[mine.id.clone()]).await.unwrap()[0].status,
         FileStatus::Pending
@@ -743,10 +600,7 @@ pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn 
     // Not from another conversation either.
     let other = conversation_with(&store, &[&a], "Elsewhere").await;
     let elsewhere = pending_file(&other, &a);
-    store
-        .create_files(std::slice::from_ref(&elsewhere))
-        .await
-        .unwrap();
+    store.create_files(std::slice::from_ref(&elsewhere)).await.unwrap();
     let mut cross = new_message(&c, &a, &unique("c"), "cross");
     cross.files = vec![elsewhere.meta()];
     assert_eq!(
@@ -756,11 +610,7 @@ pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn 
 }
 
 pub async fn reports_are_unique_per_reporter_and_resolve_once(store: Arc<dyn Store>) {
-    let (a, b, admin) = (
-        user(&unique("a")),
-        user(&unique("b")),
-        user(&unique("admin")),
-    );
+    let (a, b, admin) = (user(&unique("a")), user(&unique("b")), user(&unique("admin")));
     let c = conversation_with(&store, &[&a, &b], "Reports").await;
     let m = send(&store, &c, &a, "offending").await;
     let report = Report {
@@ -779,24 +629,12 @@ pub async fn reports_are_unique_per_reporter_and_resolve_once(store: Arc<dyn Sto
     store.create_report(&report).await.unwrap();
     let mut dup = report.clone();
     dup.id = ReportId::generate();
-    assert_eq!(
-        store.create_report(&dup).await.unwrap_err(),
-        StoreError::AlreadyExists
-    );
-    assert_eq!(
-        store.get_report(&report.id).await.unwrap(),
-        Some(report.clone())
-    );
+    assert_eq!(store.create_report(&dup).await.unwrap_err(), StoreError::AlreadyExists);
+    assert_eq!(store.get_report(&report.id).await.unwrap(), Some(report.clone()));
 
     let at = Timestamp::now();
     let resolved = store
-        .resolve_report(
-            &report.id,
-            ReportStatus::Dismissed,
-            &admin,
-            at,
-            Some("fine"),
-        )
+        .resolve_report(&report.id, ReportStatus::Dismissed, &admin, at, Some("fine"))
         .await
         .unwrap();
     assert_eq!(resolved.status, ReportStatus::Dismissed);
@@ -809,13 +647,7 @@ pub async fn reports_are_unique_per_reporter_and_resolve_once(store: Arc<dyn Sto
         .unwrap_err();
     assert_eq!(err, StoreError::ReportAlreadyResolved);
     let err = store
-        .resolve_report(
-            &ReportId::generate(),
-            ReportStatus::Actioned,
-            &admin,
-            at,
-            None,
-        )
+        .resolve_report(&ReportId::generate(), ReportStatus::Actioned, &admin, at, None)
         .await
         .unwrap_err();
     assert_eq!(err, StoreError::ReportNotFound);
@@ -864,11 +696,7 @@ pub async fn the_reports_queue_pages_newest_first_by_status(store: Arc<dyn Store
             None => break,
         }
     }
-    let ours: Vec<ReportId> = seen
-        .iter()
-        .filter(|id| mine.contains(id))
-        .cloned()
-        .collect();
+    let ours: Vec<ReportId> = seen.iter().filter(|id| mine.contains(id)).cloned().collect();
     let expected: Vec<ReportId> = mine[1..].iter().rev().cloned().collect();
     assert_eq!(ours, expected, "each open report once, newest first");
     let unique_seen: HashSet<&ReportId> = seen.iter().collect();
@@ -880,10 +708,7 @@ pub async fn the_reports_queue_pages_newest_first_by_status(store: Arc<dyn Store
         "the unfiltered queue includes resolved reports"
     );
     assert_eq!(
-        store
-            .list_reports(None, Some("garbage"), 5)
-            .await
-            .unwrap_err(),
+        store.list_reports(None, Some("garbage"), 5).await.unwrap_err(),
         StoreError::InvalidCursor
     );
 }
@@ -903,14 +728,13 @@ pub async fn admin_search_filters_and_pages(store: Arc<dyn Store>) {
         .await
         .unwrap();
 
-    let query =
-        |status, participant: Option<UserId>, cursor: Option<String>, limit| ConversationQuery {
-            status,
-            text: Some(token.clone()),
-            participant,
-            cursor,
-            limit,
-        };
+    let query = |status, participant: Option<UserId>, cursor: Option<String>, limit| ConversationQuery {
+        status,
+        text: Some(token.clone()),
+        participant,
+        cursor,
+        limit,
+    };
     // All five, newest first, in pages of two.
     let mut seen = Vec::new();
     let mut cursor = None;
@@ -934,11 +758,7 @@ pub async fn admin_search_filters_and_pages(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(
-        closed
-            .items
-            .iter()
-            .map(|c| c.id.clone())
-            .collect::<Vec<_>>(),
+        closed.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
         vec![ids[1].clone()]
     );
     let with_b = store
@@ -946,11 +766,7 @@ pub async fn admin_search_filters_and_pages(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(
-        with_b
-            .items
-            .iter()
-            .map(|c| c.id.clone())
-            .collect::<Vec<_>>(),
+        with_b.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
         vec![ids[4].clone(), ids[2].clone(), ids[0].clone()]
     );
     let none = store
@@ -981,10 +797,7 @@ pub async fn status_and_title_changes(store: Arc<dyn Store>) {
         .set_title(&c.id, &Title::parse("After").unwrap(), later)
         .await
         .unwrap();
-    assert_eq!(
-        (renamed.title.as_str(), renamed.updated_at),
-        ("After", later)
-    );
+    assert_eq!((renamed.title.as_str(), renamed.updated_at), ("After", later));
     let archived = store
         .set_status(&c.id, ConversationStatus::Archived, later)
         .await

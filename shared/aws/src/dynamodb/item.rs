@@ -29,11 +29,7 @@ pub trait ItemExt {
     fn str_of(&self, name: &str) -> StoreResult<&str>;
     fn opt_str(&self, name: &str) -> Option<&str>;
     fn u64_of(&self, name: &str) -> StoreResult<u64>;
-    fn parse<T>(
-        &self,
-        name: &str,
-        f: impl FnOnce(&str) -> Result<T, messaging_core::Error>,
-    ) -> StoreResult<T>;
+    fn parse<T>(&self, name: &str, f: impl FnOnce(&str) -> Result<T, messaging_core::Error>) -> StoreResult<T>;
     fn opt_parse<T>(
         &self,
         name: &str,
@@ -62,11 +58,7 @@ impl ItemExt for Item {
         }
     }
 
-    fn parse<T>(
-        &self,
-        name: &str,
-        f: impl FnOnce(&str) -> Result<T, messaging_core::Error>,
-    ) -> StoreResult<T> {
+    fn parse<T>(&self, name: &str, f: impl FnOnce(&str) -> Result<T, messaging_core::Error>) -> StoreResult<T> {
         f(self.str_of(name)?).map_err(|_| corrupt(name))
     }
 
@@ -75,9 +67,7 @@ impl ItemExt for Item {
         name: &str,
         f: impl FnOnce(&str) -> Result<T, messaging_core::Error>,
     ) -> StoreResult<Option<T>> {
-        self.opt_str(name)
-            .map(|v| f(v).map_err(|_| corrupt(name)))
-            .transpose()
+        self.opt_str(name).map(|v| f(v).map_err(|_| corrupt(name))).transpose()
     }
 
     fn ts(&self, name: &str) -> StoreResult<Timestamp> {
@@ -98,10 +88,7 @@ pub fn to_attr<T: serde::Serialize>(value: &T) -> AttributeValue {
 }
 
 pub fn from_attr<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> StoreResult<T> {
-    let value = item
-        .get(name)
-        .map(attr_to_json)
-        .unwrap_or(serde_json::Value::Null);
+    let value = item.get(name).map(attr_to_json).unwrap_or(serde_json::Value::Null);
     serde_json::from_value(value).map_err(|_| corrupt(name))
 }
 
@@ -113,9 +100,7 @@ fn json_to_attr(v: serde_json::Value) -> AttributeValue {
         Value::Number(num) => AttributeValue::N(num.to_string()),
         Value::String(text) => AttributeValue::S(text),
         Value::Array(items) => AttributeValue::L(items.into_iter().map(json_to_attr).collect()),
-        Value::Object(map) => {
-            AttributeValue::M(map.into_iter().map(|(k, v)| (k, json_to_attr(v))).collect())
-        }
+        Value::Object(map) => AttributeValue::M(map.into_iter().map(|(k, v)| (k, json_to_attr(v))).collect()),
     }
 }
 
@@ -127,14 +112,8 @@ fn attr_to_json(v: &AttributeValue) -> serde_json::Value {
         AttributeValue::N(num) => serde_json::from_str(num).unwrap_or(Value::Null),
         AttributeValue::S(text) => Value::String(text.clone()),
         AttributeValue::L(items) => Value::Array(items.iter().map(attr_to_json).collect()),
-        AttributeValue::M(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), attr_to_json(v)))
-                .collect(),
-        ),
-        AttributeValue::Ss(items) => {
-            Value::Array(items.iter().cloned().map(Value::String).collect())
-        }
+        AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), attr_to_json(v))).collect()),
+        AttributeValue::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
         _ => Value::Null,
     }
 }
@@ -148,10 +127,7 @@ pub fn conversation_item(c: &Conversation, members: &[UserId]) -> Item {
     let mut item = Item::from([
         ("id".into(), s(c.id.as_str())),
         ("kind".into(), s(CONVERSATION_KIND)),
-        (
-            "created_key".into(),
-            s(format!("{}#{}", c.created_at, c.id)),
-        ),
+        ("created_key".into(), s(format!("{}#{}", c.created_at, c.id))),
         ("title".into(), s(c.title.as_str())),
         ("title_lc".into(), s(c.title.as_str().to_lowercase())),
         ("status".into(), s(c.status.as_str())),
@@ -229,10 +205,7 @@ pub fn message_item(m: &Message) -> Item {
         ("conversation_id".into(), s(m.conversation_id.as_str())),
         ("seq".into(), n(m.seq)),
         ("id".into(), s(m.id.as_str())),
-        (
-            "client_key".into(),
-            s(client_key(&m.sender_id, &m.client_message_id)),
-        ),
+        ("client_key".into(), s(client_key(&m.sender_id, &m.client_message_id))),
         ("sender_id".into(), s(m.sender_id.as_str())),
         ("sender_name".into(), s(m.sender_name.as_str())),
         ("client_message_id".into(), s(m.client_message_id.as_str())),
@@ -303,10 +276,7 @@ pub fn file_item(f: &FileRecord) -> Item {
     ]);
     if f.status == FileStatus::Pending {
         // DynamoDB TTL removes pending rows nobody claimed; attaching removes this attribute.
-        item.insert(
-            "expires_ttl".into(),
-            n(f.expires_at.as_epoch_seconds() + 86_400),
-        );
+        item.insert("expires_ttl".into(), n(f.expires_at.as_epoch_seconds() + 86_400));
     }
     if let Some(m) = &f.message_id {
         item.insert("message_id".into(), s(m.as_str()));
@@ -392,8 +362,5 @@ pub fn cursor_to_key(cursor: &str, expected: &[&str]) -> StoreResult<Item> {
     if plain.len() != expected.len() || !expected.iter().all(|k| plain.contains_key(*k)) {
         return Err(StoreError::InvalidCursor);
     }
-    Ok(plain
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
+    Ok(plain.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
 }

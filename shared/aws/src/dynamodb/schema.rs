@@ -12,8 +12,8 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
 /// Table names, from a prefix (one deployment or test run per prefix).
@@ -103,17 +103,9 @@ fn lsi(name: &str, pk: &str, sk: &str) -> LocalSecondaryIndex {
 
 /// Creates the six tables if they do not exist (tests, and the local gateway pointed at
 /// moto or LocalStack). In AWS the template creates them.
-pub async fn create_tables(
-    client: &Client,
-    names: &TableNames,
-) -> Result<(), aws_sdk_dynamodb::Error> {
+pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aws_sdk_dynamodb::Error> {
     use ScalarAttributeType::{N, S};
-    let existing = client
-        .list_tables()
-        .send()
-        .await?
-        .table_names
-        .unwrap_or_default();
+    let existing = client.list_tables().send().await?.table_names.unwrap_or_default();
     let mut requests = Vec::new();
 
     requests.push(
@@ -128,10 +120,7 @@ pub async fn create_tables(
                 "by-created",
                 "kind",
                 Some("created_key"),
-                projection(
-                    ProjectionType::Include,
-                    &["status", "title_lc", "member_ids"],
-                ),
+                projection(ProjectionType::Include, &["status", "title_lc", "member_ids"]),
             )),
     );
     requests.push(
@@ -190,12 +179,7 @@ pub async fn create_tables(
             .attribute_definitions(attr("status", S))
             .attribute_definitions(attr("kind", S))
             .attribute_definitions(attr("queue_key", S))
-            .global_secondary_indexes(gsi(
-                "by-id",
-                "id",
-                None,
-                projection(ProjectionType::KeysOnly, &[]),
-            ))
+            .global_secondary_indexes(gsi("by-id", "id", None, projection(ProjectionType::KeysOnly, &[])))
             .global_secondary_indexes(gsi(
                 "by-status",
                 "status",
@@ -215,10 +199,7 @@ pub async fn create_tables(
         if existing.contains(&name) {
             continue;
         }
-        request
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await?;
+        request.billing_mode(BillingMode::PayPerRequest).send().await?;
     }
     if !existing.contains(&names.files) {
         client

@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity,
-    ReturnValue, Select, TransactWriteItem, Update,
+    AttributeValue, ConsumedCapacity, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValue, Select,
+    TransactWriteItem, Update,
 };
 
 use messaging_core::error::{StoreError, StoreResult};
@@ -74,15 +74,11 @@ pub struct DynamoStore {
     stats: Arc<RequestStats>,
 }
 
-fn sdk<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    e: aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> StoreError {
+fn sdk<E: std::error::Error + 'static, R: std::fmt::Debug>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError {
     StoreError::Backend(DisplayErrorContext(e).to_string())
 }
 
-fn is_condition_failure<E: ProvideErrorMetadata, R>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> bool {
+fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
     e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
 }
 
@@ -145,15 +141,9 @@ impl DynamoStore {
                 match e.as_service_error() {
                     Some(E::TransactionCanceledException(c)) => {
                         let reasons = c.cancellation_reasons();
-                        if let Some(i) = reasons
-                            .iter()
-                            .position(|r| r.code() == Some("ConditionalCheckFailed"))
-                        {
+                        if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
                             Err(TxOutcome::ConditionFailed(i))
-                        } else if reasons
-                            .iter()
-                            .any(|r| r.code() == Some("TransactionConflict"))
-                        {
+                        } else if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
                             Err(TxOutcome::Conflict)
                         } else {
                             Err(TxOutcome::Failed(sdk(e)))
@@ -334,10 +324,7 @@ impl DynamoStore {
             return message_from(&found).map(Some);
         }
         let seq = found.u64_of("seq")?;
-        match self
-            .get(&self.t.messages, Self::message_key(conversation, seq))
-            .await?
-        {
+        match self.get(&self.t.messages, Self::message_key(conversation, seq)).await? {
             Some(item) => message_from(&item).map(Some),
             None => Ok(None),
         }
@@ -374,10 +361,7 @@ impl DynamoStore {
         mut change: F,
     ) -> StoreResult<Message>
     where
-        F: FnMut(
-            &Message,
-        )
-            -> StoreResult<Option<(String, Vec<(&'static str, AttributeValue)>, Message)>>,
+        F: FnMut(&Message) -> StoreResult<Option<(String, Vec<(&'static str, AttributeValue)>, Message)>>,
     {
         for attempt in 0..MAX_ATTEMPTS {
             let current = self
@@ -421,11 +405,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl ConversationStore for DynamoStore {
-    async fn create_conversation(
-        &self,
-        c: &Conversation,
-        participants: &[Participant],
-    ) -> StoreResult<()> {
+    async fn create_conversation(&self, c: &Conversation, participants: &[Participant]) -> StoreResult<()> {
         let members: Vec<UserId> = participants.iter().map(|p| p.user_id.clone()).collect();
         let mut items = vec![
             TransactWriteItem::builder()
@@ -460,10 +440,7 @@ impl ConversationStore for DynamoStore {
 
     async fn get_conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
         let item = self
-            .get(
-                &self.t.conversations,
-                Item::from([("id".into(), s(id.as_str()))]),
-            )
+            .get(&self.t.conversations, Item::from([("id".into(), s(id.as_str()))]))
             .await?;
         item.as_ref().map(conversation_from).transpose()
     }
@@ -494,12 +471,7 @@ impl ConversationStore for DynamoStore {
         .await
     }
 
-    async fn set_title(
-        &self,
-        id: &ConversationId,
-        title: &Title,
-        at: Timestamp,
-    ) -> StoreResult<Conversation> {
+    async fn set_title(&self, id: &ConversationId, title: &Title, at: Timestamp) -> StoreResult<Conversation> {
         self.update_conversation(
             id,
             "title = :t, title_lc = :lc, updated_at = :at",
@@ -610,11 +582,7 @@ impl ConversationStore for DynamoStore {
 
 #[async_trait]
 impl ParticipantStore for DynamoStore {
-    async fn get_participant(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> StoreResult<Option<Participant>> {
+    async fn get_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<Option<Participant>> {
         let key = Item::from([
             ("conversation_id".into(), s(conversation.as_str())),
             ("user_id".into(), s(user.as_str())),
@@ -626,10 +594,7 @@ impl ParticipantStore for DynamoStore {
             .transpose()
     }
 
-    async fn list_participants(
-        &self,
-        conversation: &ConversationId,
-    ) -> StoreResult<Vec<Participant>> {
+    async fn list_participants(&self, conversation: &ConversationId) -> StoreResult<Vec<Participant>> {
         let req = self
             .client
             .query()
@@ -637,11 +602,7 @@ impl ParticipantStore for DynamoStore {
             .key_condition_expression("conversation_id = :c")
             .expression_attribute_values(":c", s(conversation.as_str()))
             .consistent_read(true);
-        self.query_all(req)
-            .await?
-            .iter()
-            .map(participant_from)
-            .collect()
+        self.query_all(req).await?.iter().map(participant_from).collect()
     }
 
     async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<ConversationId>> {
@@ -707,20 +668,14 @@ impl ParticipantStore for DynamoStore {
                 Ok(()) => return Ok(new.into_iter().cloned().collect()),
                 Err(TxOutcome::ConditionFailed(0)) => return Err(StoreError::ConversationNotFound),
                 // Someone added one of them meanwhile: look again.
-                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => {
-                    backoff(attempt).await
-                }
+                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => backoff(attempt).await,
                 Err(TxOutcome::Failed(e)) => return Err(e),
             }
         }
         Err(StoreError::Contention)
     }
 
-    async fn remove_participant(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-    ) -> StoreResult<bool> {
+    async fn remove_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<bool> {
         for attempt in 0..MAX_ATTEMPTS {
             let items = vec![
                 TransactWriteItem::builder()
@@ -739,10 +694,7 @@ impl ParticipantStore for DynamoStore {
                             .table_name(&self.t.conversations)
                             .key("id", s(conversation.as_str()))
                             .update_expression("DELETE member_ids :m")
-                            .expression_attribute_values(
-                                ":m",
-                                AttributeValue::Ss(vec![user.to_string()]),
-                            )
+                            .expression_attribute_values(":m", AttributeValue::Ss(vec![user.to_string()]))
                             .build(),
                     )?)
                     .build(),
@@ -798,10 +750,7 @@ impl MessageStore for DynamoStore {
                             .expression_attribute_names("#status", "status")
                             .expression_attribute_values(":next", n(message.seq))
                             .expression_attribute_values(":last", n(last_seq))
-                            .expression_attribute_values(
-                                ":closed",
-                                s(ConversationStatus::Closed.as_str()),
-                            )
+                            .expression_attribute_values(":closed", s(ConversationStatus::Closed.as_str()))
                             .expression_attribute_values(":preview", to_attr(&message.preview()))
                             .build(),
                     )?)
@@ -838,7 +787,9 @@ impl MessageStore for DynamoStore {
                                 .table_name(&self.t.files)
                                 .key("id", s(file.id.as_str()))
                                 .update_expression("SET #status = :attached, message_id = :m REMOVE expires_ttl")
-                                .condition_expression("#status = :pending AND uploader_id = :u AND conversation_id = :c")
+                                .condition_expression(
+                                    "#status = :pending AND uploader_id = :u AND conversation_id = :c",
+                                )
                                 .expression_attribute_names("#status", "status")
                                 .expression_attribute_values(":attached", s(FileStatus::Attached.as_str()))
                                 .expression_attribute_values(":pending", s(FileStatus::Pending.as_str()))
@@ -853,34 +804,21 @@ impl MessageStore for DynamoStore {
             match self.transact(items).await {
                 Ok(()) => return Ok(Appended::Created(message)),
                 Err(TxOutcome::ConditionFailed(i)) if i >= 3 => {
-                    return Err(StoreError::FileNotAttachable(
-                        message.files[i - 3].id.to_string(),
-                    ));
+                    return Err(StoreError::FileNotAttachable(message.files[i - 3].id.to_string()));
                 }
                 // Lost the race for this seq (or the conversation closed): look again.
-                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => {
-                    backoff(attempt).await
-                }
+                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => backoff(attempt).await,
                 Err(TxOutcome::Failed(e)) => return Err(e),
             }
         }
         Err(StoreError::Contention)
     }
 
-    async fn get_message(
-        &self,
-        conversation: &ConversationId,
-        id: &MessageId,
-    ) -> StoreResult<Option<Message>> {
-        self.message_via_index("by-id", conversation, "id", id.as_str())
-            .await
+    async fn get_message(&self, conversation: &ConversationId, id: &MessageId) -> StoreResult<Option<Message>> {
+        self.message_via_index("by-id", conversation, "id", id.as_str()).await
     }
 
-    async fn list_messages(
-        &self,
-        conversation: &ConversationId,
-        range: MessageRange,
-    ) -> StoreResult<Vec<Message>> {
+    async fn list_messages(&self, conversation: &ConversationId, range: MessageRange) -> StoreResult<Vec<Message>> {
         let req = self
             .client
             .query()
@@ -939,12 +877,18 @@ impl MessageStore for DynamoStore {
             }
             let mut revised = current.clone();
             let old = revised.body.replace(body.to_string()).unwrap_or_default();
-            let revision = Revision { body: old, kind: RevisionKind::Edited, at, by: by.clone() };
+            let revision = Revision {
+                body: old,
+                kind: RevisionKind::Edited,
+                at,
+                by: by.clone(),
+            };
             revised.revisions.push(revision.clone());
             revised.edit_count += 1;
             revised.edited_at = Some(at);
             Ok(Some((
-                "SET body = :body, edited_at = :at, edit_count = :count, revisions = list_append(revisions, :rev)".into(),
+                "SET body = :body, edited_at = :at, edit_count = :count, revisions = list_append(revisions, :rev)"
+                    .into(),
                 vec![
                     (":body", s(body.as_str())),
                     (":at", s(at.to_rfc3339())),
@@ -970,13 +914,22 @@ impl MessageStore for DynamoStore {
             }
             let mut revised = current.clone();
             let old = revised.body.take().unwrap_or_default();
-            let revision = Revision { body: old, kind: RevisionKind::Deleted, at, by: by.clone() };
+            let revision = Revision {
+                body: old,
+                kind: RevisionKind::Deleted,
+                at,
+                by: by.clone(),
+            };
             revised.revisions.push(revision.clone());
             revised.deleted_at = Some(at);
             revised.deleted_by = Some(by.clone());
             Ok(Some((
                 "SET deleted_at = :at, deleted_by = :by, revisions = list_append(revisions, :rev) REMOVE body".into(),
-                vec![(":at", s(at.to_rfc3339())), (":by", s(by.as_str())), (":rev", to_attr(&vec![revision]))],
+                vec![
+                    (":at", s(at.to_rfc3339())),
+                    (":by", s(by.as_str())),
+                    (":rev", to_attr(&vec![revision])),
+                ],
                 revised,
             )))
         })
@@ -1041,18 +994,10 @@ impl ReceiptStore for DynamoStore {
             .key_condition_expression("conversation_id = :c")
             .expression_attribute_values(":c", s(conversation.as_str()))
             .consistent_read(true);
-        self.query_all(req)
-            .await?
-            .iter()
-            .map(receipt_from)
-            .collect()
+        self.query_all(req).await?.iter().map(receipt_from).collect()
     }
 
-    async fn receipts_of(
-        &self,
-        user: &UserId,
-        conversations: &[ConversationId],
-    ) -> StoreResult<Vec<ReadReceipt>> {
+    async fn receipts_of(&self, user: &UserId, conversations: &[ConversationId]) -> StoreResult<Vec<ReadReceipt>> {
         let keys = conversations
             .iter()
             .map(|c| {
@@ -1130,17 +1075,12 @@ impl DynamoStore {
                 .collect::<Vec<_>>()
                 .as_slice(),
         );
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .map(|found| {
-                ["message_id", "reporter_id"]
-                    .iter()
-                    .filter_map(|k| found.get(*k).map(|v| (k.to_string(), v.clone())))
-                    .collect()
-            }))
+        Ok(out.items.unwrap_or_default().into_iter().next().map(|found| {
+            ["message_id", "reporter_id"]
+                .iter()
+                .filter_map(|k| found.get(*k).map(|v| (k.to_string(), v.clone())))
+                .collect()
+        }))
     }
 }
 
@@ -1239,10 +1179,7 @@ impl ReportStore for DynamoStore {
         at: Timestamp,
         note: Option<&str>,
     ) -> StoreResult<Report> {
-        let key = self
-            .report_key(id)
-            .await?
-            .ok_or(StoreError::ReportNotFound)?;
+        let key = self.report_key(id).await?.ok_or(StoreError::ReportNotFound)?;
         let mut update = "SET #status = :status, resolved_by = :by, resolved_at = :at".to_owned();
         let mut req = self
             .client

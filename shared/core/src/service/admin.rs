@@ -24,9 +24,7 @@ impl Messaging {
         require_admin(who)?;
         let query = ConversationQuery {
             status,
-            text: text
-                .map(|t| t.trim().to_lowercase())
-                .filter(|t| !t.is_empty()),
+            text: text.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
             participant,
             cursor: cursor.map(str::to_owned),
             limit: page_limit(limit, 20, 100)?,
@@ -46,22 +44,14 @@ impl Messaging {
         status: ConversationStatus,
     ) -> Result<ConversationView, Error> {
         require_admin(who)?;
-        let conversation = self
-            .ports
-            .store
-            .set_status(id, status, Timestamp::now())
-            .await?;
+        let conversation = self.ports.store.set_status(id, status, Timestamp::now()).await?;
         tracing::info!(conversation = %id, status = %status, by = %who.user_id, "status changed");
         self.announce_conversation(&conversation, ConversationChange::Status, &[])
             .await?;
         Ok(ConversationView::from(&conversation))
     }
 
-    pub async fn admin_participants(
-        &self,
-        who: &Identity,
-        id: &ConversationId,
-    ) -> Result<Vec<ParticipantView>, Error> {
+    pub async fn admin_participants(&self, who: &Identity, id: &ConversationId) -> Result<Vec<ParticipantView>, Error> {
         require_admin(who)?;
         self.ports
             .store

@@ -11,9 +11,7 @@ use crate::ids::{ConversationId, ProjectId, UserId};
 use crate::model::{Conversation, ConversationStatus, Participant, Role};
 use crate::text::{DisplayName, Title};
 use crate::time::Timestamp;
-use crate::views::{
-    ConversationDetail, ConversationSummary, ConversationView, ListPage, ParticipantView,
-};
+use crate::views::{ConversationDetail, ConversationSummary, ConversationView, ListPage, ParticipantView};
 
 /// Participants per conversation, creator included. Bounds fan-out and the membership
 /// cache, and keeps creation inside one DynamoDB transaction (at most 100 items).
@@ -68,12 +66,7 @@ impl Messaging {
             joined_at: now,
             added_by: who.user_id.clone(),
         }];
-        participants.extend(self.new_participant_rows(
-            who,
-            &conversation.id,
-            req.participants,
-            now,
-        ));
+        participants.extend(self.new_participant_rows(who, &conversation.id, req.participants, now));
         if participants.len() > MAX_PARTICIPANTS {
             return Err(Error::invalid(
                 "participantIds",
@@ -85,19 +78,12 @@ impl Messaging {
             .create_conversation(&conversation, &participants)
             .await?;
         // Delivery order starts at 0, so that racing first sends still go out in order.
-        if let Err(e) = self
-            .ports
-            .registry
-            .mark_delivered(&conversation.id, 0)
-            .await
-        {
+        if let Err(e) = self.ports.registry.mark_delivered(&conversation.id, 0).await {
             tracing::warn!(error = %e, "could not initialise delivery order");
         }
         tracing::info!(conversation = %conversation.id, participants = participants.len(), "conversation created");
 
-        let views = self
-            .participant_views(&conversation.id, &participants)
-            .await?;
+        let views = self.participant_views(&conversation.id, &participants).await?;
         let event = ServerEvent::ConversationUpdated {
             conversation: ConversationView::from(&conversation),
             change: ConversationChange::Participants,
@@ -127,10 +113,7 @@ impl Messaging {
             .filter(|p| seen.insert(p.user_id.clone()))
             .map(|p| Participant {
                 conversation_id: conversation.clone(),
-                display_name: p
-                    .name
-                    .map(String::from)
-                    .unwrap_or_else(|| p.user_id.to_string()),
+                display_name: p.name.map(String::from).unwrap_or_else(|| p.user_id.to_string()),
                 role: p.role.unwrap_or(Role::Client),
                 user_id: p.user_id,
                 joined_at: now,
@@ -154,22 +137,16 @@ impl Messaging {
     ) -> Result<ListPage<ConversationSummary>, Error> {
         let limit = page_limit(limit, 20, 100)?;
         let after: Option<ListPosition> = cursor_in.map(cursor::decode).transpose()?;
-        let needle = query
-            .map(|q| q.trim().to_lowercase())
-            .filter(|q| !q.is_empty());
+        let needle = query.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
 
         let ids = self.ports.store.conversation_ids_of(&who.user_id).await?;
         let mut conversations = self.ports.store.get_conversations(&ids).await?;
         if let Some(needle) = &needle {
             conversations.retain(|c| c.title.as_str().to_lowercase().contains(needle.as_str()));
         }
-        conversations.sort_by(|a, b| {
-            (b.last_activity_at(), b.id.as_str()).cmp(&(a.last_activity_at(), a.id.as_str()))
-        });
+        conversations.sort_by(|a, b| (b.last_activity_at(), b.id.as_str()).cmp(&(a.last_activity_at(), a.id.as_str())));
         if let Some(pos) = &after {
-            conversations.retain(|c| {
-                (c.last_activity_at().as_millis(), c.id.as_str()) < (pos.at, pos.id.as_str())
-            });
+            conversations.retain(|c| (c.last_activity_at().as_millis(), c.id.as_str()) < (pos.at, pos.id.as_str()));
         }
         let has_more = conversations.len() > limit;
         conversations.truncate(limit);
@@ -208,11 +185,7 @@ impl Messaging {
     }
 
     /// One conversation with participants, presence and watermarks.
-    pub async fn conversation_detail(
-        &self,
-        who: &Identity,
-        id: &ConversationId,
-    ) -> Result<ConversationDetail, Error> {
+    pub async fn conversation_detail(&self, who: &Identity, id: &ConversationId) -> Result<ConversationDetail, Error> {
         self.require_reader(who, id).await?;
         let conversation = self
             .ports
@@ -241,12 +214,7 @@ impl Messaging {
         participants: &[Participant],
     ) -> Result<Vec<ParticipantView>, Error> {
         let users: Vec<UserId> = participants.iter().map(|p| p.user_id.clone()).collect();
-        let online: HashSet<UserId> = match self
-            .ports
-            .registry
-            .online_users(&users, Timestamp::now())
-            .await
-        {
+        let online: HashSet<UserId> = match self.ports.registry.online_users(&users, Timestamp::now()).await {
             Ok(online) => online.into_iter().collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "presence unavailable; showing everyone offline");
@@ -275,11 +243,7 @@ impl Messaging {
     }
 
     /// Staff members of the conversation, its creator, and admins run it.
-    async fn require_manager(
-        &self,
-        who: &Identity,
-        id: &ConversationId,
-    ) -> Result<Conversation, Error> {
+    async fn require_manager(&self, who: &Identity, id: &ConversationId) -> Result<Conversation, Error> {
         let members = self.require_reader(who, id).await?;
         let conversation = self
             .ports
@@ -288,8 +252,7 @@ impl Messaging {
             .await?
             .ok_or(Error::NotFound("conversation"))?;
         let is_member = members.contains(&who.user_id);
-        let allowed = who.is_admin()
-            || (is_member && (who.is_staff() || conversation.created_by == who.user_id));
+        let allowed = who.is_admin() || (is_member && (who.is_staff() || conversation.created_by == who.user_id));
         if allowed {
             Ok(conversation)
         } else {
@@ -306,11 +269,7 @@ impl Messaging {
         title: Title,
     ) -> Result<ConversationView, Error> {
         self.require_manager(who, id).await?;
-        let conversation = self
-            .ports
-            .store
-            .set_title(id, &title, Timestamp::now())
-            .await?;
+        let conversation = self.ports.store.set_title(id, &title, Timestamp::now()).await?;
         self.announce_conversation(&conversation, ConversationChange::Title, &[])
             .await?;
         Ok(ConversationView::from(&conversation))
@@ -345,12 +304,7 @@ impl Messaging {
     }
 
     /// Managers remove anyone; every member may remove themselves (leave).
-    pub async fn remove_participant(
-        &self,
-        who: &Identity,
-        id: &ConversationId,
-        user: &UserId,
-    ) -> Result<(), Error> {
+    pub async fn remove_participant(&self, who: &Identity, id: &ConversationId, user: &UserId) -> Result<(), Error> {
         let conversation = if &who.user_id == user {
             self.require_member(who, id).await?;
             self.ports
@@ -383,9 +337,7 @@ impl Messaging {
         also: &[UserId],
     ) -> Result<(), Error> {
         let participants = self.ports.store.list_participants(&conversation.id).await?;
-        let views = self
-            .participant_views(&conversation.id, &participants)
-            .await?;
+        let views = self.participant_views(&conversation.id, &participants).await?;
         let mut audience: Vec<UserId> = participants.into_iter().map(|p| p.user_id).collect();
         audience.extend(also.iter().cloned());
         let event = ServerEvent::ConversationUpdated {

@@ -22,11 +22,7 @@ pub struct FanoutReport {
 
 impl Messaging {
     /// Pushes `event` to all live connections of `users`.
-    pub(crate) async fn publish_to_users(
-        &self,
-        users: &[UserId],
-        event: &ServerEvent,
-    ) -> FanoutReport {
+    pub(crate) async fn publish_to_users(&self, users: &[UserId], event: &ServerEvent) -> FanoutReport {
         let (report, offline) = self.push_event(users, event).await;
         // Connections found dead may have been someone's last: tell the others. One level
         // only: dead connections found while announcing that are just removed.
@@ -70,18 +66,9 @@ impl Messaging {
     }
 
     /// The pushes themselves; returns the users whose last connection turned out dead.
-    async fn push_event(
-        &self,
-        users: &[UserId],
-        event: &ServerEvent,
-    ) -> (FanoutReport, Vec<UserId>) {
+    async fn push_event(&self, users: &[UserId], event: &ServerEvent) -> (FanoutReport, Vec<UserId>) {
         let mut report = FanoutReport::default();
-        let connections = match self
-            .ports
-            .registry
-            .connections_of(users, Timestamp::now())
-            .await
-        {
+        let connections = match self.ports.registry.connections_of(users, Timestamp::now()).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, event = event.name(), "registry unavailable; event not pushed");
@@ -93,18 +80,17 @@ impl Messaging {
         }
         let payload = self.frame_for(event);
         let pusher = &self.ports.pusher;
-        let results: Vec<(ConnectionId, Result<(), PushError>)> =
-            futures::stream::iter(connections)
-                .map(|(_, conn)| {
-                    let payload = &payload;
-                    async move {
-                        let r = pusher.push(&conn, payload).await;
-                        (conn, r)
-                    }
-                })
-                .buffer_unordered(self.settings.fanout_concurrency.max(1))
-                .collect()
-                .await;
+        let results: Vec<(ConnectionId, Result<(), PushError>)> = futures::stream::iter(connections)
+            .map(|(_, conn)| {
+                let payload = &payload;
+                async move {
+                    let r = pusher.push(&conn, payload).await;
+                    (conn, r)
+                }
+            })
+            .buffer_unordered(self.settings.fanout_concurrency.max(1))
+            .collect()
+            .await;
 
         let mut offline = Vec::new();
         for (conn, result) in results {
@@ -112,12 +98,7 @@ impl Messaging {
                 Ok(()) => report.delivered += 1,
                 Err(PushError::Gone) => {
                     report.gone += 1;
-                    match self
-                        .ports
-                        .registry
-                        .remove_connection(&conn, Timestamp::now())
-                        .await
-                    {
+                    match self.ports.registry.remove_connection(&conn, Timestamp::now()).await {
                         Ok(Some((user, PresenceChange::WentOffline))) => offline.push(user),
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "could not remove a gone connection"),

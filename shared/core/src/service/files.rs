@@ -95,10 +95,7 @@ const ALLOWED_TYPES: &[(&str, &[&str])] = &[
     ),
     (
         "application/vnd.oasis.opendocument.spreadsheet",
-        &[
-            "application/vnd.oasis.opendocument.spreadsheet",
-            "application/zip",
-        ],
+        &["application/vnd.oasis.opendocument.spreadsheet", "application/zip"],
     ),
     // Video
     ("video/mp4", &["video/mp4"]),
@@ -113,10 +110,7 @@ const ALLOWED_TYPES: &[(&str, &[&str])] = &[
     // Archives
     ("application/zip", &["application/zip"]),
     ("application/gzip", &["application/gzip"]),
-    (
-        "application/x-7z-compressed",
-        &["application/x-7z-compressed"],
-    ),
+    ("application/x-7z-compressed", &["application/x-7z-compressed"]),
     ("application/x-tar", &["application/x-tar"]),
 ];
 
@@ -156,16 +150,9 @@ pub struct UploadGrant {
 fn parse_file_name(raw: &str, field: String) -> Result<String, Error> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 255 {
-        return Err(Error::invalid(
-            field,
-            "file name must be 1 to 255 characters",
-        ));
+        return Err(Error::invalid(field, "file name must be 1 to 255 characters"));
     }
-    if name
-        .chars()
-        .any(|c| c.is_control() || c == '/' || c == '\\')
-        || name.chars().all(|c| c == '.')
-    {
+    if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') || name.chars().all(|c| c == '.') {
         return Err(Error::invalid(
             field,
             "file name must not contain slashes or control characters",
@@ -176,12 +163,7 @@ fn parse_file_name(raw: &str, field: String) -> Result<String, Error> {
 
 /// Normalises a declared content type (`Image/PNG; charset=x` → `image/png`) and checks the allowlist.
 fn parse_content_type(raw: &str, field: String) -> Result<&'static str, Error> {
-    let essence = raw
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     ALLOWED_TYPES
         .iter()
         .find(|(t, _)| *t == essence)
@@ -234,8 +216,7 @@ impl Messaging {
         let mut records = Vec::with_capacity(requests.len());
         for (i, req) in requests.iter().enumerate() {
             let name = parse_file_name(&req.name, format!("files[{i}].name"))?;
-            let content_type =
-                parse_content_type(&req.content_type, format!("files[{i}].contentType"))?;
+            let content_type = parse_content_type(&req.content_type, format!("files[{i}].contentType"))?;
             if req.size == 0 || req.size > policy.max_bytes {
                 return Err(Error::invalid(
                     format!("files[{i}].size"),
@@ -262,12 +243,7 @@ impl Messaging {
             let upload = self
                 .ports
                 .blobs
-                .sign_upload(
-                    &record.object_key,
-                    record.size,
-                    &record.content_type,
-                    policy.upload_ttl,
-                )
+                .sign_upload(&record.object_key, record.size, &record.content_type, policy.upload_ttl)
                 .await
                 .map_err(|e| Error::Unavailable(e.to_string()))?;
             slots.push(UploadSlot {
@@ -308,10 +284,7 @@ impl Messaging {
         }
         let mut seen = HashSet::new();
         if let Some(dup) = ids.iter().find(|id| !seen.insert(*id)) {
-            return Err(Error::invalid(
-                "fileIds",
-                format!("file {dup} is listed twice"),
-            ));
+            return Err(Error::invalid("fileIds", format!("file {dup} is listed twice")));
         }
         let records = self.ports.store.get_files(ids).await?;
         let now = Timestamp::now();
@@ -320,15 +293,10 @@ impl Messaging {
             let not_attachable = || {
                 Error::invalid(
                     "fileIds",
-                    format!(
-                        "file {id} is not an upload of yours in this conversation waiting to be attached"
-                    ),
+                    format!("file {id} is not an upload of yours in this conversation waiting to be attached"),
                 )
             };
-            let record = records
-                .iter()
-                .find(|r| &r.id == id)
-                .ok_or_else(not_attachable)?;
+            let record = records.iter().find(|r| &r.id == id).ok_or_else(not_attachable)?;
             if &record.conversation_id != conversation
                 || record.uploader_id != who.user_id
                 || record.status != FileStatus::Pending
@@ -356,9 +324,7 @@ impl Messaging {
             .head(&record.object_key)
             .await
             .map_err(unavailable)?
-            .ok_or_else(|| {
-                Error::invalid("fileIds", format!("file {} was not uploaded", record.id))
-            })?;
+            .ok_or_else(|| Error::invalid("fileIds", format!("file {} was not uploaded", record.id)))?;
         if head.size != record.size {
             return Err(Error::invalid(
                 "fileIds",
@@ -386,10 +352,7 @@ impl Messaging {
         if !bytes_match_type(&record.content_type, &prefix) {
             return Err(Error::invalid(
                 "fileIds",
-                format!(
-                    "file {} does not contain {}",
-                    record.id, record.content_type
-                ),
+                format!("file {} does not contain {}", record.id, record.content_type),
             ));
         }
         Ok(())
@@ -455,10 +418,7 @@ mod tests {
 
     #[test]
     fn content_types_are_normalised_and_allowlisted() {
-        assert_eq!(
-            parse_content_type("Image/PNG; q=1", "t".into()).unwrap(),
-            "image/png"
-        );
+        assert_eq!(parse_content_type("Image/PNG; q=1", "t".into()).unwrap(), "image/png");
         assert!(parse_content_type("image/svg+xml", "t".into()).is_err());
         assert!(parse_content_type("application/x-msdownload", "t".into()).is_err());
     }

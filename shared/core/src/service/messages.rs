@@ -5,9 +5,7 @@ use crate::error::Error;
 use crate::events::ServerEvent;
 use crate::identity::Identity;
 use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ReportId};
-use crate::model::{
-    Appended, ConversationStatus, Message, MessageRange, NewMessage, Report, ReportStatus,
-};
+use crate::model::{Appended, ConversationStatus, Message, MessageRange, NewMessage, Report, ReportStatus};
 use crate::text::{MessageBody, ReportReason};
 use crate::time::Timestamp;
 use crate::views::{MessagePage, MessageView, ReadReceiptView, ReportView};
@@ -39,10 +37,7 @@ impl Messaging {
         let store = &self.ports.store;
         let page = match (before, after) {
             (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "before",
-                    "give either before or after, not both",
-                ));
+                return Err(Error::invalid("before", "give either before or after, not both"));
             }
             (Some(0), None) => MessagePage {
                 items: Vec::new(),
@@ -57,13 +52,7 @@ impl Messaging {
             (None, Some(seq)) => {
                 // One extra row tells whether more follow, without reading the conversation.
                 let mut items = store
-                    .list_messages(
-                        conversation,
-                        MessageRange::After {
-                            seq,
-                            limit: limit + 1,
-                        },
-                    )
+                    .list_messages(conversation, MessageRange::After { seq, limit: limit + 1 })
                     .await?;
                 let has_more = items.len() > limit;
                 items.truncate(limit);
@@ -91,9 +80,7 @@ impl Messaging {
         req: SendMessage,
     ) -> Result<(MessageView, bool), Error> {
         let members = self.require_member(who, conversation).await?;
-        let files = self
-            .confirm_attachments(who, conversation, &req.file_ids)
-            .await?;
+        let files = self.confirm_attachments(who, conversation, &req.file_ids).await?;
         let new = NewMessage {
             id: MessageId::generate(),
             conversation_id: conversation.clone(),
@@ -147,10 +134,7 @@ impl Messaging {
             .ok_or(Error::NotFound("conversation"))?
             .status;
         if status == ConversationStatus::Closed {
-            return Err(Error::conflict(
-                "conversation_closed",
-                "the conversation is closed",
-            ));
+            return Err(Error::conflict("conversation_closed", "the conversation is closed"));
         }
         let edited = self
             .ports
@@ -179,9 +163,7 @@ impl Messaging {
         let members = self.require_reader(who, conversation).await?;
         let current = self.message_in(conversation, id).await?;
         if current.sender_id != who.user_id && !who.is_admin() {
-            return Err(Error::forbidden(
-                "only the sender or an admin can delete a message",
-            ));
+            return Err(Error::forbidden("only the sender or an admin can delete a message"));
         }
         let deleted = self
             .ports
@@ -202,12 +184,12 @@ impl Messaging {
         Ok(view)
     }
 
-    /// Moves the caller's read watermark forward to `seq`.
+    /// Moves the caller's read watermark forward to `seq` (default: the newest message).
     pub async fn mark_read(
         &self,
         who: &Identity,
         conversation: &ConversationId,
-        seq: u64,
+        seq: Option<u64>,
     ) -> Result<ReadReceiptView, Error> {
         let members = self.require_member(who, conversation).await?;
         let last_seq = self
@@ -217,6 +199,7 @@ impl Messaging {
             .await?
             .ok_or(Error::NotFound("conversation"))?
             .last_seq;
+        let seq = seq.unwrap_or(last_seq);
         if seq > last_seq {
             return Err(Error::invalid(
                 "seq",
@@ -260,10 +243,7 @@ impl Messaging {
         self.require_member(who, conversation).await?;
         let message = self.message_in(conversation, id).await?;
         if message.sender_id == who.user_id {
-            return Err(Error::invalid(
-                "messageId",
-                "you cannot report your own message",
-            ));
+            return Err(Error::invalid("messageId", "you cannot report your own message"));
         }
         let report = Report {
             id: ReportId::generate(),
@@ -278,25 +258,17 @@ impl Messaging {
             resolved_at: None,
             resolution_note: None,
         };
-        self.ports
-            .store
-            .create_report(&report)
-            .await
-            .map_err(|e| match e {
-                crate::error::StoreError::AlreadyExists => {
-                    Error::conflict("already_reported", "you already reported this message")
-                }
-                other => other.into(),
-            })?;
+        self.ports.store.create_report(&report).await.map_err(|e| match e {
+            crate::error::StoreError::AlreadyExists => {
+                Error::conflict("already_reported", "you already reported this message")
+            }
+            other => other.into(),
+        })?;
         tracing::info!(report = %report.id, conversation = %conversation, "message reported");
         Ok(ReportView::from(&report))
     }
 
-    pub(crate) async fn message_in(
-        &self,
-        conversation: &ConversationId,
-        id: &MessageId,
-    ) -> Result<Message, Error> {
+    pub(crate) async fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Result<Message, Error> {
         self.ports
             .store
             .get_message(conversation, id)

@@ -15,9 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use conversations::{CreateConversation, NewParticipant};
-pub use files::{
-    AttachmentRequest, FilePolicy, UploadGrant, UploadSlot, allowed_content_types, bytes_match_type,
-};
+pub use files::{AttachmentRequest, FilePolicy, UploadGrant, UploadSlot, allowed_content_types, bytes_match_type};
 pub use messages::SendMessage;
 pub use realtime::Ticket;
 
@@ -92,10 +90,7 @@ impl Messaging {
 
     /// The conversation's participants, from the registry's cache when it has them.
     /// A registry failure only costs the cache: the store answers.
-    pub(crate) async fn members(
-        &self,
-        conversation: &ConversationId,
-    ) -> Result<Vec<UserId>, Error> {
+    pub(crate) async fn members(&self, conversation: &ConversationId) -> Result<Vec<UserId>, Error> {
         match self.ports.registry.cached_members(conversation).await {
             Ok(Some(members)) => return Ok(members),
             Ok(None) => {}
@@ -153,14 +148,7 @@ impl Messaging {
         if members.contains(&who.user_id) {
             return Ok(members);
         }
-        if who.is_admin()
-            && self
-                .ports
-                .store
-                .get_conversation(conversation)
-                .await?
-                .is_some()
-        {
+        if who.is_admin() && self.ports.store.get_conversation(conversation).await?.is_some() {
             return Ok(members);
         }
         Err(Error::NotFound("conversation"))
@@ -176,17 +164,10 @@ pub(crate) fn require_admin(who: &Identity) -> Result<(), Error> {
 }
 
 /// Page sizes: a default, and a ceiling so that no request reads unbounded data.
-pub(crate) fn page_limit(
-    requested: Option<usize>,
-    default: usize,
-    max: usize,
-) -> Result<usize, Error> {
+pub(crate) fn page_limit(requested: Option<usize>, default: usize, max: usize) -> Result<usize, Error> {
     match requested {
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(_) => Err(Error::invalid(
-            "limit",
-            format!("must be between 1 and {max}"),
-        )),
+        Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {max}"))),
     }
 }

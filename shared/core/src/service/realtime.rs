@@ -63,12 +63,7 @@ impl Messaging {
             .ok_or_else(|| Error::unauthenticated("unknown, used or expired ticket"))
     }
 
-    fn connection_info(
-        &self,
-        connection: &ConnectionId,
-        who: &Identity,
-        now: Timestamp,
-    ) -> ConnectionInfo {
+    fn connection_info(&self, connection: &ConnectionId, who: &Identity, now: Timestamp) -> ConnectionInfo {
         ConnectionInfo {
             connection_id: connection.clone(),
             identity: who.clone(),
@@ -145,11 +140,7 @@ impl Messaging {
         }
     }
 
-    async fn start_typing(
-        &self,
-        who: &Identity,
-        conversation: &ConversationId,
-    ) -> Result<(), Error> {
+    async fn start_typing(&self, who: &Identity, conversation: &ConversationId) -> Result<(), Error> {
         let members = self.require_member(who, conversation).await?;
         let ttl = self.settings.typing_ttl;
         let until = Timestamp::now().plus_millis(ttl.as_millis() as i64);
@@ -186,33 +177,15 @@ impl Messaging {
 
     /// Ends typing and announces "stopped" if the user was typing. Registry trouble is
     /// logged, not returned: the expiry task still announces it.
-    pub(crate) async fn stop_typing_quietly(
-        &self,
-        who: &Identity,
-        conversation: &ConversationId,
-        members: &[UserId],
-    ) {
-        match self
-            .ports
-            .registry
-            .clear_typing(conversation, &who.user_id)
-            .await
-        {
-            Ok(true) => {
-                self.announce_stopped(conversation, &who.user_id, members)
-                    .await
-            }
+    pub(crate) async fn stop_typing_quietly(&self, who: &Identity, conversation: &ConversationId, members: &[UserId]) {
+        match self.ports.registry.clear_typing(conversation, &who.user_id).await {
+            Ok(true) => self.announce_stopped(conversation, &who.user_id, members).await,
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not clear typing"),
         }
     }
 
-    async fn announce_stopped(
-        &self,
-        conversation: &ConversationId,
-        user: &UserId,
-        members: &[UserId],
-    ) {
+    async fn announce_stopped(&self, conversation: &ConversationId, user: &UserId, members: &[UserId]) {
         let others: Vec<UserId> = members.iter().filter(|m| *m != user).cloned().collect();
         self.publish_to_users(
             &others,
@@ -242,13 +215,11 @@ impl Messaging {
                 {
                     TypingExpiry::Expired => {
                         let members = self.members(&conversation_id).await?;
-                        self.announce_stopped(&conversation_id, &user_id, &members)
-                            .await;
+                        self.announce_stopped(&conversation_id, &user_id, &members).await;
                     }
                     TypingExpiry::StillTyping { until } => {
-                        let wait = Duration::from_millis(
-                            until.as_millis().saturating_sub(now.as_millis()).max(1) as u64,
-                        );
+                        let wait =
+                            Duration::from_millis(until.as_millis().saturating_sub(now.as_millis()).max(1) as u64);
                         self.schedule(
                             DelayedTask::TypingExpiry {
                                 conversation_id,
@@ -263,10 +234,7 @@ impl Messaging {
             }
             DelayedTask::PresenceCheck { user_id } => {
                 let registry = &self.ports.registry;
-                registry
-                    .release_presence_check(&user_id)
-                    .await
-                    .map_err(unavailable)?;
+                registry.release_presence_check(&user_id).await.map_err(unavailable)?;
                 let sweep = registry
                     .sweep_user(&user_id, Timestamp::now())
                     .await
@@ -285,22 +253,12 @@ impl Messaging {
     /// Makes sure one presence check is pending for the user while they are connected.
     async fn schedule_presence_check(&self, user: &UserId) {
         let ttl = self.settings.presence_ttl;
-        match self
-            .ports
-            .registry
-            .claim_presence_check(user, ttl * 2)
-            .await
-        {
+        match self.ports.registry.claim_presence_check(user, ttl * 2).await {
             Ok(true) => {
                 // Just after the newest heartbeat's expiry: a live client will have pinged again.
                 let delay = ttl + Duration::from_millis(250);
-                self.schedule(
-                    DelayedTask::PresenceCheck {
-                        user_id: user.clone(),
-                    },
-                    delay,
-                )
-                .await;
+                self.schedule(DelayedTask::PresenceCheck { user_id: user.clone() }, delay)
+                    .await;
             }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not claim presence check"),
@@ -338,14 +296,9 @@ impl Messaging {
 
     /// Everyone who shares a conversation with `user`: they see the user's presence.
     pub(crate) async fn presence_audience(&self, user: &UserId) -> Result<Vec<UserId>, Error> {
-        let conversations = self
-            .ports
-            .store
-            .conversation_ids_of(user)
-            .await
-            .inspect_err(|e| {
-                tracing::warn!(error = %e, "could not list conversations for presence");
-            })?;
+        let conversations = self.ports.store.conversation_ids_of(user).await.inspect_err(|e| {
+            tracing::warn!(error = %e, "could not list conversations for presence");
+        })?;
         let mut audience: HashSet<UserId> = HashSet::new();
         for conversation in &conversations {
             audience.extend(self.members(conversation).await?);

@@ -1,0 +1,242 @@
+//! What the gateway runs on, from flags and the environment.
+//!
+//! | setting | flag | environment | default |
+//! |---|---|---|---|
+//! | listen address | `--bind`, `--port` | `GATEWAY_BIND` | `127.0.0.1:8080` |
+//! | data folder (SQLite file, blobs, dev secret) | `--data-dir` | `DATA_DIR` | `.dev-data` |
+//! | store | `--store embedded|dynamodb` | `AWS_ENDPOINT_URL` set → dynamodb | embedded |
+//! | registry | | `REDIS_URL` set → Redis | in-process |
+//! | attachments | | with dynamodb: S3 bucket `ATTACHMENTS_BUCKET` | local files |
+//! | web client folder | `--web-dir` | `WEB_DIR` | `web/dist` |
+//! | pushes | `--pusher management-api|in-process` | | management-api (the SDK over HTTP) |
+//! | demo data / dev login | `--no-seed`, `--no-dev-login` | | on |
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use messaging_aws::{DynamoStore, S3BlobStore, TableNames};
+use messaging_core::Settings;
+use messaging_core::ports::{BlobStore, Registry, Store};
+use messaging_embedded::{LocalBlobStore, MemoryRegistry, SqliteStore};
+
+use crate::BoxError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    Embedded,
+    DynamoDb,
+}
+
+impl std::fmt::Display for StoreChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreChoice::Embedded => "embedded (SQLite)",
+            StoreChoice::DynamoDb => "DynamoDB",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PusherMode {
+    ManagementApi,
+    InProcess,
+}
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub bind: SocketAddr,
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub store: StoreChoice,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub table_prefix: String,
+    pub bucket: String,
+    pub web_dir: Option<PathBuf>,
+    pub pusher: PusherMode,
+    pub seed: bool,
+    pub dev_login: bool,
+    pub jwt_secret: String,
+    pub settings: Settings,
+}
+
+impl GatewayConfig {
+    /// Defaults for a data folder: embedded everything, port 0 (tests pick a free port).
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            data_dir: data_dir.into(),
+            store: StoreChoice::Embedded,
+            redis_url: None,
+            redis_prefix: "msg:".into(),
+            table_prefix: "local-".into(),
+            bucket: "messaging-attachments-local".into(),
+            web_dir: None,
+            pusher: PusherMode::ManagementApi,
+            seed: false,
+            dev_login: true,
+            jwt_secret: "local-gateway-test-secret-0123456789".into(),
+            settings: Settings::default(),
+        }
+    }
+
+    /// From the command line and the environment (`make dev`).
+    pub fn from_env_and_args(args: &[String]) -> Result<Self, BoxError> {
+        let flag = |name: &str| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
+        let has = |name: &str| args.iter().any(|a| a == name);
+        let data_dir = PathBuf::from(
+            flag("--data-dir")
+                .or_else(|| std::env::var("DATA_DIR").ok())
+                .unwrap_or_else(|| ".dev-data".into()),
+        );
+        let mut bind: SocketAddr = flag("--bind")
+            .or_else(|| std::env::var("GATEWAY_BIND").ok())
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()?;
+        if let Some(port) = flag("--port") {
+            bind.set_port(port.parse()?);
+        }
+        let store = match flag("--store").as_deref() {
+            Some("embedded") => StoreChoice::Embedded,
+            Some("dynamodb") => StoreChoice::DynamoDb,
+            Some(other) => return Err(format!("--store must be embedded or dynamodb, not {other}").into()),
+            None if std::env::var("AWS_ENDPOINT_URL").is_ok() => StoreChoice::DynamoDb,
+            None => StoreChoice::Embedded,
+        };
+        let pusher = match flag("--pusher").as_deref() {
+            None | Some("management-api") => PusherMode::ManagementApi,
+            Some("in-process") => PusherMode::InProcess,
+            Some(other) => return Err(format!("--pusher must be management-api or in-process, not {other}").into()),
+        };
+        let web_dir = flag("--web-dir")
+            .or_else(|| std::env::var("WEB_DIR").ok())
+            .map(PathBuf::from)
+            .or_else(|| {
+                let default = PathBuf::from("web/dist");
+                default.exists().then_some(default)
+            });
+        Ok(Self {
+            bind,
+            public_url: std::env::var("PUBLIC_URL").ok(),
+            jwt_secret: dev_secret(&data_dir)?,
+            data_dir,
+            store,
+            redis_url: std::env::var("REDIS_URL").ok(),
+            redis_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_else(|_| "msg:".into()),
+            table_prefix: std::env::var("TABLE_PREFIX").unwrap_or_else(|_| "local-".into()),
+            bucket: std::env::var("ATTACHMENTS_BUCKET").unwrap_or_else(|_| "messaging-attachments-local".into()),
+            web_dir,
+            pusher,
+            seed: !has("--no-seed"),
+            dev_login: !has("--no-dev-login"),
+            settings: messaging_backends::settings_from_env(),
+        })
+    }
+}
+
+/// The HS256 secret for dev tokens: `JWT_SECRET`, or one generated once per data folder
+/// (so tokens survive restarts but no two checkouts share one).
+fn dev_secret(data_dir: &std::path::Path) -> Result<String, BoxError> {
+    if let Ok(secret) = std::env::var("JWT_SECRET") {
+        return Ok(secret);
+    }
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(existing.trim().to_owned());
+        }
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &secret)?;
+    Ok(secret)
+}
+
+/// SDK settings for talking to local endpoints: the environment's credentials, or
+/// placeholders (moto and the gateway's `@connections` accept any signature).
+pub async fn local_sdk_config() -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(
+        std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
+    ));
+    if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "local-gateway",
+        ));
+    }
+    loader.load().await
+}
+
+pub struct Backends {
+    pub store: Arc<dyn Store>,
+    pub registry: Arc<dyn Registry>,
+    pub registry_name: &'static str,
+    pub blobs: Arc<dyn BlobStore>,
+    pub local_blobs: Option<Arc<LocalBlobStore>>,
+}
+
+pub async fn build_backends(config: &GatewayConfig, public_url: &str) -> Result<Backends, BoxError> {
+    let (registry, registry_name): (Arc<dyn Registry>, &'static str) = match &config.redis_url {
+        Some(url) => {
+            let cluster = std::env::var("REDIS_CLUSTER").is_ok_and(|v| v == "true" || v == "1");
+            (
+                Arc::new(messaging_redis::RedisRegistry::connect(url, cluster, config.redis_prefix.clone()).await?),
+                "Redis",
+            )
+        }
+        None => (Arc::new(MemoryRegistry::new()), "in-process"),
+    };
+    match config.store {
+        StoreChoice::Embedded => {
+            let store = SqliteStore::open(&config.data_dir.join("messaging.sqlite3"))?;
+            let blobs = Arc::new(LocalBlobStore::new(
+                config.data_dir.join("blobs"),
+                public_url,
+                config.jwt_secret.as_bytes().to_vec(),
+            ));
+            Ok(Backends {
+                store: Arc::new(store),
+                registry,
+                registry_name,
+                blobs: blobs.clone(),
+                local_blobs: Some(blobs),
+            })
+        }
+        StoreChoice::DynamoDb => {
+            let sdk = local_sdk_config().await;
+            let tables = TableNames::with_prefix(&config.table_prefix);
+            let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+            messaging_aws::create_tables(&dynamodb, &tables).await?;
+            let blobs = S3BlobStore::new(&sdk, config.bucket.clone());
+            ensure_bucket(&blobs).await?;
+            Ok(Backends {
+                store: Arc::new(DynamoStore::new(dynamodb, tables)),
+                registry,
+                registry_name,
+                blobs: Arc::new(blobs),
+                local_blobs: None,
+            })
+        }
+    }
+}
+
+async fn ensure_bucket(blobs: &S3BlobStore) -> Result<(), BoxError> {
+    let client = blobs.client();
+    if client.head_bucket().bucket(blobs.bucket()).send().await.is_ok() {
+        return Ok(());
+    }
+    client.create_bucket().bucket(blobs.bucket()).send().await?;
+    Ok(())
+}

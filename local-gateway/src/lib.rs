@@ -1,0 +1,264 @@
+//! The local gateway: API Gateway on one machine, so that `make dev` runs the whole
+//! product and tests drive it end to end.
+//!
+//! - REST: HTTP in, API Gateway REST proxy events out to the REST functions' handlers,
+//!   invoked in process through `lambda_http` ([`rest`], [`functions`]).
+//! - WebSocket: frames in, `$connect` / `$disconnect` / action-route events out, routed by
+//!   `$request.body.action`, with the `$connect` authorizer in front ([`websocket`]).
+//! - `@connections`: the management API the functions push through, so their real
+//!   `aws-sdk-apigatewaymanagement` client works unchanged ([`connections`]).
+//! - Signed blob URLs for attachments ([`blobs`]), the dev login and demo data ([`dev`]),
+//!   the built web client at `/`, the OpenAPI document at `/api/openapi.yaml`.
+//!
+//! Backends are chosen by the environment ([`config`]): embedded by default (SQLite file,
+//! in-process registry, local files), DynamoDB and S3 at `AWS_ENDPOINT_URL`, Redis at
+//! `REDIS_URL`.
+
+pub mod blobs;
+pub mod config;
+pub mod connections;
+pub mod dev;
+pub mod functions;
+pub mod rest;
+pub mod websocket;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post, put};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use messaging_auth::{Authenticator, DevTokens};
+use messaging_core::ids::ConnectionId;
+use messaging_core::ports::{ConnectionPusher, PushError};
+use messaging_core::{Messaging, Ports};
+use messaging_embedded::{LocalBlobStore, LocalScheduler};
+use messaging_http::AppState;
+
+pub use config::{GatewayConfig, PusherMode, StoreChoice};
+use connections::{Hub, SendError};
+use functions::Functions;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Shared by every route of the gateway.
+pub struct Gateway {
+    pub functions: Functions,
+    pub hub: Arc<Hub>,
+    pub local_blobs: Option<Arc<LocalBlobStore>>,
+    pub dev_tokens: Option<DevTokens>,
+    pub url: String,
+}
+
+/// Pushes straight into the hub, skipping the `@connections` HTTP hop (`--pusher in-process`).
+struct HubPusher(Arc<Hub>);
+
+#[async_trait]
+impl ConnectionPusher for HubPusher {
+    async fn push(&self, connection: &ConnectionId, payload: &[u8]) -> Result<(), PushError> {
+        match self.0.send(connection.as_str(), payload.to_vec()) {
+            Ok(()) => Ok(()),
+            Err(SendError::Gone) => Err(PushError::Gone),
+            Err(SendError::Full) => Err(PushError::Failed("connection queue full".into())),
+        }
+    }
+
+    async fn disconnect(&self, connection: &ConnectionId) -> Result<(), PushError> {
+        self.0.close(connection.as_str()).map_err(|_| PushError::Gone)
+    }
+}
+
+/// A started gateway.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub gateway: Arc<Gateway>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    pub fn service(&self) -> &Arc<Messaging> {
+        self.gateway.functions.service()
+    }
+
+    /// Stops accepting, lets open requests finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.task).await;
+    }
+
+    /// Runs until the process is interrupted.
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Binds, builds the backends and starts serving.
+pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
+    let listener = TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let hub = Arc::new(Hub::default());
+
+    let backends = config::build_backends(&config, &url).await?;
+    let pusher: Arc<dyn ConnectionPusher> = match config.pusher {
+        PusherMode::ManagementApi => Arc::new(messaging_aws::ManagementApiPusher::new(
+            &config::local_sdk_config().await,
+            &url,
+        )),
+        PusherMode::InProcess => Arc::new(HubPusher(hub.clone())),
+    };
+    let scheduler = Arc::new(LocalScheduler::new());
+    let ports = Ports {
+        store: backends.store,
+        registry: backends.registry,
+        pusher,
+        blobs: backends.blobs,
+        scheduler: scheduler.clone(),
+    };
+    let svc = Arc::new(Messaging::new(ports, config.settings.clone()));
+    let auth = Arc::new(Authenticator::hs256(
+        config.jwt_secret.as_bytes(),
+        DevTokens::ISSUER,
+        DevTokens::AUDIENCE,
+    ));
+    let functions = Functions::new(AppState { svc: svc.clone(), auth });
+    let dev_tokens = config.dev_login.then(|| DevTokens::new(config.jwt_secret.as_bytes()));
+
+    if config.seed {
+        if let Some(tokens) = dev_tokens.as_ref() {
+            match dev::seed(&svc, tokens).await {
+                Ok(true) => tracing::info!("seeded the demo conversations"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not seed demo data"),
+            }
+        }
+    }
+
+    let gateway = Arc::new(Gateway {
+        functions,
+        hub,
+        local_blobs: backends.local_blobs.clone(),
+        dev_tokens,
+        url: url.clone(),
+    });
+
+    // Delayed tasks run through the `delayed-tasks` function with an SQS-shaped event.
+    let weak: Weak<Gateway> = Arc::downgrade(&gateway);
+    scheduler.set_runner(Arc::new(move |task| {
+        let weak = weak.clone();
+        Box::pin(async move {
+            let Some(gw) = weak.upgrade() else { return };
+            let body = serde_json::to_string(&task).unwrap_or_default();
+            let event = serde_json::json!({ "Records": [{
+                "messageId": ulid::Ulid::generate().to_string(),
+                "body": body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:local:000000000000:delayed-tasks",
+                "awsRegion": "local",
+                "attributes": {}, "messageAttributes": {},
+            }]});
+            if let Err(e) = gw.functions.invoke_delayed_tasks(event).await {
+                tracing::error!(error = %e, "delayed task failed");
+            }
+        })
+    }));
+
+    if let Some(blobs) = backends.local_blobs {
+        tokio::spawn(async move {
+            loop {
+                match blobs.sweep_pending(Duration::from_secs(24 * 3600)).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "swept unclaimed uploads"),
+                    Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+                }
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        });
+    }
+
+    let app = router(gateway.clone(), config.web_dir.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "gateway stopped");
+        }
+    });
+    tracing::info!(%url, store = %config.store, registry = %backends.registry_name, "local gateway listening");
+    Ok(Running {
+        addr,
+        gateway,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router {
+    let mut app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/api/openapi.yaml",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/yaml")],
+                    messaging_http::OPENAPI_YAML,
+                )
+                    .into_response()
+            }),
+        )
+        .route("/api/{*rest}", any(rest::handle))
+        .route("/ws", get(websocket::upgrade))
+        .route(
+            "/@connections/{id}",
+            post(connections::post_to_connection)
+                .get(connections::get_connection)
+                .delete(connections::delete_connection),
+        )
+        .route(
+            "/{stage}/@connections/{id}",
+            post(connections::post_to_connection_staged)
+                .get(connections::get_connection_staged)
+                .delete(connections::delete_connection_staged),
+        )
+        .route("/blobs/{*key}", put(blobs::upload).get(blobs::download))
+        .route("/dev/users", get(dev::users))
+        .route("/dev/login", post(dev::login))
+        // Attachments are at most 10 MB; API Gateway's own payload limit is the same.
+        .layer(DefaultBodyLimit::max(10 * 1024 * 1024 + 1024))
+        .with_state(gateway);
+    if let Some(dir) = web_dir.filter(|d| d.join("index.html").exists()) {
+        let index = dir.join("index.html");
+        app = app.fallback_service(
+            tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)),
+        );
+    } else {
+        app = app.fallback(|| async {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                "The web client is not built. Run `make dev` (it builds web/ first), or use the API under /api.",
+            )
+        });
+    }
+    app.layer(tower_http::trace::TraceLayer::new_for_http())
+}

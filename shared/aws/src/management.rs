@@ -1,0 +1,74 @@
+//! Pushes to WebSocket connections through the API Gateway Management API
+//! (`POST @connections/{id}`). The same client talks to AWS, or to the local gateway's
+//! `@connections` emulation when the endpoint points there.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use aws_sdk_apigatewaymanagement::Client;
+use aws_sdk_apigatewaymanagement::error::DisplayErrorContext;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+
+use messaging_core::ids::ConnectionId;
+use messaging_core::ports::{ConnectionPusher, PushError};
+
+#[derive(Clone)]
+pub struct ManagementApiPusher {
+    client: Client,
+    calls: Arc<AtomicU64>,
+}
+
+impl ManagementApiPusher {
+    /// `endpoint` is the WebSocket API's `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
+    pub fn new(sdk: &aws_config::SdkConfig, endpoint: &str) -> Self {
+        let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
+            .endpoint_url(endpoint)
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            calls: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Management API calls made so far (the benchmark's cost accounting).
+    pub fn calls(&self) -> Arc<AtomicU64> {
+        self.calls.clone()
+    }
+}
+
+#[async_trait]
+impl ConnectionPusher for ManagementApiPusher {
+    async fn push(&self, connection: &ConnectionId, payload: &[u8]) -> Result<(), PushError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError as E;
+        match self
+            .client
+            .post_to_connection()
+            .connection_id(connection.as_str())
+            .data(Blob::new(payload))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(E::GoneException(_))) => Err(PushError::Gone),
+            Err(e) => Err(PushError::Failed(DisplayErrorContext(e).to_string())),
+        }
+    }
+
+    async fn disconnect(&self, connection: &ConnectionId) -> Result<(), PushError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError as E;
+        match self
+            .client
+            .delete_connection()
+            .connection_id(connection.as_str())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(E::GoneException(_))) => Err(PushError::Gone),
+            Err(e) => Err(PushError::Failed(DisplayErrorContext(e).to_string())),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Admin routes under `/api/admin/messaging` (the `admin-api` function). The service
+//! checks the admin role on every one.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::{get, patch};
+use serde::Deserialize;
+
+use messaging_core::ids::{ConversationId, MessageId, ReportId, UserId};
+use messaging_core::model::{ConversationStatus, ReportStatus};
+use messaging_core::text::ResolutionNote;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, Caller, PathParams, QueryMap};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/messaging/conversations", get(list_conversations))
+        .route("/api/admin/messaging/conversations/{id}/messages", get(list_messages))
+        .route(
+            "/api/admin/messaging/conversations/{id}/messages/{messageId}/audit",
+            get(message_audit),
+        )
+        .route("/api/admin/messaging/conversations/{id}/status", patch(set_status))
+        .route(
+            "/api/admin/messaging/conversations/{id}/participants",
+            get(participants),
+        )
+        .route("/api/admin/messaging/reports", get(list_reports))
+        .route("/api/admin/messaging/reports/{id}", patch(resolve_report))
+}
+
+async fn list_conversations(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    let status = q.text("status").map(ConversationStatus::parse).transpose()?;
+    let participant = q.text("participant").map(UserId::parse).transpose()?.map(|u: UserId| u);
+    let page = s
+        .svc
+        .admin_search_conversations(
+            &who,
+            status,
+            q.text("q"),
+            participant,
+            q.text("cursor"),
+            q.number("limit")?,
+        )
+        .await?;
+    Ok(axum::Json(page))
+}
+
+async fn list_messages(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    if !who.is_admin() {
+        return Err(messaging_core::Error::forbidden("this route is for admins").into());
+    }
+    let id = p.get("id", ConversationId::parse)?;
+    let page = s
+        .svc
+        .list_messages(&who, &id, q.number("before")?, q.number("after")?, q.number("limit")?)
+        .await?;
+    Ok(axum::Json(page))
+}
+
+async fn message_audit(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    Ok(axum::Json(s.svc.admin_message_audit(&who, &id, &message).await?))
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: String,
+}
+
+async fn set_status(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let status = ConversationStatus::parse(&body.status)?;
+    Ok(axum::Json(s.svc.admin_set_status(&who, &id, status).await?))
+}
+
+async fn participants(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    Ok(axum::Json(s.svc.admin_participants(&who, &id).await?))
+}
+
+async fn list_reports(State(s): State<AppState>, Caller(who): Caller, q: QueryMap) -> ApiResult<impl IntoResponse> {
+    let status = q.text("status").map(ReportStatus::parse).transpose()?;
+    Ok(axum::Json(
+        s.svc
+            .admin_list_reports(&who, status, q.text("cursor"), q.number("limit")?)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResolveBody {
+    status: String,
+    note: Option<String>,
+    #[serde(default)]
+    delete_message: bool,
+}
+
+async fn resolve_report(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<ResolveBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ReportId::parse)?;
+    let status = ReportStatus::parse(&body.status)?;
+    let note = body.note.as_deref().map(ResolutionNote::parse).transpose()?;
+    Ok(axum::Json(
+        s.svc
+            .admin_resolve_report(&who, &id, status, note, body.delete_message)
+            .await?,
+    ))
+}

@@ -1,0 +1,336 @@
+//! Members' routes under `/api/messaging` (the `messaging-api` function).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, patch, post};
+use serde::Deserialize;
+
+use messaging_core::Error;
+use messaging_core::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, UserId};
+use messaging_core::model::Role;
+use messaging_core::service::{AttachmentRequest, CreateConversation, NewParticipant, SendMessage};
+use messaging_core::text::{DisplayName, MessageBody, ReportReason, Title};
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, Caller, PathParams, QueryMap};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/messaging/me", get(me))
+        .route(
+            "/api/messaging/conversations",
+            get(list_conversations).post(create_conversation),
+        )
+        .route(
+            "/api/messaging/conversations/{id}",
+            get(get_conversation).patch(rename_conversation),
+        )
+        .route("/api/messaging/conversations/{id}/participants", post(add_participants))
+        .route(
+            "/api/messaging/conversations/{id}/participants/{userId}",
+            axum::routing::delete(remove_participant),
+        )
+        .route(
+            "/api/messaging/conversations/{id}/messages",
+            get(list_messages).post(send_message),
+        )
+        .route(
+            "/api/messaging/conversations/{id}/messages/{messageId}",
+            patch(edit_message).delete(delete_message),
+        )
+        .route(
+            "/api/messaging/conversations/{id}/messages/{messageId}/report",
+            post(report_message),
+        )
+        .route("/api/messaging/conversations/{id}/read", post(mark_read))
+        .route("/api/messaging/conversations/{id}/attachments", post(request_uploads))
+        .route("/api/messaging/conversations/{id}/files/{fileId}", get(download_file))
+        .route("/api/messaging/ws-ticket", post(issue_ticket))
+}
+
+async fn me(Caller(who): Caller) -> impl IntoResponse {
+    axum::Json(who)
+}
+
+async fn list_conversations(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    let page = s
+        .svc
+        .list_my_conversations(&who, q.text("q"), q.text("cursor"), q.number("limit")?)
+        .await?;
+    Ok(axum::Json(page))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ParticipantBody {
+    user_id: String,
+    name: Option<String>,
+    role: Option<String>,
+}
+
+/// People to add: `participantIds` (ids only) and/or `participants` (with name/role hints).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ParticipantsBody {
+    #[serde(default)]
+    participant_ids: Vec<String>,
+    #[serde(default)]
+    participants: Vec<ParticipantBody>,
+}
+
+impl ParticipantsBody {
+    fn parse(self) -> Result<Vec<NewParticipant>, Error> {
+        let mut out = Vec::new();
+        for (i, raw) in self.participant_ids.iter().enumerate() {
+            let user_id = UserId::parse(raw).map_err(|e| e.at_field(format!("participantIds[{i}]")))?;
+            out.push(NewParticipant {
+                user_id,
+                name: None,
+                role: None,
+            });
+        }
+        for (i, p) in self.participants.into_iter().enumerate() {
+            let at = |f: &str| format!("participants[{i}].{f}");
+            out.push(NewParticipant {
+                user_id: UserId::parse(&p.user_id).map_err(|e| e.at_field(at("userId")))?,
+                name: p
+                    .name
+                    .as_deref()
+                    .map(DisplayName::parse)
+                    .transpose()
+                    .map_err(|e| e.at_field(at("name")))?,
+                role: p
+                    .role
+                    .as_deref()
+                    .map(Role::parse)
+                    .transpose()
+                    .map_err(|e| e.at_field(at("role")))?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateConversationBody {
+    title: String,
+    project_id: Option<String>,
+    #[serde(flatten)]
+    participants: ParticipantsBody,
+}
+
+async fn create_conversation(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<CreateConversationBody>,
+) -> ApiResult<impl IntoResponse> {
+    let req = CreateConversation {
+        title: Title::parse(&body.title)?,
+        project_id: body.project_id.as_deref().map(ProjectId::parse).transpose()?,
+        participants: body.participants.parse()?,
+    };
+    let created = s.svc.create_conversation(&who, req).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+async fn get_conversation(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    Ok(axum::Json(s.svc.conversation_detail(&who, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct RenameBody {
+    title: String,
+}
+
+async fn rename_conversation(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<RenameBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let title = Title::parse(&body.title)?;
+    Ok(axum::Json(s.svc.rename_conversation(&who, &id, title).await?))
+}
+
+async fn add_participants(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<ParticipantsBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let people = body.parse()?;
+    if people.is_empty() {
+        return Err(Error::invalid("participantIds", "name at least one participant to add").into());
+    }
+    Ok(axum::Json(s.svc.add_participants(&who, &id, people).await?))
+}
+
+async fn remove_participant(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let user = p.get("userId", UserId::parse)?;
+    s.svc.remove_participant(&who, &id, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_messages(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let page = s
+        .svc
+        .list_messages(&who, &id, q.number("before")?, q.number("after")?, q.number("limit")?)
+        .await?;
+    Ok(axum::Json(page))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendBody {
+    body: String,
+    client_message_id: String,
+    #[serde(default)]
+    file_ids: Vec<String>,
+}
+
+/// 201 with the new message; 200 with the original when the client message id was
+/// already used (a retry), so clients can tell a replay from a fresh send.
+async fn send_message(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<SendBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let file_ids = body
+        .file_ids
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FileId::parse(f).map_err(|e| e.at_field(format!("fileIds[{i}]"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let req = SendMessage {
+        body: MessageBody::parse(&body.body)?,
+        client_message_id: ClientMessageId::parse(&body.client_message_id)?,
+        file_ids,
+    };
+    let (message, created) = s.svc.send_message(&who, &id, req).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(message)))
+}
+
+#[derive(Deserialize)]
+struct EditBody {
+    body: String,
+}
+
+async fn edit_message(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<EditBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    let body = MessageBody::parse(&body.body)?;
+    Ok(axum::Json(s.svc.edit_message(&who, &id, &message, body).await?))
+}
+
+async fn delete_message(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    Ok(axum::Json(s.svc.delete_message(&who, &id, &message).await?))
+}
+
+#[derive(Deserialize)]
+struct ReportBody {
+    reason: String,
+}
+
+async fn report_message(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<ReportBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    let reason = ReportReason::parse(&body.reason)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(s.svc.report_message(&who, &id, &message, reason).await?),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct ReadBody {
+    seq: Option<u64>,
+}
+
+async fn mark_read(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<ReadBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    Ok(axum::Json(s.svc.mark_read(&who, &id, body.seq).await?))
+}
+
+#[derive(Deserialize)]
+struct AttachBody {
+    files: Vec<AttachmentRequest>,
+}
+
+async fn request_uploads(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<AttachBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(s.svc.request_uploads(&who, &id, body.files).await?),
+    ))
+}
+
+/// A short-lived signed download URL as JSON; with `?redirect=true`, a 302 to it.
+async fn download_file(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    q: QueryMap,
+) -> ApiResult<axum::response::Response> {
+    let id = p.get("id", ConversationId::parse)?;
+    let file = p.get("fileId", FileId::parse)?;
+    let signed = s.svc.download_file(&who, &id, &file).await?;
+    if q.text("redirect") == Some("true") {
+        return Ok(axum::response::Redirect::to(&signed.url).into_response());
+    }
+    Ok(axum::Json(signed).into_response())
+}
+
+async fn issue_ticket(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, axum::Json(s.svc.issue_ticket(&who).await?)))
+}

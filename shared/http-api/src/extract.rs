@@ -1,0 +1,146 @@
+//! Extractors that turn requests into domain input, failing with [`ApiError`] (never with
+//! axum's plain-text rejections): the caller's identity, JSON bodies, path ids.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use messaging_core::{Error, Identity};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The authenticated caller. Every route takes one: no route is anonymous.
+pub struct Caller(pub Identity);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        Ok(Caller(state.auth.verify_header(header).await?))
+    }
+}
+
+/// A JSON body. Errors name the offending field (`participants[1].userId`), and an
+/// oversized body is a 413 before anything is parsed.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !is_json {
+            return Err(Error::invalid("body", "send a JSON body with Content-Type: application/json").into());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(Error::PayloadTooLarge(
+                    format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES).into(),
+                ))
+            } else {
+                ApiError(Error::invalid("body", "could not read the request body"))
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson).map_err(ApiError)
+    }
+}
+
+/// Parses JSON, naming the path of the first problem.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." || path.is_empty() {
+            // Missing fields are reported at the parent; serde names them in the message.
+            let msg = inner.to_string();
+            msg.split('`')
+                .nth(1)
+                .map(str::to_owned)
+                .unwrap_or_else(|| "body".into())
+        } else {
+            path
+        };
+        let message = if inner.is_syntax() || inner.is_eof() {
+            "is not valid JSON".to_owned()
+        } else {
+            inner.to_string()
+        };
+        Error::invalid(field, message)
+    })
+}
+
+/// Query parameters as strings; handlers parse the ones they take.
+pub struct QueryMap(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let map = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        Ok(QueryMap(map))
+    }
+}
+
+impl QueryMap {
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    pub fn number<T: std::str::FromStr>(&self, name: &'static str) -> Result<Option<T>, Error> {
+        self.text(name)
+            .map(|v| {
+                v.parse::<T>()
+                    .map_err(|_| Error::invalid(name, "must be a non-negative integer"))
+            })
+            .transpose()
+    }
+}
+
+/// Path parameters by name, parsed by the handler into ids (errors name the parameter).
+pub struct PathParams(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError(Error::NotFound("route")))?;
+        Ok(PathParams(
+            raw.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        ))
+    }
+}
+
+impl PathParams {
+    pub fn get<T>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, Error>) -> Result<T, Error> {
+        let raw = self.0.get(name).map(String::as_str).unwrap_or("");
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        parse(&decoded)
+    }
+}
