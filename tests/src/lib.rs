@@ -3,4 +3,5 @@
 
 pub mod conformance;
 pub mod fixtures;
+pub mod gateway;
 pub mod services;

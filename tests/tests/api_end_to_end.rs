@@ -1,0 +1,361 @@
+//! The core flow end to end through the local gateway (REST → API Gateway events →
+//! the functions' handlers → the embedded store), as two users and an admin would use it.
+
+use integration_tests::gateway;
+use serde_json::{Value, json};
+
+fn seqs(page: &Value) -> Vec<u64> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["seq"].as_u64().expect("seq"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
+    let gw = gateway::start().await;
+    let ana = gw.login("u-client-ana").await;
+    let ben = gw.login("u-team-ben").await;
+    let admin = gw.login("u-admin-dana").await;
+
+    // Ben (team) opens a conversation with Ana (client).
+    let created = ben
+        .post(
+            "/api/messaging/conversations",
+            json!({ "title": "Launch plan", "projectId": "acme-launch", "participants": [{ "userId": "u-client-ana", "name": "Ana Alvarez", "role": "client" }] }),
+        )
+        .await
+        .expect(201);
+    let conv = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["participants"].as_array().unwrap().len(), 2);
+    let base = format!("/api/messaging/conversations/{conv}");
+
+    // Both see it; Ana sees it in her list.
+    let list = ana.get("/api/messaging/conversations").await.expect(200);
+    assert!(list["items"].as_array().unwrap().iter().any(|c| c["id"] == conv));
+
+    // 30 messages, alternating senders; seqs are 1..=30.
+    for i in 1..=30 {
+        let who = if i % 2 == 0 { &ana } else { &ben };
+        let m = who.send(&conv, &format!("message {i}")).await;
+        assert_eq!(m["seq"], i);
+    }
+
+    // A retry with the same client message id returns the original with 200, not a copy.
+    let first = ana
+        .post(
+            &format!("{base}/messages"),
+            json!({ "body": "once", "clientMessageId": "retry-1" }),
+        )
+        .await
+        .expect(201);
+    let again = ana
+        .post(
+            &format!("{base}/messages"),
+            json!({ "body": "once", "clientMessageId": "retry-1" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(first["seq"], 31);
+
+    // Newest page, then back with `before`, then catch up with `after`.
+    let newest = ana.get(&format!("{base}/messages?limit=10")).await.expect(200);
+    assert_eq!(seqs(&newest), (22..=31).collect::<Vec<_>>());
+    assert_eq!(newest["hasMore"], true);
+    let older = ana
+        .get(&format!("{base}/messages?before=22&limit=10"))
+        .await
+        .expect(200);
+    assert_eq!(seqs(&older), (12..=21).collect::<Vec<_>>());
+    let oldest = ana
+        .get(&format!("{base}/messages?before=12&limit=50"))
+        .await
+        .expect(200);
+    assert_eq!(seqs(&oldest), (1..=11).collect::<Vec<_>>());
+    assert_eq!(oldest["hasMore"], false);
+    let catch_up = ben.get(&format!("{base}/messages?after=25&limit=3")).await.expect(200);
+    assert_eq!(seqs(&catch_up), vec![26, 27, 28]);
+    assert_eq!(catch_up["hasMore"], true);
+    let rest = ben.get(&format!("{base}/messages?after=28")).await.expect(200);
+    assert_eq!(seqs(&rest), vec![29, 30, 31]);
+    assert_eq!(rest["hasMore"], false);
+
+    // Edit own message; someone else's is refused.
+    let mine = ana.send(&conv, "typo hre").await;
+    let mine_id = mine["id"].as_str().unwrap();
+    let edited = ana
+        .patch(&format!("{base}/messages/{mine_id}"), json!({ "body": "typo here" }))
+        .await
+        .expect(200);
+    assert_eq!(edited["body"], "typo here");
+    assert!(edited["editedAt"].is_string());
+    let refused = ben
+        .patch(&format!("{base}/messages/{mine_id}"), json!({ "body": "hijack" }))
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.error_code()),
+        (403, Some("forbidden"))
+    );
+
+    // Delete: a tombstone whose body never comes back.
+    let gone = ana.delete(&format!("{base}/messages/{mine_id}")).await.expect(200);
+    assert_eq!(
+        (gone["deleted"].clone(), gone["body"].clone()),
+        (json!(true), Value::Null)
+    );
+    let page = ben.get(&format!("{base}/messages?after=31")).await.expect(200);
+    assert_eq!(page["items"][0]["body"], Value::Null);
+    assert!(!page.to_string().contains("typo here"), "no trace of the deleted body");
+    let edit_deleted = ana
+        .patch(&format!("{base}/messages/{mine_id}"), json!({ "body": "undo" }))
+        .await;
+    assert_eq!(edit_deleted.error_code(), Some("message_deleted"));
+
+    // Read watermark: Ben's own last send (29) marked everything before it read; Ana's
+    // messages since (30..=32) are unread. He reads up to 30, then everything.
+    let unread_before = ben.get(&base).await.expect(200)["unreadCount"].as_u64().unwrap();
+    assert_eq!(unread_before, 3);
+    let receipt = ben
+        .post(&format!("{base}/read"), json!({ "seq": 30 }))
+        .await
+        .expect(200);
+    assert_eq!(receipt["lastReadSeq"], 30);
+    let back = ben
+        .post(&format!("{base}/read"), json!({ "seq": 10 }))
+        .await
+        .expect(200);
+    assert_eq!(back["lastReadSeq"], 30, "watermarks never move back");
+    ben.post(&format!("{base}/read"), json!({})).await.expect(200);
+    let detail = ben.get(&base).await.expect(200);
+    assert_eq!(detail["unreadCount"], 0);
+    let beyond = ben.post(&format!("{base}/read"), json!({ "seq": 999 })).await;
+    assert_eq!(
+        (beyond.status.as_u16(), beyond.body["error"]["field"].as_str()),
+        (400, Some("seq"))
+    );
+
+    // Ana reports one of Ben's messages; twice is refused.
+    let target = oldest["items"][0]["id"].as_str().unwrap().to_owned();
+    let report = ana
+        .post(
+            &format!("{base}/messages/{target}/report"),
+            json!({ "reason": "Shared a password" }),
+        )
+        .await
+        .expect(201);
+    let report_id = report["id"].as_str().unwrap().to_owned();
+    let dup = ana
+        .post(
+            &format!("{base}/messages/{target}/report"),
+            json!({ "reason": "again" }),
+        )
+        .await;
+    assert_eq!(dup.error_code(), Some("already_reported"));
+
+    // The admin finds the conversation, sees its participants, closes it.
+    let found = admin
+        .get("/api/admin/messaging/conversations?q=launch")
+        .await
+        .expect(200);
+    assert!(found["items"].as_array().unwrap().iter().any(|c| c["id"] == conv));
+    let by_participant = admin
+        .get("/api/admin/messaging/conversations?participant=u-client-ana&status=open")
+        .await
+        .expect(200);
+    assert!(
+        by_participant["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == conv)
+    );
+    let people = admin
+        .get(&format!("/api/admin/messaging/conversations/{conv}/participants"))
+        .await
+        .expect(200);
+    assert_eq!(people.as_array().unwrap().len(), 2);
+    let closed = admin
+        .patch(
+            &format!("/api/admin/messaging/conversations/{conv}/status"),
+            json!({ "status": "closed" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(closed["status"], "closed");
+    let refused = ana
+        .post(
+            &format!("{base}/messages"),
+            json!({ "body": "anyone?", "clientMessageId": "late" }),
+        )
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.error_code()),
+        (409, Some("conversation_closed"))
+    );
+
+    // The admin works the reports queue: actions the report, removing the message.
+    let queue = admin.get("/api/admin/messaging/reports?status=open").await.expect(200);
+    assert!(queue["items"].as_array().unwrap().iter().any(|r| r["id"] == report_id));
+    let resolved = admin
+        .patch(
+            &format!("/api/admin/messaging/reports/{report_id}"),
+            json!({ "status": "actioned", "note": "removed", "deleteMessage": true }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(resolved["status"], "actioned");
+    assert_eq!(resolved["resolvedBy"], "u-admin-dana");
+    assert!(resolved["resolvedAt"].is_string());
+    let twice = admin
+        .patch(
+            &format!("/api/admin/messaging/reports/{report_id}"),
+            json!({ "status": "dismissed" }),
+        )
+        .await;
+    assert_eq!(twice.error_code(), Some("report_already_resolved"));
+    let audit = admin
+        .get(&format!(
+            "/api/admin/messaging/conversations/{conv}/messages/{target}/audit"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(audit["message"]["deleted"], true);
+    assert_eq!(
+        audit["revisions"][0]["body"], "message 1",
+        "the audit trail keeps what was said"
+    );
+    let open_after = admin.get("/api/admin/messaging/reports?status=open").await.expect(200);
+    assert!(
+        !open_after["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == report_id)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_4xx_naming_the_field_and_writes_nothing() {
+    let gw = gateway::start().await;
+    let ana = gw.login("u-client-ana").await;
+    let conv = ana.create_conversation("Validation", &["u-team-ben"]).await;
+    let base = format!("/api/messaging/conversations/{conv}");
+
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({ "body": "", "clientMessageId": "a" }), "body"),
+        (json!({ "body": "x".repeat(5001), "clientMessageId": "a" }), "body"),
+        (
+            json!({ "body": "ok", "clientMessageId": "has space" }),
+            "clientMessageId",
+        ),
+        (json!({ "body": "ok" }), "clientMessageId"),
+        (json!({ "body": 42, "clientMessageId": "a" }), "body"),
+        (
+            json!({ "body": "ok", "clientMessageId": "a", "fileIds": ["nope"] }),
+            "fileIds[0]",
+        ),
+    ];
+    for (body, field) in cases {
+        let reply = ana.post(&format!("{base}/messages"), body.clone()).await;
+        assert_eq!(reply.status.as_u16(), 400, "{body}: {}", reply.text);
+        assert_eq!(reply.body["error"]["code"], "validation_failed");
+        assert_eq!(reply.body["error"]["field"], field, "{body}");
+    }
+    // Malformed JSON, wrong content type, oversized body.
+    let raw = gw
+        .http
+        .post(gw.url(&format!("{base}/messages")))
+        .bearer_auth(ana.token.as_deref().unwrap())
+        .header("content-type", "application/json")
+        .body("{\"body\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 400);
+    let plain = gw
+        .http
+        .post(gw.url(&format!("{base}/messages")))
+        .bearer_auth(ana.token.as_deref().unwrap())
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status().as_u16(), 400);
+    let huge = ana
+        .post(
+            &format!("{base}/messages"),
+            json!({ "body": "y".repeat(70_000), "clientMessageId": "big" }),
+        )
+        .await;
+    assert_eq!(
+        (huge.status.as_u16(), huge.error_code()),
+        (413, Some("payload_too_large"))
+    );
+    let bad_id = ana.get("/api/messaging/conversations/not-an-id/messages").await;
+    assert_eq!(
+        (bad_id.status.as_u16(), bad_id.body["error"]["field"].as_str()),
+        (400, Some("conversationId"))
+    );
+    let bad_limit = ana.get(&format!("{base}/messages?limit=1000")).await;
+    assert_eq!(bad_limit.body["error"]["field"], "limit");
+    let bad_title = ana.post("/api/messaging/conversations", json!({ "title": "  " })).await;
+    assert_eq!(bad_title.body["error"]["field"], "title");
+    let bad_participant = ana
+        .post(
+            "/api/messaging/conversations",
+            json!({ "title": "t", "participantIds": ["ok", "not ok"] }),
+        )
+        .await;
+    assert_eq!(bad_participant.body["error"]["field"], "participantIds[1]");
+    let bad_cursor = ana.get("/api/messaging/conversations?cursor=%%%").await;
+    assert_eq!(bad_cursor.body["error"]["field"], "cursor");
+
+    // Nothing above was written.
+    let page = ana.get(&format!("{base}/messages")).await.expect(200);
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    let list = ana.get("/api/messaging/conversations").await.expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conversation_list_is_newest_activity_first_with_unread_counts_and_pages() {
+    let gw = gateway::start().await;
+    let ana = gw.login("u-client-ana").await;
+    let ben = gw.login("u-team-ben").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(ben.create_conversation(&format!("Topic {i}"), &["u-client-ana"]).await);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Activity in topic 1 moves it to the top, with 2 unread for Ana.
+    ben.send(&ids[1], "news").await;
+    ben.send(&ids[1], "more news").await;
+    let first = ana.get("/api/messaging/conversations?limit=2").await.expect(200);
+    let firsts: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(firsts, vec![ids[1].as_str(), ids[4].as_str()]);
+    assert_eq!(first["items"][0]["unreadCount"], 2);
+    assert_eq!(first["items"][0]["lastMessage"]["text"], "more news");
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second = ana
+        .get(&format!("/api/messaging/conversations?limit=2&cursor={cursor}"))
+        .await
+        .expect(200);
+    let seconds: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(seconds, vec![ids[3].as_str(), ids[2].as_str()]);
+    let q = ana.get("/api/messaging/conversations?q=TOPIC%200").await.expect(200);
+    assert_eq!(q["items"].as_array().unwrap().len(), 1);
+    assert_eq!(q["items"][0]["id"], ids[0]);
+}

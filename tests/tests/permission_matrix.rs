@@ -1,0 +1,231 @@
+//! Every REST route × {no token, expired token, forged token, non-member, non-admin}:
+//! the right 401/403/404, and nothing leaks. The route list is `messaging_http::routes::ROUTES`,
+//! the same table the OpenAPI document and the SAM template are checked against.
+
+use std::time::Duration;
+
+use integration_tests::gateway::{self, Api, Reply};
+use messaging_auth::{Claims, DevTokens};
+use messaging_core::model::Role;
+use messaging_http::routes::{Access, ROUTES, Route};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const SECRET_TITLE: &str = "Acquisition talks 7f3a";
+const SECRET_TEXT: &str = "the price is 4.2M";
+
+struct Fixture {
+    message: String,
+    report: String,
+}
+
+fn path_for(route: &Route, f: &Fixture, conversation: &str) -> String {
+    let id = if route.path.starts_with("/api/admin/messaging/reports/") {
+        f.report.as_str()
+    } else {
+        conversation
+    };
+    route
+        .path
+        .replace("{id}", id)
+        .replace("{messageId}", &f.message)
+        .replace("{userId}", "u-team-ben")
+        .replace("{fileId}", &ulid::Ulid::generate().to_string())
+}
+
+fn body_for(route: &Route) -> Option<Value> {
+    Some(match route.operation_id {
+        "createConversation" => json!({ "title": "Another", "participantIds": [] }),
+        "renameConversation" => json!({ "title": "Renamed" }),
+        "addParticipants" => json!({ "participantIds": ["u-team-cleo"] }),
+        "sendMessage" => json!({ "body": "hello", "clientMessageId": ulid::Ulid::generate().to_string() }),
+        "editMessage" => json!({ "body": "edited" }),
+        "reportMessage" => json!({ "reason": "spam" }),
+        "markRead" => json!({ "seq": 1 }),
+        "requestUploads" => json!({ "files": [{ "name": "a.pdf", "size": 10, "contentType": "application/pdf" }] }),
+        "adminSetStatus" => json!({ "status": "archived" }),
+        "adminResolveReport" => json!({ "status": "dismissed" }),
+        _ => return None,
+    })
+}
+
+async fn call(api: &Api, route: &Route, path: &str) -> Reply {
+    let method = Method::from_bytes(route.method.as_bytes()).expect("method");
+    api.call(method, path, body_for(route)).await
+}
+
+fn assert_leaks_nothing(reply: &Reply, what: &str) {
+    for secret in [SECRET_TITLE, SECRET_TEXT, "u-team-ben"] {
+        assert!(
+            !reply.text.contains(secret),
+            "{what}: response leaks {secret:?}: {}",
+            reply.text
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
+    let gw = gateway::start().await;
+    let ana = gw.login("u-client-ana").await; // client, member
+    let ben = gw.login("u-team-ben").await; // team, member, creator
+    let omar = gw.login("u-client-omar").await; // client, not a member
+
+    let conversation = ben.create_conversation(SECRET_TITLE, &["u-client-ana"]).await;
+    let message = ben.send(&conversation, SECRET_TEXT).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = ana
+        .post(
+            &format!("/api/messaging/conversations/{conversation}/messages/{message}/report"),
+            json!({ "reason": "r" }),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let f = Fixture { message, report };
+    let ghost = ulid::Ulid::generate().to_string();
+
+    let secret = local_gateway::GatewayConfig::embedded(".").jwt_secret;
+    let tokens = DevTokens::new(secret.as_bytes());
+    let now = chrono::Utc::now().timestamp();
+    let expired = tokens.issue_claims(&Claims {
+        sub: "u-client-ana".into(),
+        exp: now - 3600,
+        iat: Some(now - 7200),
+        iss: Some(DevTokens::ISSUER.into()),
+        aud: Some(json!(DevTokens::AUDIENCE)),
+        client_id: None,
+        role: Some("admin".into()),
+        groups: None,
+        name: None,
+        username: None,
+        email: None,
+    });
+    let forged = DevTokens::new(b"not-the-gateway-secret-not-the-gateway").issue(
+        "u-admin-dana",
+        Role::Admin,
+        "Mallory",
+        Duration::from_secs(600),
+    );
+    let anonymous = gw.anonymous();
+    let expired = gw.with_token(&expired);
+    let forged = gw.with_token(&forged);
+
+    for route in ROUTES {
+        let path = path_for(route, &f, &conversation);
+        let what = format!("{} {}", route.method, route.path);
+
+        let r = call(&anonymous, route, &path).await;
+        assert_eq!(
+            (r.status.as_u16(), r.error_code()),
+            (401, Some("unauthenticated")),
+            "{what} without a token: {}",
+            r.text
+        );
+        assert_leaks_nothing(&r, &what);
+
+        let r = call(&expired, route, &path).await;
+        assert_eq!(r.status.as_u16(), 401, "{what} with an expired token");
+        assert_eq!(r.body["error"]["message"], "token expired", "{what}");
+
+        let r = call(&forged, route, &path).await;
+        assert_eq!(r.status.as_u16(), 401, "{what} with a forged token");
+
+        // A client who is not a member.
+        let r = call(&omar, route, &path).await;
+        match route.access {
+            Access::Member => {
+                assert_eq!(
+                    (r.status.as_u16(), r.error_code()),
+                    (404, Some("not_found")),
+                    "{what} as a non-member: {}",
+                    r.text
+                );
+                assert_leaks_nothing(&r, &what);
+                // Indistinguishable from a conversation that does not exist.
+                let missing = call(&omar, route, &path_for(route, &f, &ghost)).await;
+                assert_eq!(
+                    (missing.status, missing.body.clone()),
+                    (r.status, r.body.clone()),
+                    "{what}: existence leaks"
+                );
+            }
+            Access::Admin => {
+                assert_eq!(
+                    (r.status.as_u16(), r.error_code()),
+                    (403, Some("forbidden")),
+                    "{what} as a non-admin: {}",
+                    r.text
+                );
+                assert_leaks_nothing(&r, &what);
+            }
+            Access::Anyone => assert!(r.status.is_success(), "{what} for any user: {}", r.text),
+        }
+
+        // A member without the admin role.
+        let r = call(&ana, route, &path).await;
+        match route.access {
+            Access::Admin => {
+                assert_eq!(
+                    (r.status.as_u16(), r.error_code()),
+                    (403, Some("forbidden")),
+                    "{what} as a member non-admin: {}",
+                    r.text
+                );
+                assert_leaks_nothing(&r, &what);
+            }
+            _ => {
+                // Members may use member routes; some actions belong to the sender or the team.
+                let expected = match route.operation_id {
+                    "renameConversation" | "addParticipants" | "removeParticipant" | "editMessage"
+                    | "deleteMessage" => 403,
+                    "reportMessage" => 409, // reported once above
+                    "downloadFile" => 404,  // no such file
+                    _ => 0,
+                };
+                if expected == 0 {
+                    assert!(r.status.is_success(), "{what} as a member: {}", r.text);
+                } else {
+                    assert_eq!(r.status.as_u16(), expected, "{what} as a member: {}", r.text);
+                }
+                assert_ne!(r.body["error"]["message"], "route not found", "{what} is not routed");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_oversee_every_conversation_but_do_not_post_into_it() {
+    let gw = gateway::start().await;
+    let ben = gw.login("u-team-ben").await;
+    let dana = gw.login("u-admin-dana").await;
+    let conversation = ben.create_conversation("Oversight", &["u-client-ana"]).await;
+    let message = ben.send(&conversation, "hello").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base = format!("/api/messaging/conversations/{conversation}");
+
+    dana.get(&base).await.expect(200);
+    dana.get(&format!("{base}/messages")).await.expect(200);
+    dana.get(&format!("/api/admin/messaging/conversations/{conversation}/messages"))
+        .await
+        .expect(200);
+    let post = dana
+        .post(
+            &format!("{base}/messages"),
+            json!({ "body": "x", "clientMessageId": "x" }),
+        )
+        .await;
+    assert_eq!(
+        post.status.as_u16(),
+        404,
+        "admins read and moderate; they post only where they are members"
+    );
+    let deleted = dana.delete(&format!("{base}/messages/{message}")).await.expect(200);
+    assert_eq!(deleted["deleted"], true, "admins may delete any message");
+}
