@@ -149,10 +149,11 @@ pub async fn get_connection_staged(
 fn describe(gw: &Gateway, id: &str) -> Response {
     let Some(c) = gw.hub.get(id) else { return gone() };
     let last = Timestamp::from_millis(c.last_active_ms.load(Ordering::Relaxed));
+    // The service's wire names (what the SDKs and the CLI parse).
     axum::Json(json!({
-        "ConnectedAt": c.connected_at.to_rfc3339(),
-        "LastActiveAt": last.to_rfc3339(),
-        "Identity": { "SourceIp": c.source_ip, "UserAgent": c.user_agent },
+        "connectedAt": c.connected_at.to_rfc3339(),
+        "lastActiveAt": last.to_rfc3339(),
+        "identity": { "sourceIp": c.source_ip, "userAgent": c.user_agent },
     }))
     .into_response()
 }

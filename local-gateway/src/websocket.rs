@@ -173,7 +173,7 @@ async fn run(
     let (reply_tx, mut reply_rx) = mpsc::channel::<Vec<u8>>(64);
 
     // Writer: pushes from `@connections` and replies from two-way routes, in order.
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         loop {
             let next = tokio::select! {
                 outbound = rx.recv() => outbound,
@@ -199,7 +199,16 @@ async fn run(
 
     let mut disconnect_reason = "Client closed";
     loop {
-        let frame = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => next,
+            // The writer ends when the server closes the connection (`DELETE @connections`)
+            // or the socket breaks; the connection is over whatever the client does next.
+            _ = &mut writer => {
+                disconnect_reason = "Connection closed by the server";
+                break;
+            }
+        };
+        let frame = match next {
             Err(_) => {
                 disconnect_reason = "Idle timeout";
                 break;
@@ -235,9 +244,6 @@ async fn run(
                 }
             }
             Err(e) => tracing::error!(error = %e, route = %route_key, "message route failed"),
-        }
-        if writer.is_finished() {
-            break;
         }
     }
 

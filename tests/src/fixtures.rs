@@ -62,3 +62,29 @@ pub async fn dynamo_fixture() -> StoreFixture {
         _dir: None,
     }
 }
+
+pub async fn memory_registry() -> Arc<dyn messaging_core::ports::Registry> {
+    Arc::new(messaging_embedded::MemoryRegistry::new())
+}
+
+/// A Redis registry under a fresh key prefix (single node).
+pub async fn redis_registry() -> Arc<dyn messaging_core::ports::Registry> {
+    let registry =
+        messaging_redis::RedisRegistry::connect(crate::services::redis_url(), false, format!("{}:", unique("t")))
+            .await
+            .expect("connect to redis");
+    Arc::new(registry)
+}
+
+/// A Redis registry speaking the cluster protocol (as ElastiCache Serverless requires),
+/// against a one-node cluster.
+pub async fn redis_cluster_registry() -> Arc<dyn messaging_core::ports::Registry> {
+    let registry = messaging_redis::RedisRegistry::connect(
+        crate::services::redis_cluster_url(),
+        true,
+        format!("{}:", unique("t")),
+    )
+    .await
+    .expect("connect to redis cluster");
+    Arc::new(registry)
+}

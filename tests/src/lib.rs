@@ -5,3 +5,4 @@ pub mod conformance;
 pub mod fixtures;
 pub mod gateway;
 pub mod services;
+pub mod ws;

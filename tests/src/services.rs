@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 static AWS_ENDPOINT: OnceLock<String> = OnceLock::new();
 static REDIS_URL: OnceLock<String> = OnceLock::new();
+static REDIS_CLUSTER_URL: OnceLock<String> = OnceLock::new();
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,6 +30,12 @@ pub fn aws_endpoint() -> &'static str {
 /// The Redis to use (a private redis-server unless `REDIS_URL` says otherwise).
 pub fn redis_url() -> &'static str {
     REDIS_URL.get_or_init(|| std::env::var("REDIS_URL").unwrap_or_else(|_| start_redis()))
+}
+
+/// A Redis in cluster mode (`REDIS_CLUSTER_URL`, or a private one-node cluster holding
+/// every slot), to run the registry suite through the cluster protocol.
+pub fn redis_cluster_url() -> &'static str {
+    REDIS_CLUSTER_URL.get_or_init(|| std::env::var("REDIS_CLUSTER_URL").unwrap_or_else(|_| start_redis_cluster()))
 }
 
 pub fn free_port() -> u16 {
@@ -115,6 +122,45 @@ fn start_redis() -> String {
     spawn_for_process_lifetime(cmd);
     wait_for_port(port, "redis-server");
     format!("redis://127.0.0.1:{port}")
+}
+
+fn start_redis_cluster() -> String {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("redis-cluster-{port}"));
+    std::fs::create_dir_all(&dir).expect("cluster dir");
+    let mut cmd = Command::new("redis-server");
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ])
+    .args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
+    .current_dir(&dir);
+    spawn_for_process_lifetime(cmd);
+    wait_for_port(port, "redis-server (cluster mode)");
+    let status = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
+        .output()
+        .expect("redis-cli");
+    assert!(status.status.success(), "could not assign slots: {status:?}");
+    // Wait until the node reports the cluster as up.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let info = Command::new("redis-cli")
+            .args(["-p", &port.to_string(), "CLUSTER", "INFO"])
+            .output()
+            .expect("redis-cli");
+        if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
+            return format!("redis://127.0.0.1:{port}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the one-node cluster did not come up");
 }
 
 /// SDK configuration for the test endpoint. Static test credentials unless the

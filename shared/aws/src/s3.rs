@@ -151,10 +151,10 @@ impl BlobStore for S3BlobStore {
         Ok(bytes[..bytes.len().min(len)].to_vec())
     }
 
-    async fn mark_attached(&self, key: &str) -> Result<(), BlobError> {
+    async fn set_attached(&self, key: &str, attached: bool) -> Result<(), BlobError> {
         let tag = Tag::builder()
             .key("status")
-            .value("attached")
+            .value(if attached { "attached" } else { "pending" })
             .build()
             .map_err(|e| BlobError(e.to_string()))?;
         let tagging = Tagging::builder()

@@ -60,8 +60,11 @@ macro_rules! ulid_id {
 
 fn parse_ulid(raw: &str) -> Option<String> {
     // Canonical upper-case form, so that an id typed in lower case still finds its row.
+    // Only canonical spellings: the decoder would wrap an out-of-range first character,
+    // letting two different strings name the same id.
     let ulid = ulid::Ulid::from_string(raw).ok()?;
-    Some(ulid.to_string())
+    let canonical = ulid.to_string();
+    canonical.eq_ignore_ascii_case(raw).then_some(canonical)
 }
 
 ulid_id!(
@@ -184,6 +187,19 @@ mod tests {
     fn a_malformed_conversation_id_names_its_field() {
         let err = ConversationId::parse("not-a-ulid").unwrap_err();
         assert_eq!(err.field(), Some("conversationId"));
+    }
+
+    #[test]
+    fn only_canonical_ulids_are_ids() {
+        let id = ConversationId::generate();
+        let mut wrapped = id.as_str().to_owned();
+        // '0' + 8 wraps to the same 128-bit value in a lenient decoder.
+        let first = wrapped.remove(0);
+        let bumped = char::from_digit(first.to_digit(32).unwrap() + 8, 32)
+            .unwrap()
+            .to_ascii_uppercase();
+        wrapped.insert(0, bumped);
+        assert!(ConversationId::parse(&wrapped).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::StoreResult;
 use crate::identity::Identity;
-use crate::ids::{ConnectionId, ConversationId, FileId, MessageId, ReportId, UserId};
+use crate::ids::{ClientMessageId, ConnectionId, ConversationId, FileId, MessageId, ReportId, UserId};
 use crate::model::*;
 use crate::text::{MessageBody, Title};
 use crate::time::Timestamp;
@@ -65,6 +65,13 @@ pub trait MessageStore: Send + Sync {
     /// `files` (which must be the sender's pending uploads in this conversation).
     async fn append_message(&self, message: NewMessage) -> StoreResult<Appended>;
     async fn get_message(&self, conversation: &ConversationId, id: &MessageId) -> StoreResult<Option<Message>>;
+    /// The message `sender` stored with `client_message_id`, if any (idempotent retries).
+    async fn find_by_client_id(
+        &self,
+        conversation: &ConversationId,
+        sender: &UserId,
+        client_message_id: &ClientMessageId,
+    ) -> StoreResult<Option<Message>>;
     /// A slice of history in ascending `seq`.
     async fn list_messages(&self, conversation: &ConversationId, range: MessageRange) -> StoreResult<Vec<Message>>;
     /// Replaces the body, keeping the old one in the audit trail.
@@ -340,9 +347,10 @@ pub trait BlobStore: Send + Sync {
     async fn head(&self, key: &str) -> Result<Option<BlobHead>, BlobError>;
     /// Up to `len` bytes from the start of the object, to check what it really is.
     async fn read_prefix(&self, key: &str, len: usize) -> Result<Vec<u8>, BlobError>;
-    /// Marks an upload as kept: unmarked uploads are removed after a day (S3 lifecycle rule
-    /// on the `status=pending` tag; the local store sweeps its pending folder).
-    async fn mark_attached(&self, key: &str) -> Result<(), BlobError>;
+    /// Marks an upload as kept (`attached`) or back to `pending`: pending uploads are
+    /// removed after a day (S3 lifecycle rule on the `status=pending` tag; the local store
+    /// sweeps them).
+    async fn set_attached(&self, key: &str, attached: bool) -> Result<(), BlobError>;
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
 }
 

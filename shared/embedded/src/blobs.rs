@@ -319,12 +319,12 @@ impl BlobStore for LocalBlobStore {
         Ok(buf)
     }
 
-    async fn mark_attached(&self, key: &str) -> Result<(), BlobError> {
+    async fn set_attached(&self, key: &str, attached: bool) -> Result<(), BlobError> {
         let mut meta = self
             .read_meta(key)
             .await?
             .ok_or_else(|| BlobError(format!("no object {key}")))?;
-        meta.attached = true;
+        meta.attached = attached;
         let path = self.meta_path(key).map_err(|e| BlobError(e.to_string()))?;
         tokio::fs::write(path, serde_json::to_vec(&meta).unwrap_or_default())
             .await

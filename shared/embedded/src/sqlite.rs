@@ -689,6 +689,31 @@ impl MessageStore for SqliteStore {
         self.with(move |conn| load_message(conn, &c, &m)).await
     }
 
+    async fn find_by_client_id(
+        &self,
+        conversation: &ConversationId,
+        sender: &UserId,
+        client_message_id: &ClientMessageId,
+    ) -> StoreResult<Option<Message>> {
+        let (c, u, k) = (
+            conversation.to_string(),
+            sender.to_string(),
+            client_message_id.to_string(),
+        );
+        self.with(move |conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND sender_id = ?2 AND client_message_id = ?3"
+                ),
+                params![c, u, k],
+                message_from,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn list_messages(&self, conversation: &ConversationId, range: MessageRange) -> StoreResult<Vec<Message>> {
         let c = conversation.to_string();
         self.with(move |conn| {

@@ -13,7 +13,7 @@ use messaging_core::text::ResolutionNote;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Caller, PathParams, QueryMap};
+use crate::extract::{AdminCaller, ApiJson, PathParams, QueryMap};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn list_conversations(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    AdminCaller(who): AdminCaller,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
     let status = q.text("status").map(ConversationStatus::parse).transpose()?;
@@ -55,13 +55,10 @@ async fn list_conversations(
 
 async fn list_messages(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    AdminCaller(who): AdminCaller,
     p: PathParams,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
-    if !who.is_admin() {
-        return Err(messaging_core::Error::forbidden("this route is for admins").into());
-    }
     let id = p.get("id", ConversationId::parse)?;
     let page = s
         .svc
@@ -70,7 +67,11 @@ async fn list_messages(
     Ok(axum::Json(page))
 }
 
-async fn message_audit(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+async fn message_audit(
+    State(s): State<AppState>,
+    AdminCaller(who): AdminCaller,
+    p: PathParams,
+) -> ApiResult<impl IntoResponse> {
     let id = p.get("id", ConversationId::parse)?;
     let message = p.get("messageId", MessageId::parse)?;
     Ok(axum::Json(s.svc.admin_message_audit(&who, &id, &message).await?))
@@ -83,7 +84,7 @@ struct StatusBody {
 
 async fn set_status(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    AdminCaller(who): AdminCaller,
     p: PathParams,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> ApiResult<impl IntoResponse> {
@@ -92,12 +93,20 @@ async fn set_status(
     Ok(axum::Json(s.svc.admin_set_status(&who, &id, status).await?))
 }
 
-async fn participants(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+async fn participants(
+    State(s): State<AppState>,
+    AdminCaller(who): AdminCaller,
+    p: PathParams,
+) -> ApiResult<impl IntoResponse> {
     let id = p.get("id", ConversationId::parse)?;
     Ok(axum::Json(s.svc.admin_participants(&who, &id).await?))
 }
 
-async fn list_reports(State(s): State<AppState>, Caller(who): Caller, q: QueryMap) -> ApiResult<impl IntoResponse> {
+async fn list_reports(
+    State(s): State<AppState>,
+    AdminCaller(who): AdminCaller,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
     let status = q.text("status").map(ReportStatus::parse).transpose()?;
     Ok(axum::Json(
         s.svc
@@ -117,7 +126,7 @@ struct ResolveBody {
 
 async fn resolve_report(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    AdminCaller(who): AdminCaller,
     p: PathParams,
     ApiJson(body): ApiJson<ResolveBody>,
 ) -> ApiResult<impl IntoResponse> {

@@ -15,7 +15,7 @@ use messaging_core::text::{DisplayName, MessageBody, ReportReason, Title};
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Caller, PathParams, QueryMap};
+use crate::extract::{ApiJson, ApiJsonOrEmpty, Caller, PathParams, QueryMap};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -291,7 +291,7 @@ async fn mark_read(
     State(s): State<AppState>,
     Caller(who): Caller,
     p: PathParams,
-    ApiJson(body): ApiJson<ReadBody>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<ReadBody>,
 ) -> ApiResult<impl IntoResponse> {
     let id = p.get("id", ConversationId::parse)?;
     Ok(axum::Json(s.svc.mark_read(&who, &id, body.seq).await?))
@@ -315,7 +315,7 @@ async fn request_uploads(
     ))
 }
 
-/// A short-lived signed download URL as JSON; with `?redirect=true`, a 302 to it.
+/// A short-lived signed download URL as JSON; with `?redirect=true`, a 303 See Other to it.
 async fn download_file(
     State(s): State<AppState>,
     Caller(who): Caller,

@@ -31,6 +31,27 @@ where
     }
 }
 
+/// An authenticated admin. Admin routes take this first, so that a non-admin learns
+/// nothing else (not even whether their body would have been valid).
+pub struct AdminCaller(pub Identity);
+
+impl<S> FromRequestParts<S> for AdminCaller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Caller(who) = Caller::from_request_parts(parts, state).await?;
+        if who.is_admin() {
+            Ok(AdminCaller(who))
+        } else {
+            Err(Error::forbidden("this route is for admins").into())
+        }
+    }
+}
+
 /// A JSON body. Errors name the offending field (`participants[1].userId`), and an
 /// oversized body is a 413 before anything is parsed.
 pub struct ApiJson<T>(pub T);
@@ -43,29 +64,52 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-            });
-        if !is_json {
-            return Err(Error::invalid("body", "send a JSON body with Content-Type: application/json").into());
+        match read_json(req, state).await? {
+            Some(value) => Ok(ApiJson(value)),
+            None => Err(Error::invalid("body", "send a JSON body with Content-Type: application/json").into()),
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError(Error::PayloadTooLarge(
-                    format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES).into(),
-                ))
-            } else {
-                ApiError(Error::invalid("body", "could not read the request body"))
-            }
-        })?;
-        parse_json(&bytes).map(ApiJson).map_err(ApiError)
     }
+}
+
+/// A JSON body that may be omitted (`POST .../read` without a body reads everything).
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJsonOrEmpty<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiJsonOrEmpty(read_json(req, state).await?.unwrap_or_default()))
+    }
+}
+
+/// `None` for an empty body; a parsed value for a JSON one; an error otherwise.
+async fn read_json<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S) -> Result<Option<T>, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError(Error::PayloadTooLarge(
+                format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES).into(),
+            ))
+        } else {
+            ApiError(Error::invalid("body", "could not read the request body"))
+        }
+    })?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    if !is_json {
+        return Err(Error::invalid("body", "send a JSON body with Content-Type: application/json").into());
+    }
+    parse_json(&bytes).map(Some).map_err(ApiError)
 }
 
 /// Parses JSON, naming the path of the first problem.

@@ -47,11 +47,10 @@ fn finish(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(|| async { ApiError(Error::NotFound("route")) })
         .method_not_allowed_fallback(|| async {
-            (
-                axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                ApiError(Error::invalid("method", "not allowed on this route")),
-            )
-                .into_response()
+            let body = serde_json::json!({
+                "error": { "code": "method_not_allowed", "message": "this method is not allowed on this route", "field": null }
+            });
+            (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

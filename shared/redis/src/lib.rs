@@ -276,40 +276,44 @@ impl ConnectionRegistry for RedisRegistry {
     }
 
     async fn connections_of(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<(UserId, ConnectionId)>> {
-        if users.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for user in users {
+        // One command per user, sent concurrently: the multiplexed connection pipelines
+        // them on the wire, and unlike a pipeline they may live in different cluster slots.
+        let lookups = users.iter().map(|user| {
+            let mut conn = self.conn();
             let (conns, _, _) = self.user_keys(user);
-            pipe.cmd("ZRANGE")
-                .arg(conns)
-                .arg(format!("({}", now.as_millis()))
-                .arg("+inf")
-                .arg("BYSCORE");
-        }
-        let lists: Vec<Vec<String>> = pipe.query_async(&mut self.conn()).await.map_err(err)?;
-        let mut out = Vec::new();
-        for (user, conns) in users.iter().zip(lists) {
-            for c in conns {
-                if let Ok(id) = ConnectionId::parse(&c) {
-                    out.push((user.clone(), id));
-                }
+            async move {
+                let ids: Vec<String> = redis::cmd("ZRANGE")
+                    .arg(conns)
+                    .arg(format!("({}", now.as_millis()))
+                    .arg("+inf")
+                    .arg("BYSCORE")
+                    .query_async(&mut conn)
+                    .await?;
+                Ok::<_, redis::RedisError>(ids)
             }
+        });
+        let lists = futures::future::try_join_all(lookups).await.map_err(err)?;
+        let mut out = Vec::new();
+        for (user, ids) in users.iter().zip(lists) {
+            out.extend(
+                ids.iter()
+                    .filter_map(|c| ConnectionId::parse(c).ok())
+                    .map(|c| (user.clone(), c)),
+            );
         }
         Ok(out)
     }
 
     async fn online_users(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<UserId>> {
-        if users.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for user in users {
+        let counts = users.iter().map(|user| {
+            let mut conn = self.conn();
             let (conns, _, _) = self.user_keys(user);
-            pipe.zcount(conns, format!("({}", now.as_millis()), "+inf");
-        }
-        let counts: Vec<i64> = pipe.query_async(&mut self.conn()).await.map_err(err)?;
+            async move {
+                conn.zcount::<_, _, _, i64>(conns, format!("({}", now.as_millis()), "+inf")
+                    .await
+            }
+        });
+        let counts = futures::future::try_join_all(counts).await.map_err(err)?;
         Ok(users
             .iter()
             .zip(counts)

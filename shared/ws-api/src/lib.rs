@@ -112,18 +112,22 @@ pub async fn connect(svc: &Messaging, event: WsEvent) -> WsResponse {
         Ok(()) => status(200),
         Err(e) => {
             tracing::warn!(error = %e, "connect refused");
-            status(crate_status(&e))
+            status(status_code(&e))
         }
     }
 }
 
-fn crate_status(e: &Error) -> u16 {
+/// The HTTP status a `$connect` / `$disconnect` answer carries for an error (API Gateway
+/// refuses the connection on anything but 2xx).
+fn status_code(e: &Error) -> u16 {
     match e {
         Error::Unauthenticated(_) => 401,
         Error::Forbidden(_) => 403,
+        Error::NotFound(_) => 404,
         Error::Invalid { .. } => 400,
+        Error::Conflict { .. } => 409,
+        Error::PayloadTooLarge(_) => 413,
         Error::Unavailable(_) => 503,
-        _ => 500,
     }
 }
 
@@ -138,7 +142,7 @@ pub async fn disconnect(svc: &Messaging, event: WsEvent) -> WsResponse {
         Ok(()) => status(200),
         Err(e) => {
             tracing::warn!(error = %e, "disconnect failed");
-            status(crate_status(&e))
+            status(status_code(&e))
         }
     }
 }

@@ -209,6 +209,18 @@ pub async fn a_retried_client_message_id_returns_the_original(store: Arc<dyn Sto
         .await
         .unwrap();
     assert_eq!(again, Appended::Existing(original.clone()));
+    let found = store
+        .find_by_client_id(&c.id, &a, &ClientMessageId::parse("same-id").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(found, Some(original.clone()));
+    assert_eq!(
+        store
+            .find_by_client_id(&c.id, &b, &ClientMessageId::parse("same-id").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     // The same client id from another sender is another message.
     let other = store
         .append_message(new_message(&c, &b, "same-id", "mine"))

@@ -818,6 +818,17 @@ impl MessageStore for DynamoStore {
         self.message_via_index("by-id", conversation, "id", id.as_str()).await
     }
 
+    async fn find_by_client_id(
+        &self,
+        conversation: &ConversationId,
+        sender: &UserId,
+        client_message_id: &ClientMessageId,
+    ) -> StoreResult<Option<Message>> {
+        let key = client_key(sender, client_message_id);
+        self.message_via_index("by-client-key", conversation, "client_key", &key)
+            .await
+    }
+
     async fn list_messages(&self, conversation: &ConversationId, range: MessageRange) -> StoreResult<Vec<Message>> {
         let req = self
             .client

@@ -100,22 +100,31 @@ impl Messaging {
                 "only an actioned report can delete its message",
             ));
         }
+        // Delete first: a failed delete leaves the report open to retry; a report resolved
+        // before its message is gone could not be resolved again.
+        if delete_message {
+            let open = self
+                .ports
+                .store
+                .get_report(id)
+                .await?
+                .ok_or(Error::NotFound("report"))?;
+            if open.status != ReportStatus::Open {
+                return Err(Error::conflict(
+                    "report_already_resolved",
+                    "the report was already resolved",
+                ));
+            }
+            self.delete_message(who, &open.conversation_id, &open.message_id)
+                .await?;
+        }
+        let note = note.as_ref().map(|n| n.as_str());
         let report = self
             .ports
             .store
-            .resolve_report(
-                id,
-                status,
-                &who.user_id,
-                Timestamp::now(),
-                note.as_ref().map(|n| n.as_str()),
-            )
+            .resolve_report(id, status, &who.user_id, Timestamp::now(), note)
             .await?;
         tracing::info!(report = %id, status = %status, by = %who.user_id, "report resolved");
-        if delete_message {
-            self.delete_message(who, &report.conversation_id, &report.message_id)
-                .await?;
-        }
         Ok(ReportView::from(&report))
     }
 

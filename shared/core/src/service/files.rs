@@ -307,14 +307,28 @@ impl Messaging {
             self.confirm_upload(record).await?;
             metas.push(record.meta());
         }
-        for record in records.iter() {
-            self.ports
-                .blobs
-                .mark_attached(&record.object_key)
-                .await
-                .map_err(|e| Error::Unavailable(e.to_string()))?;
-        }
         Ok(metas)
+    }
+
+    /// Tags the files' objects kept (before the message is written: a failure after that
+    /// costs storage, never a file the message points to), or back to pending when the
+    /// write did not happen.
+    pub(crate) async fn set_files_attached(
+        &self,
+        conversation: &ConversationId,
+        files: &[FileMeta],
+        attached: bool,
+    ) -> Result<(), Error> {
+        for file in files {
+            let key = object_key(conversation, &file.id);
+            if let Err(e) = self.ports.blobs.set_attached(&key, attached).await {
+                if attached {
+                    return Err(Error::Unavailable(e.to_string()));
+                }
+                tracing::warn!(error = %e, file = %file.id, "could not return an upload to pending; it will be kept");
+            }
+        }
+        Ok(())
     }
 
     async fn confirm_upload(&self, record: &FileRecord) -> Result<(), Error> {

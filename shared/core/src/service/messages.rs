@@ -80,7 +80,19 @@ impl Messaging {
         req: SendMessage,
     ) -> Result<(MessageView, bool), Error> {
         let members = self.require_member(who, conversation).await?;
+        if !req.file_ids.is_empty() {
+            // A retry of a send with attachments finds its files already attached: answer
+            // with the original before checking them again.
+            let store = &self.ports.store;
+            if let Some(existing) = store
+                .find_by_client_id(conversation, &who.user_id, &req.client_message_id)
+                .await?
+            {
+                return Ok((MessageView::from(&existing), false));
+            }
+        }
         let files = self.confirm_attachments(who, conversation, &req.file_ids).await?;
+        self.set_files_attached(conversation, &files, true).await?;
         let new = NewMessage {
             id: MessageId::generate(),
             conversation_id: conversation.clone(),
@@ -89,23 +101,29 @@ impl Messaging {
             body: req.body,
             client_message_id: req.client_message_id,
             created_at: Timestamp::now(),
-            files,
+            files: files.clone(),
         };
-        match self.ports.store.append_message(new).await? {
-            Appended::Existing(message) => Ok((MessageView::from(&message), false)),
+        let appended = match self.ports.store.append_message(new).await {
+            Ok(appended) => appended,
+            Err(e) => {
+                self.set_files_attached(conversation, &files, false).await?;
+                return Err(e.into());
+            }
+        };
+        match appended {
+            Appended::Existing(message) => {
+                let unclaimed: Vec<_> = files.into_iter().filter(|f| !message.files.contains(f)).collect();
+                self.set_files_attached(conversation, &unclaimed, false).await?;
+                Ok((MessageView::from(&message), false))
+            }
             Appended::Created(message) => {
                 let view = MessageView::from(&message);
                 tracing::info!(conversation = %conversation, seq = message.seq, "message stored");
-                self.deliver_in_order(
-                    conversation,
-                    message.seq,
-                    &members,
-                    ServerEvent::NewMessage {
-                        conversation_id: conversation.clone(),
-                        message: view.clone(),
-                    },
-                )
-                .await;
+                let event = ServerEvent::NewMessage {
+                    conversation_id: conversation.clone(),
+                    message: view.clone(),
+                };
+                self.deliver_in_order(conversation, message.seq, &members, event).await;
                 // Sending ends typing; the others see "stopped" right away.
                 self.stop_typing_quietly(who, conversation, &members).await;
                 Ok((view, true))

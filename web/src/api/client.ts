@@ -1,0 +1,286 @@
+// The REST client: every route of shared/http-api/src/routes.rs the web client uses, with
+// `Authorization: Bearer <token>` on each call and the backend's error body turned into
+// an ApiError. `fetch` is injectable so tests can answer without a server.
+
+import type {
+  ApiErrorBody,
+  AttachmentRequest,
+  ConversationDetail,
+  ConversationStatus,
+  ConversationSummary,
+  ConversationView,
+  DemoUser,
+  DevLoginResponse,
+  Identity,
+  ListPage,
+  MessageAudit,
+  MessagePage,
+  MessageView,
+  ParticipantView,
+  ReadReceiptView,
+  ReportStatus,
+  ReportView,
+  ResolveReportRequest,
+  SendMessageRequest,
+  SignedRequest,
+  UploadGrant,
+  WsTicket,
+} from '../types'
+
+export class ApiError extends Error {
+  /** HTTP status; 0 when the request never got an answer (network down, aborted). */
+  readonly status: number
+  readonly code: string
+  readonly field: string | null
+
+  constructor(status: number, code: string, message: string, field: string | null = null) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.field = field
+  }
+
+  /** Worth retrying as is: no answer, or the backend said "try again". */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500
+  }
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 0) return 'No connection to the server. Check your network and try again.'
+    return e.message
+  }
+  if (e instanceof Error) return e.message
+  return String(e)
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>
+
+export interface ApiClientOptions {
+  /** Origin (and optional prefix) of the gateway; '' for the page's own origin. */
+  baseUrl?: string
+  getToken: () => string | null
+  fetch?: typeof fetch
+  /** Called on any 401, e.g. to send the user back to the login. */
+  onUnauthorized?: () => void
+}
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === '') continue
+    params.set(k, String(v))
+  }
+  const s = params.toString()
+  return s ? `${path}?${s}` : path
+}
+
+const enc = encodeURIComponent
+
+export class ApiClient {
+  private readonly baseUrl: string
+  private readonly getToken: () => string | null
+  private readonly fetchImpl: typeof fetch
+  private readonly onUnauthorized?: () => void
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl ?? ''
+    this.getToken = options.getToken
+    // Bound, so that a later stub of globalThis.fetch is seen and `this` is right.
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+    this.onUnauthorized = options.onUnauthorized
+  }
+
+  /** Sends a request; resolves with the parsed JSON body (undefined for 204) and the status. */
+  async requestWithStatus<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; auth?: boolean; signal?: AbortSignal } = {},
+  ): Promise<{ status: number; data: T }> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    if (options.auth !== false) {
+      const token = this.getToken()
+      if (token) headers.Authorization = `Bearer ${token}`
+    }
+    let body: string | undefined
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      body = JSON.stringify(options.body)
+    }
+    let response: Response
+    try {
+      response = await this.fetchImpl(this.baseUrl + withQuery(path, options.query), {
+        method,
+        headers,
+        body,
+        signal: options.signal,
+      })
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e
+      throw new ApiError(0, 'network', e instanceof Error ? e.message : 'network error')
+    }
+    const text = await response.text().catch(() => '')
+    let parsed: unknown = undefined
+    if (text) {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        parsed = undefined
+      }
+    }
+    if (!response.ok) {
+      if (response.status === 401) this.onUnauthorized?.()
+      const err = (parsed as ApiErrorBody | undefined)?.error
+      throw new ApiError(
+        response.status,
+        err?.code ?? `http_${response.status}`,
+        err?.message ?? (response.statusText || `request failed with status ${response.status}`),
+        err?.field ?? null,
+      )
+    }
+    return { status: response.status, data: parsed as T }
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; auth?: boolean; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    return (await this.requestWithStatus<T>(method, path, options)).data
+  }
+
+  // --- dev login ------------------------------------------------------------------------
+
+  devUsers(): Promise<DemoUser[]> {
+    return this.request('GET', '/dev/users', { auth: false })
+  }
+
+  devLogin(userId: string): Promise<DevLoginResponse> {
+    return this.request('POST', '/dev/login', { body: { userId }, auth: false })
+  }
+
+  // --- members --------------------------------------------------------------------------
+
+  me(): Promise<Identity> {
+    return this.request('GET', '/api/messaging/me')
+  }
+
+  listConversations(
+    query: { q?: string; cursor?: string | null; limit?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<ListPage<ConversationSummary>> {
+    return this.request('GET', '/api/messaging/conversations', { query, signal })
+  }
+
+  getConversation(id: string): Promise<ConversationDetail> {
+    return this.request('GET', `/api/messaging/conversations/${enc(id)}`)
+  }
+
+  listMessages(
+    id: string,
+    query: { before?: number; after?: number; limit?: number } = {},
+  ): Promise<MessagePage> {
+    return this.request('GET', `/api/messaging/conversations/${enc(id)}/messages`, { query })
+  }
+
+  /** 201 for a new message, 200 for a retry that found the original (`created: false`). */
+  async sendMessage(
+    id: string,
+    req: SendMessageRequest,
+  ): Promise<{ message: MessageView; created: boolean }> {
+    const { status, data } = await this.requestWithStatus<MessageView>(
+      'POST',
+      `/api/messaging/conversations/${enc(id)}/messages`,
+      { body: req },
+    )
+    return { message: data, created: status === 201 }
+  }
+
+  editMessage(id: string, messageId: string, body: string): Promise<MessageView> {
+    return this.request('PATCH', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}`, {
+      body: { body },
+    })
+  }
+
+  deleteMessage(id: string, messageId: string): Promise<MessageView> {
+    return this.request('DELETE', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}`)
+  }
+
+  reportMessage(id: string, messageId: string, reason: string): Promise<ReportView> {
+    return this.request(
+      'POST',
+      `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}/report`,
+      { body: { reason } },
+    )
+  }
+
+  markRead(id: string, seq: number): Promise<ReadReceiptView> {
+    return this.request('POST', `/api/messaging/conversations/${enc(id)}/read`, { body: { seq } })
+  }
+
+  requestUploads(id: string, files: AttachmentRequest[]): Promise<UploadGrant> {
+    return this.request('POST', `/api/messaging/conversations/${enc(id)}/attachments`, {
+      body: { files },
+    })
+  }
+
+  /** A fresh, short-lived signed download URL. Use it at once; never keep it. */
+  downloadLink(id: string, fileId: string): Promise<SignedRequest> {
+    return this.request('GET', `/api/messaging/conversations/${enc(id)}/files/${enc(fileId)}`)
+  }
+
+  wsTicket(): Promise<WsTicket> {
+    return this.request('POST', '/api/messaging/ws-ticket')
+  }
+
+  // --- admins ---------------------------------------------------------------------------
+
+  adminListConversations(query: {
+    status?: ConversationStatus | ''
+    q?: string
+    participant?: string
+    cursor?: string | null
+    limit?: number
+  }): Promise<ListPage<ConversationView>> {
+    return this.request('GET', '/api/admin/messaging/conversations', { query })
+  }
+
+  adminListMessages(
+    id: string,
+    query: { before?: number; after?: number; limit?: number } = {},
+  ): Promise<MessagePage> {
+    return this.request('GET', `/api/admin/messaging/conversations/${enc(id)}/messages`, { query })
+  }
+
+  adminSetStatus(id: string, status: ConversationStatus): Promise<ConversationView> {
+    return this.request('PATCH', `/api/admin/messaging/conversations/${enc(id)}/status`, {
+      body: { status },
+    })
+  }
+
+  adminParticipants(id: string): Promise<ParticipantView[]> {
+    return this.request('GET', `/api/admin/messaging/conversations/${enc(id)}/participants`)
+  }
+
+  adminListReports(query: {
+    status?: ReportStatus | ''
+    cursor?: string | null
+    limit?: number
+  }): Promise<ListPage<ReportView>> {
+    return this.request('GET', '/api/admin/messaging/reports', { query })
+  }
+
+  adminResolveReport(id: string, req: ResolveReportRequest): Promise<ReportView> {
+    return this.request('PATCH', `/api/admin/messaging/reports/${enc(id)}`, { body: req })
+  }
+
+  adminMessageAudit(conversationId: string, messageId: string): Promise<MessageAudit> {
+    return this.request(
+      'GET',
+      `/api/admin/messaging/conversations/${enc(conversationId)}/messages/${enc(messageId)}/audit`,
+    )
+  }
+}
