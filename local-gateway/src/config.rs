@@ -49,6 +49,8 @@ pub struct GatewayConfig {
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub store: StoreChoice,
+    /// DynamoDB/S3 endpoint (LocalStack, moto); `None` means AWS itself.
+    pub aws_endpoint: Option<String>,
     pub redis_url: Option<String>,
     pub redis_prefix: String,
     pub table_prefix: String,
@@ -69,6 +71,7 @@ impl GatewayConfig {
             public_url: None,
             data_dir: data_dir.into(),
             store: StoreChoice::Embedded,
+            aws_endpoint: None,
             redis_url: None,
             redis_prefix: "msg:".into(),
             table_prefix: "local-".into(),
@@ -128,6 +131,7 @@ impl GatewayConfig {
             jwt_secret: dev_secret(&data_dir)?,
             data_dir,
             store,
+            aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok(),
             redis_url: std::env::var("REDIS_URL").ok(),
             redis_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_else(|_| "msg:".into()),
             table_prefix: std::env::var("TABLE_PREFIX").unwrap_or_else(|_| "local-".into()),
@@ -163,10 +167,13 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<String, BoxError> {
 
 /// SDK settings for talking to local endpoints: the environment's credentials, or
 /// placeholders (moto and the gateway's `@connections` accept any signature).
-pub async fn local_sdk_config() -> aws_config::SdkConfig {
+pub async fn local_sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(
         std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
     ));
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
     if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
         loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local",
@@ -215,7 +222,7 @@ pub async fn build_backends(config: &GatewayConfig, public_url: &str) -> Result<
             })
         }
         StoreChoice::DynamoDb => {
-            let sdk = local_sdk_config().await;
+            let sdk = local_sdk_config(config.aws_endpoint.as_deref()).await;
             let tables = TableNames::with_prefix(&config.table_prefix);
             let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
             messaging_aws::create_tables(&dynamodb, &tables).await?;

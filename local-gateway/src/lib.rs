@@ -120,7 +120,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     let backends = config::build_backends(&config, &url).await?;
     let pusher: Arc<dyn ConnectionPusher> = match config.pusher {
         PusherMode::ManagementApi => Arc::new(messaging_aws::ManagementApiPusher::new(
-            &config::local_sdk_config().await,
+            &config::local_sdk_config(None).await,
             &url,
         )),
         PusherMode::InProcess => Arc::new(HubPusher(hub.clone())),

@@ -88,3 +88,54 @@ pub async fn redis_cluster_registry() -> Arc<dyn messaging_core::ports::Registry
     .expect("connect to redis cluster");
     Arc::new(registry)
 }
+
+/// The local blob store, served by a local gateway (its `/blobs` routes do the checking).
+pub async fn local_blobs() -> crate::conformance::blobs::BlobFixture {
+    let gw = crate::gateway::start().await;
+    let store = gw
+        .running
+        .gateway
+        .local_blobs
+        .clone()
+        .expect("embedded gateways have local blobs");
+    let reader = store.clone();
+    crate::conformance::blobs::BlobFixture {
+        store,
+        enforces_signature: true,
+        status_of: Box::new(move |key| {
+            let reader = reader.clone();
+            Box::pin(async move { reader.status(&key).await })
+        }),
+        _guard: Some(Box::new(gw)),
+    }
+}
+
+/// S3 (moto) with a fresh bucket.
+pub async fn s3_blobs() -> crate::conformance::blobs::BlobFixture {
+    let sdk = aws_config().await;
+    let bucket = unique("blobs-");
+    let store = messaging_aws::S3BlobStore::new(&sdk, bucket.clone());
+    store
+        .client()
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create bucket");
+    let client = store.client().clone();
+    crate::conformance::blobs::BlobFixture {
+        store: Arc::new(store),
+        enforces_signature: false,
+        status_of: Box::new(move |key| {
+            let (client, bucket) = (client.clone(), bucket.clone());
+            Box::pin(async move {
+                let tags = client.get_object_tagging().bucket(bucket).key(key).send().await.ok()?;
+                tags.tag_set()
+                    .iter()
+                    .find(|t| t.key() == "status")
+                    .map(|t| t.value().to_owned())
+            })
+        }),
+        _guard: None,
+    }
+}

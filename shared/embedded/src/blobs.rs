@@ -207,6 +207,12 @@ impl LocalBlobStore {
         }
     }
 
+    /// `pending` or `attached`, as S3 keeps it in the object's `status` tag.
+    pub async fn status(&self, key: &str) -> Option<String> {
+        let meta = self.read_meta(key).await.ok()??;
+        Some(if meta.attached { "attached" } else { "pending" }.to_owned())
+    }
+
     /// Removes uploads no message claimed within `max_age`. Returns how many went.
     pub async fn sweep_pending(&self, max_age: Duration) -> Result<usize, BlobError> {
         let cutoff = Timestamp::now().plus_millis(-(max_age.as_millis() as i64));
@@ -336,5 +342,42 @@ impl BlobStore for LocalBlobStore {
         let _ = tokio::fs::remove_file(self.data_path(key).map_err(to_err)?).await;
         let _ = tokio::fs::remove_file(self.meta_path(key).map_err(to_err)?).await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sweep_removes_unclaimed_uploads_and_keeps_attached_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::new(dir.path(), "http://127.0.0.1:1", b"secret".to_vec());
+        store
+            .write_upload("attachments/c/unclaimed", b"abc", "text/plain")
+            .await
+            .unwrap();
+        store
+            .write_upload("attachments/c/claimed", b"def", "text/plain")
+            .await
+            .unwrap();
+        store.set_attached("attachments/c/claimed", true).await.unwrap();
+        assert_eq!(
+            store.sweep_pending(Duration::from_secs(3600)).await.unwrap(),
+            0,
+            "young uploads stay"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(store.sweep_pending(Duration::from_millis(1)).await.unwrap(), 1);
+        assert!(store.head("attachments/c/unclaimed").await.unwrap().is_none());
+        assert!(store.head("attachments/c/claimed").await.unwrap().is_some());
+    }
+
+    #[test]
+    fn keys_cannot_leave_the_root() {
+        for key in ["../x", "attachments/../../etc", "/abs", "a//b", "a/./b", "a b"] {
+            assert!(safe_key(key).is_err(), "{key}");
+        }
+        assert!(safe_key("attachments/01ABC/01DEF").is_ok());
     }
 }

@@ -1,4 +1,5 @@
 //! Conformance suites: one per port, run against every adapter of that port.
 
+pub mod blobs;
 pub mod registry;
 pub mod store;

@@ -1,0 +1,499 @@
+// The messaging service: REST calls and socket events applied to the store.
+//
+// - Threads load their newest page, page back with `before`, and catch up with `after`
+//   (looping while `hasMore`) after every (re)connect, so that nothing sent while the
+//   socket was down is missed. A hole in the seqs (an event with seq > last + 1, a
+//   `resync`) is filled with `after` too. Duplicates from overlapping sources are
+//   harmless: the store dedupes by id and seq.
+// - Sends are optimistic: the message shows at once with a client message id; a retry
+//   resends the same id, so the server stores it once (201 new / 200 replay).
+// - Typing is throttled to one `typing` action every 2 s, with `stop-typing` when the
+//   text is cleared or sent, or after a few idle seconds.
+
+import { shallowRef } from 'vue'
+import { ApiError, errorMessage, type ApiClient } from '../api/client'
+import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
+import type { ConversationSummary, FileMeta, MessageView, ServerEvent } from '../types'
+import { newClientMessageId } from '../utils/id'
+import { showToast } from './useToasts'
+import { socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
+
+export const PAGE_SIZE = 50
+export const CATCH_UP_PAGE = 100
+export const TYPING_THROTTLE_MS = 2000
+export const TYPING_IDLE_MS = 4000
+/** Upper bound on pages fetched by one catch-up (100 × 100 messages). */
+const MAX_CATCH_UP_PAGES = 100
+
+export interface MessagingDeps {
+  api: ApiClient
+  store?: MessagingStore
+  createSocket?: WebSocketFactory
+  buildSocketUrl?: (ticket: string) => string
+  socketOptions?: Partial<SocketClientOptions>
+  onUnauthorized?: () => void
+}
+
+export type Messaging = ReturnType<typeof createMessaging>
+
+async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) {
+    await Promise.all(items.slice(i, i + size).map((item) => run(item).catch(() => undefined)))
+  }
+}
+
+export function createMessaging(deps: MessagingDeps) {
+  const api = deps.api
+  const store = deps.store ?? useMessagingStore()
+
+  const socket: UseSocket = useSocket({
+    getTicket: async () => (await api.wsTicket()).ticket,
+    buildUrl: deps.buildSocketUrl ?? ((ticket) => socketUrl(ticket)),
+    createSocket: deps.createSocket,
+    onEvent: (event) => handleEvent(event),
+    onOpen: (info) => void handleOpen(info.reconnect),
+    onStateChange: (state) => store.setConnection(state),
+    onUnauthorized: deps.onUnauthorized,
+    ...deps.socketOptions,
+  })
+
+  // --- conversations --------------------------------------------------------------------
+
+  let listRequest = 0
+  const detailRequests = new Map<string, Promise<void>>()
+
+  async function loadConversations(q: string = store.listQuery): Promise<void> {
+    const request = ++listRequest
+    store.listLoading = true
+    store.listError = null
+    try {
+      const page = await api.listConversations({ q: q.trim() || undefined, limit: 30 })
+      if (request !== listRequest) return
+      store.setConversationPage(page.items, page.nextCursor, { query: q })
+      void loadMissingDetails(page.items)
+    } catch (e) {
+      if (request === listRequest) store.listError = errorMessage(e)
+    } finally {
+      if (request === listRequest) store.listLoading = false
+    }
+  }
+
+  async function loadMoreConversations(): Promise<void> {
+    if (!store.listCursor || store.listLoading) return
+    const request = ++listRequest
+    store.listLoading = true
+    try {
+      const page = await api.listConversations({
+        q: store.listQuery.trim() || undefined,
+        cursor: store.listCursor,
+        limit: 30,
+      })
+      if (request !== listRequest) return
+      store.setConversationPage(page.items, page.nextCursor, { append: true })
+      void loadMissingDetails(page.items)
+    } catch (e) {
+      if (request === listRequest) store.listError = errorMessage(e)
+    } finally {
+      if (request === listRequest) store.listLoading = false
+    }
+  }
+
+  /** Participants (names, presence, watermarks) for the list's presence dots. */
+  async function loadMissingDetails(items: ConversationSummary[]): Promise<void> {
+    const missing = items.filter((c) => !store.details[c.id]).map((c) => c.id)
+    await inBatches(missing, 4, (id) => loadDetail(id))
+  }
+
+  function loadDetail(id: string): Promise<void> {
+    const running = detailRequests.get(id)
+    if (running) return running
+    const promise = (async () => {
+      try {
+        store.setDetail(await api.getConversation(id))
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) store.removeConversation(id)
+        else throw e
+      } finally {
+        detailRequests.delete(id)
+      }
+    })()
+    detailRequests.set(id, promise)
+    return promise
+  }
+
+  /** A conversation we hear about for the first time (added to it, or a first message). */
+  async function discoverConversation(id: string): Promise<void> {
+    if (store.conversations[id]) return
+    await loadDetail(id).catch(() => undefined)
+    if (store.conversations[id] && !store.listQuery.trim()) store.includeInList(id)
+  }
+
+  // --- threads --------------------------------------------------------------------------
+
+  async function openConversation(id: string): Promise<void> {
+    store.activeConversationId = id
+    const thread = store.ensureThread(id)
+    const tasks: Promise<unknown>[] = [loadDetail(id).catch(() => undefined)]
+    if (!thread.loaded && !thread.loading) tasks.push(loadLatest(id))
+    else if (thread.loaded && store.connection !== 'online') tasks.push(catchUp(id).catch(() => undefined))
+    await Promise.all(tasks)
+  }
+
+  function closeConversation(id: string): void {
+    stopTyping(id)
+    if (store.activeConversationId === id) store.activeConversationId = null
+  }
+
+  async function loadLatest(id: string): Promise<void> {
+    store.setThreadFlags(id, { loading: true, error: null })
+    try {
+      const page = await api.listMessages(id, { limit: PAGE_SIZE })
+      store.mergeMessages(id, page.items)
+      store.setThreadFlags(id, { loaded: true, hasMoreBefore: page.hasMore })
+      // Events that arrived while this page was on its way may sit past a hole.
+      await fillGaps(id)
+    } catch (e) {
+      store.setThreadFlags(id, { error: errorMessage(e) })
+    } finally {
+      store.setThreadFlags(id, { loading: false })
+    }
+  }
+
+  /** One page of older messages (`before=<first seq held>`). */
+  async function loadOlder(id: string): Promise<void> {
+    const thread = store.threads[id]
+    if (!thread || !thread.loaded || !thread.hasMoreBefore || thread.loadingOlder) return
+    const first = store.firstSeqOf(id)
+    if (first === null || first <= 1) {
+      store.setThreadFlags(id, { hasMoreBefore: false })
+      return
+    }
+    store.setThreadFlags(id, { loadingOlder: true, error: null })
+    try {
+      const page = await api.listMessages(id, { before: first, limit: PAGE_SIZE })
+      store.mergeMessages(id, page.items)
+      store.setThreadFlags(id, { hasMoreBefore: page.hasMore })
+    } catch (e) {
+      store.setThreadFlags(id, { error: errorMessage(e) })
+    } finally {
+      store.setThreadFlags(id, { loadingOlder: false })
+    }
+  }
+
+  const syncing = new Map<string, { promise: Promise<void>; again: boolean }>()
+
+  /**
+   * Fetches everything after the newest message held (`after=<last seq>`, looping while
+   * `hasMore`), then fills any hole. Concurrent calls for one thread coalesce.
+   */
+  function catchUp(id: string): Promise<void> {
+    const running = syncing.get(id)
+    if (running) {
+      running.again = true
+      return running.promise
+    }
+    const entry = { promise: Promise.resolve(), again: false }
+    entry.promise = (async () => {
+      try {
+        do {
+          entry.again = false
+          await catchUpOnce(id)
+        } while (entry.again)
+      } finally {
+        syncing.delete(id)
+      }
+    })()
+    syncing.set(id, entry)
+    return entry.promise
+  }
+
+  async function catchUpOnce(id: string): Promise<void> {
+    for (let pages = 0; pages < MAX_CATCH_UP_PAGES; pages++) {
+      const after = store.lastSeqOf(id)
+      const page = await api.listMessages(id, { after, limit: CATCH_UP_PAGE })
+      store.mergeMessages(id, page.items)
+      if (!page.hasMore || page.items.length === 0) break
+    }
+    await fillGaps(id)
+  }
+
+  /** Fetches the messages missing between two held ones (`after=<seq before the hole>`). */
+  async function fillGaps(id: string): Promise<void> {
+    for (let pages = 0; pages < MAX_CATCH_UP_PAGES; pages++) {
+      const gap = store.gapOf(id)
+      if (gap === null) return
+      const page = await api.listMessages(id, { after: gap, limit: CATCH_UP_PAGE })
+      store.mergeMessages(id, page.items)
+      if (page.items.length === 0) return
+    }
+  }
+
+  // --- sending --------------------------------------------------------------------------
+
+  /** Shows the message at once and sends it; returns its client message id. */
+  function sendMessage(id: string, body: string, files: FileMeta[] = []): string {
+    const clientMessageId = newClientMessageId()
+    store.addPending(id, { clientMessageId, body, files, fileIds: files.map((f) => f.id) })
+    stopTyping(id)
+    void deliver(id, clientMessageId)
+    return clientMessageId
+  }
+
+  /** Sends (or resends) a pending message, always with its original client message id. */
+  async function deliver(id: string, clientMessageId: string): Promise<void> {
+    const pending = store.findPending(id, clientMessageId)
+    if (!pending) return
+    store.markPendingSending(id, clientMessageId)
+    try {
+      const { message } = await api.sendMessage(id, {
+        body: pending.body,
+        clientMessageId: pending.clientMessageId,
+        ...(pending.fileIds.length ? { fileIds: [...pending.fileIds] } : {}),
+      })
+      const merged = store.mergeMessages(id, [message])
+      if (merged.gapAfter !== null) void fillGaps(id).catch(() => undefined)
+    } catch (e) {
+      store.markPendingFailed(id, clientMessageId, errorMessage(e))
+    }
+  }
+
+  function retrySend(id: string, clientMessageId: string): Promise<void> {
+    return deliver(id, clientMessageId)
+  }
+
+  function discardPending(id: string, clientMessageId: string): void {
+    store.removePending(id, clientMessageId)
+  }
+
+  async function editMessage(id: string, messageId: string, body: string): Promise<void> {
+    const updated = await api.editMessage(id, messageId, body)
+    store.applyMessageUpdated(id, updated)
+  }
+
+  async function deleteMessage(id: string, messageId: string): Promise<void> {
+    const tombstone = await api.deleteMessage(id, messageId)
+    store.applyMessageUpdated(id, tombstone)
+  }
+
+  async function reportMessage(id: string, messageId: string, reason: string): Promise<void> {
+    await api.reportMessage(id, messageId, reason)
+  }
+
+  // --- read receipts --------------------------------------------------------------------
+
+  const readInFlight = new Map<string, number>()
+
+  /** Moves my watermark to the newest message held, if it is not there yet. */
+  async function markRead(id: string): Promise<void> {
+    const me = store.me?.userId
+    const target = store.lastSeqOf(id)
+    if (!me || target <= 0 || target <= store.myReadSeq(id)) return
+    if ((readInFlight.get(id) ?? 0) >= target) return
+    const detail = store.details[id]
+    if (detail && !detail.participants.some((p) => p.userId === me)) return // admins reading
+    readInFlight.set(id, target)
+    try {
+      const receipt = await api.markRead(id, target)
+      store.applyRead(id, me, receipt.lastReadSeq)
+    } catch {
+      // The next scroll or message tries again.
+    } finally {
+      if (readInFlight.get(id) === target) readInFlight.delete(id)
+    }
+  }
+
+  // --- typing ---------------------------------------------------------------------------
+
+  const typingSentAt = new Map<string, number>()
+  const typingIdle = new Map<string, ReturnType<typeof setTimeout>>()
+
+  /** Call on every keystroke; sends at most one `typing` per 2 s. */
+  function notifyTyping(id: string, now: number = Date.now()): void {
+    const last = typingSentAt.get(id)
+    if (last === undefined || now - last >= TYPING_THROTTLE_MS) {
+      if (socket.send({ action: 'typing', conversationId: id })) typingSentAt.set(id, now)
+    }
+    const idle = typingIdle.get(id)
+    if (idle) clearTimeout(idle)
+    typingIdle.set(
+      id,
+      setTimeout(() => stopTyping(id), TYPING_IDLE_MS),
+    )
+  }
+
+  function stopTyping(id: string): void {
+    const idle = typingIdle.get(id)
+    if (idle) clearTimeout(idle)
+    typingIdle.delete(id)
+    if (typingSentAt.has(id)) {
+      typingSentAt.delete(id)
+      socket.send({ action: 'stop-typing', conversationId: id })
+    }
+  }
+
+  // --- events ---------------------------------------------------------------------------
+
+  function announceIncoming(id: string, message: MessageView): void {
+    const title = store.conversations[id]?.title
+    const text = message.body ?? ''
+    const preview = [...text].length > 120 ? [...text].slice(0, 120).join('') + '…' : text
+    const files = message.files.length ? ` (${message.files.length} attachment${message.files.length > 1 ? 's' : ''})` : ''
+    store.announce(
+      store.activeConversationId === id
+        ? `${message.senderName}: ${preview}${files}`
+        : `New message from ${message.senderName}${title ? ` in ${title}` : ''}`,
+    )
+  }
+
+  function handleEvent(event: ServerEvent): void {
+    switch (event.type) {
+      case 'new-message': {
+        const { conversationId: id, message } = event.data
+        store.clearTyping(id, message.senderId)
+        if (!store.conversations[id]) void discoverConversation(id)
+        if (store.threads[id]) {
+          const merged = store.mergeMessages(id, [message])
+          if (merged.gapAfter !== null) void fillGaps(id).catch(() => undefined)
+        } else {
+          store.noteMessage(id, message)
+        }
+        if (message.senderId !== store.me?.userId) announceIncoming(id, message)
+        break
+      }
+      case 'message-updated':
+        store.applyMessageUpdated(event.data.conversationId, event.data.message)
+        break
+      case 'message-read':
+        store.applyRead(event.data.conversationId, event.data.userId, event.data.lastReadSeq)
+        break
+      case 'user-typing': {
+        const { conversationId, userId, name, expiresInMs } = event.data
+        store.setTyping(conversationId, userId, name, expiresInMs)
+        // Hide it after its time even if no "stopped" ever arrives.
+        setTimeout(() => store.expireTyping(Date.now()), expiresInMs + 1600)
+        break
+      }
+      case 'user-stopped-typing':
+        store.clearTyping(event.data.conversationId, event.data.userId)
+        break
+      case 'user-joined':
+        store.setPresence(event.data.userId, true)
+        break
+      case 'user-left':
+        store.setPresence(event.data.userId, false)
+        break
+      case 'conversation-updated': {
+        const { conversation, participants } = event.data
+        const known = !!store.conversations[conversation.id]
+        store.applyConversationUpdated(conversation, participants)
+        if (!known && store.conversations[conversation.id] && !store.listQuery.trim()) {
+          store.includeInList(conversation.id)
+        }
+        break
+      }
+      case 'resync': {
+        const { conversationId: id } = event.data
+        if (store.threads[id]?.loaded) void catchUp(id).catch(() => undefined)
+        else void loadDetail(id).catch(() => undefined)
+        break
+      }
+      case 'error':
+        console.warn('messaging socket error', event.data)
+        break
+      case 'pong':
+        break
+    }
+  }
+
+  /** After every (re)connect: catch up on every loaded thread; refresh the rest. */
+  async function handleOpen(reconnect: boolean): Promise<void> {
+    const loaded = Object.values(store.threads)
+      .filter((t) => t.loaded)
+      .map((t) => t.conversationId)
+    await Promise.all(loaded.map((id) => catchUp(id).catch(() => undefined)))
+    if (reconnect) {
+      // Presence and watermarks may have moved while we were away.
+      void loadConversations().catch(() => undefined)
+      await inBatches(loaded, 4, (id) => loadDetail(id))
+    }
+  }
+
+  // --- files ----------------------------------------------------------------------------
+
+  /** A fresh short-lived download URL; used at once, never stored. */
+  async function downloadUrl(id: string, fileId: string): Promise<string> {
+    return (await api.downloadLink(id, fileId)).url
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------
+
+  function start(): void {
+    socket.start()
+  }
+
+  function stop(): void {
+    for (const t of typingIdle.values()) clearTimeout(t)
+    typingIdle.clear()
+    socket.dispose()
+  }
+
+  return {
+    api,
+    store,
+    socket,
+    start,
+    stop,
+    loadConversations,
+    loadMoreConversations,
+    loadDetail,
+    openConversation,
+    closeConversation,
+    loadLatest,
+    loadOlder,
+    catchUp,
+    fillGaps,
+    sendMessage,
+    retrySend,
+    discardPending,
+    editMessage,
+    deleteMessage,
+    reportMessage,
+    markRead,
+    notifyTyping,
+    stopTyping,
+    downloadUrl,
+    handleEvent,
+    handleOpen,
+    notify: showToast,
+  }
+}
+
+// --- the app's instance -------------------------------------------------------------------
+
+const current = shallowRef<Messaging | null>(null)
+
+/** Starts the service for the signed-in user (replacing any previous one). */
+export function startMessaging(deps: MessagingDeps): Messaging {
+  current.value?.stop()
+  const messaging = createMessaging(deps)
+  current.value = messaging
+  messaging.start()
+  return messaging
+}
+
+export function stopMessaging(): void {
+  current.value?.stop()
+  current.value = null
+}
+
+/** The running service. Pages that use it are only shown to a signed-in user. */
+export function useMessaging(): Messaging {
+  const messaging = current.value
+  if (!messaging) throw new Error('messaging is not started (no session)')
+  return messaging
+}
+
+/** For component tests: use this instance. */
+export function setMessaging(messaging: Messaging | null): void {
+  current.value = messaging
+}

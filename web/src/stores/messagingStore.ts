@@ -1,0 +1,479 @@
+// The messaging state: conversations, threads (stored + optimistic messages), read
+// watermarks, typing, presence and the connection. Pure state transitions only — the
+// network lives in useMessaging — so every rule here is unit-tested directly.
+//
+// Invariants of a thread:
+// - `messages` is strictly ascending by seq with no two entries for one id or one seq,
+//   whatever order and however often pages and events arrive;
+// - a pending (optimistic) message disappears the moment the stored message with its
+//   clientMessageId arrives, from the POST answer or from the `new-message` event,
+//   whichever comes first.
+
+import { defineStore } from 'pinia'
+import type {
+  ConnectionState,
+  ConversationDetail,
+  ConversationSummary,
+  ConversationView,
+  FileMeta,
+  Identity,
+  MessagePreview,
+  MessageView,
+  ParticipantView,
+  PendingMessage,
+  ReceiptState,
+  ThreadItem,
+  ThreadState,
+  TypingEntry,
+} from '../types'
+
+/** Extra time a typing indicator stays after its announced expiry before it is dropped. */
+export const TYPING_MARGIN_MS = 1500
+
+function emptyThread(conversationId: string): ThreadState {
+  return {
+    conversationId,
+    messages: [],
+    pending: [],
+    hasMoreBefore: false,
+    loaded: false,
+    loading: false,
+    loadingOlder: false,
+    error: null,
+  }
+}
+
+/** Index of the first message with seq >= `seq` (binary search). */
+function lowerBound(messages: MessageView[], seq: number): number {
+  let lo = 0
+  let hi = messages.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (messages[mid]!.seq < seq) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * Of two copies of one message, the one to keep: a tombstone beats a live copy, and a
+ * later edit beats an earlier one (a page fetched before an edit may land after it).
+ */
+export function newerCopy(existing: MessageView, incoming: MessageView): MessageView {
+  if (existing.deleted && !incoming.deleted) return existing
+  if (incoming.deleted && !existing.deleted) return incoming
+  const e = existing.editedAt ? Date.parse(existing.editedAt) : 0
+  const i = incoming.editedAt ? Date.parse(incoming.editedAt) : 0
+  return i >= e ? incoming : existing
+}
+
+export function previewOf(m: MessageView): MessagePreview {
+  const text = m.deleted || m.body === null ? '' : m.body
+  return {
+    messageId: m.id,
+    seq: m.seq,
+    senderId: m.senderId,
+    senderName: m.senderName,
+    text: [...text].length > 140 ? [...text].slice(0, 140).join('') + '…' : text,
+    deleted: m.deleted,
+    at: m.createdAt,
+  }
+}
+
+/** The seq after which a thread misses messages (seqs are gapless from 1), or null. */
+export function findGap(messages: MessageView[]): number | null {
+  for (let i = 1; i < messages.length; i++) {
+    if (messages[i]!.seq > messages[i - 1]!.seq + 1) return messages[i - 1]!.seq
+  }
+  return null
+}
+
+export interface MergeResult {
+  added: number
+  /** Messages from others that were not held before (for announcements). */
+  incoming: MessageView[]
+  /** A hole in the seqs: fetch `after=gapAfter`. */
+  gapAfter: number | null
+}
+
+export const useMessagingStore = defineStore('messaging', {
+  state: () => ({
+    me: null as Identity | null,
+    connection: 'idle' as ConnectionState,
+    /** Every conversation summary known, by id. */
+    conversations: {} as Record<string, ConversationSummary>,
+    /** Ids of the current list (search result), in server order. */
+    listIds: [] as string[],
+    listQuery: '',
+    listCursor: null as string | null,
+    listLoading: false,
+    listLoaded: false,
+    listError: null as string | null,
+    details: {} as Record<string, ConversationDetail>,
+    threads: {} as Record<string, ThreadState>,
+    /** conversationId → userId → entry. */
+    typing: {} as Record<string, Record<string, TypingEntry>>,
+    /** userId → online. */
+    presence: {} as Record<string, boolean>,
+    activeConversationId: null as string | null,
+    /** Latest text for the screen-reader live region. */
+    announcement: '',
+  }),
+
+  getters: {
+    /** The current list, most recent activity first (live events reorder it). */
+    sortedConversations(state): ConversationSummary[] {
+      return state.listIds
+        .map((id) => state.conversations[id])
+        .filter((c): c is ConversationSummary => !!c)
+        .sort((a, b) => {
+          const d = Date.parse(b.lastActivityAt) - Date.parse(a.lastActivityAt)
+          return d !== 0 ? d : b.id < a.id ? -1 : b.id > a.id ? 1 : 0
+        })
+    },
+
+    totalUnread(): number {
+      return this.sortedConversations.reduce((n, c) => n + this.unreadOf(c.id), 0)
+    },
+  },
+
+  actions: {
+    setMe(me: Identity | null) {
+      this.me = me
+    },
+
+    setConnection(state: ConnectionState) {
+      this.connection = state
+    },
+
+    // --- conversations ------------------------------------------------------------------
+
+    /** Unread messages: everything after my watermark (my own sends move it). */
+    unreadOf(conversationId: string): number {
+      const c = this.conversations[conversationId]
+      if (!c) return 0
+      return Math.max(0, c.lastSeq - c.lastReadSeq)
+    },
+
+    /** Replaces (or, with `append`, extends) the list with a page from the server. */
+    setConversationPage(items: ConversationSummary[], nextCursor: string | null, options: { append?: boolean; query?: string } = {}) {
+      for (const item of items) this.upsertSummary(item)
+      const ids = items.map((c) => c.id)
+      this.listIds = options.append ? [...this.listIds, ...ids.filter((id) => !this.listIds.includes(id))] : ids
+      this.listCursor = nextCursor
+      if (options.query !== undefined) this.listQuery = options.query
+      this.listLoaded = true
+    },
+
+    /** Adds or refreshes a summary, never moving a watermark or lastSeq backwards. */
+    upsertSummary(item: ConversationSummary) {
+      const existing = this.conversations[item.id]
+      if (!existing) {
+        this.conversations[item.id] = { ...item, unreadCount: Math.max(0, item.lastSeq - item.lastReadSeq) }
+        return
+      }
+      const lastSeq = Math.max(existing.lastSeq, item.lastSeq)
+      const lastReadSeq = Math.max(existing.lastReadSeq, item.lastReadSeq)
+      const newer = item.lastSeq >= existing.lastSeq
+      Object.assign(existing, {
+        ...item,
+        lastSeq,
+        lastReadSeq,
+        lastMessage: newer ? item.lastMessage : existing.lastMessage,
+        lastActivityAt: newer ? item.lastActivityAt : existing.lastActivityAt,
+        unreadCount: Math.max(0, lastSeq - lastReadSeq),
+      })
+    },
+
+    /** Adds a conversation to the visible list (it appeared through an event). */
+    includeInList(id: string) {
+      if (!this.listIds.includes(id)) this.listIds.push(id)
+    },
+
+    removeConversation(id: string) {
+      this.listIds = this.listIds.filter((x) => x !== id)
+      delete this.conversations[id]
+      delete this.details[id]
+      delete this.threads[id]
+      delete this.typing[id]
+      if (this.activeConversationId === id) this.activeConversationId = null
+    },
+
+    setDetail(detail: ConversationDetail) {
+      this.details[detail.id] = detail
+      const { participants: _participants, ...summary } = detail
+      this.upsertSummary(summary)
+      for (const p of detail.participants) this.presence[p.userId] = p.online
+    },
+
+    /** `conversation-updated`: status, title or participants changed. */
+    applyConversationUpdated(conversation: ConversationView, participants: ParticipantView[]) {
+      const me = this.me?.userId
+      if (me && participants.length > 0 && !participants.some((p) => p.userId === me)) {
+        // I was removed (or left elsewhere): the conversation is no longer mine.
+        this.removeConversation(conversation.id)
+        return
+      }
+      const existing = this.conversations[conversation.id]
+      const mine = participants.find((p) => p.userId === me)
+      const lastReadSeq = Math.max(existing?.lastReadSeq ?? 0, mine?.lastReadSeq ?? 0)
+      this.upsertSummary({
+        ...conversation,
+        lastReadSeq,
+        unreadCount: Math.max(0, conversation.lastSeq - lastReadSeq),
+      })
+      const detail = this.details[conversation.id]
+      const merged: ConversationDetail = {
+        ...(detail ?? { lastReadSeq, unreadCount: 0, participants: [] }),
+        ...conversation,
+        // Keep the furthest known watermark of each participant.
+        participants: participants.map((p) => {
+          const known = detail?.participants.find((x) => x.userId === p.userId)
+          return known ? { ...p, lastReadSeq: Math.max(p.lastReadSeq, known.lastReadSeq) } : p
+        }),
+        lastReadSeq,
+        unreadCount: Math.max(0, conversation.lastSeq - lastReadSeq),
+      }
+      this.details[conversation.id] = merged
+      for (const p of participants) this.presence[p.userId] = p.online
+    },
+
+    // --- threads -----------------------------------------------------------------------
+
+    ensureThread(conversationId: string): ThreadState {
+      let thread = this.threads[conversationId]
+      if (!thread) {
+        this.threads[conversationId] = emptyThread(conversationId)
+        thread = this.threads[conversationId]!
+      }
+      return thread
+    },
+
+    /** The highest seq a thread holds (0 when empty). */
+    lastSeqOf(conversationId: string): number {
+      const messages = this.threads[conversationId]?.messages
+      return messages && messages.length ? messages[messages.length - 1]!.seq : 0
+    },
+
+    firstSeqOf(conversationId: string): number | null {
+      const messages = this.threads[conversationId]?.messages
+      return messages && messages.length ? messages[0]!.seq : null
+    },
+
+    gapOf(conversationId: string): number | null {
+      return findGap(this.threads[conversationId]?.messages ?? [])
+    },
+
+    /**
+     * Merges stored messages (a page, an event, a POST answer) into a thread: ordered by
+     * seq, deduplicated by id and by seq, replacing any pending message with the same
+     * clientMessageId, and moving the conversation's summary forward.
+     */
+    mergeMessages(conversationId: string, incoming: MessageView[]): MergeResult {
+      const thread = this.ensureThread(conversationId)
+      const me = this.me?.userId
+      const result: MergeResult = { added: 0, incoming: [], gapAfter: null }
+      for (const message of incoming) {
+        if (message.conversationId && message.conversationId !== conversationId) continue
+        const messages = thread.messages
+        const byId = messages.findIndex((m) => m.id === message.id)
+        if (byId >= 0) {
+          messages[byId] = newerCopy(messages[byId]!, message)
+        } else {
+          const at = lowerBound(messages, message.seq)
+          if (at < messages.length && messages[at]!.seq === message.seq) {
+            messages[at] = message
+          } else {
+            messages.splice(at, 0, message)
+            result.added++
+            if (message.senderId !== me) result.incoming.push(message)
+          }
+        }
+        // The optimistic copy is now stored: replace it (matched by clientMessageId).
+        if (message.senderId === me || me === undefined) {
+          const p = thread.pending.findIndex((x) => x.clientMessageId === message.clientMessageId)
+          if (p >= 0) thread.pending.splice(p, 1)
+        }
+        this.noteMessage(conversationId, message)
+      }
+      result.gapAfter = findGap(thread.messages)
+      return result
+    },
+
+    /** Moves a conversation's summary forward for a message (held in a thread or not). */
+    noteMessage(conversationId: string, message: MessageView) {
+      const summary = this.conversations[conversationId]
+      if (!summary) return
+      if (message.seq > summary.lastSeq) {
+        summary.lastSeq = message.seq
+        summary.lastMessage = previewOf(message)
+        summary.lastActivityAt = message.createdAt
+      } else if (summary.lastMessage && summary.lastMessage.messageId === message.id) {
+        summary.lastMessage = previewOf(message)
+      }
+      // Sending moves the sender's own watermark: my messages are never unread.
+      if (message.senderId === this.me?.userId && message.seq > summary.lastReadSeq) {
+        summary.lastReadSeq = message.seq
+        const mine = this.details[conversationId]?.participants.find((p) => p.userId === message.senderId)
+        if (mine && mine.lastReadSeq < message.seq) mine.lastReadSeq = message.seq
+      }
+      summary.unreadCount = Math.max(0, summary.lastSeq - summary.lastReadSeq)
+      const detail = this.details[conversationId]
+      if (detail && message.seq > detail.lastSeq) detail.lastSeq = message.seq
+    },
+
+    /** `message-updated`: an edit or a tombstone. Ignored for messages not held. */
+    applyMessageUpdated(conversationId: string, message: MessageView) {
+      const thread = this.threads[conversationId]
+      if (thread) {
+        const i = thread.messages.findIndex((m) => m.id === message.id)
+        if (i >= 0) thread.messages[i] = newerCopy(thread.messages[i]!, message)
+      }
+      const summary = this.conversations[conversationId]
+      if (summary?.lastMessage?.messageId === message.id) summary.lastMessage = previewOf(message)
+    },
+
+    setThreadFlags(conversationId: string, flags: Partial<Omit<ThreadState, 'messages' | 'pending' | 'conversationId'>>) {
+      Object.assign(this.ensureThread(conversationId), flags)
+    },
+
+    threadItems(conversationId: string): ThreadItem[] {
+      const thread = this.threads[conversationId]
+      if (!thread) return []
+      const items: ThreadItem[] = thread.messages.map((m) => ({ kind: 'message', key: m.id, message: m }))
+      for (const p of thread.pending) items.push({ kind: 'pending', key: `pending:${p.clientMessageId}`, pending: p })
+      return items
+    },
+
+    // --- optimistic sends ----------------------------------------------------------------
+
+    addPending(
+      conversationId: string,
+      input: { clientMessageId: string; body: string; files?: FileMeta[]; fileIds?: string[]; now?: Date },
+    ): PendingMessage {
+      const thread = this.ensureThread(conversationId)
+      const existing = thread.pending.find((p) => p.clientMessageId === input.clientMessageId)
+      if (existing) return existing
+      const pending: PendingMessage = {
+        clientMessageId: input.clientMessageId,
+        conversationId,
+        body: input.body,
+        files: input.files ?? [],
+        fileIds: input.fileIds ?? (input.files ?? []).map((f) => f.id),
+        createdAt: (input.now ?? new Date()).toISOString(),
+        status: 'sending',
+        error: null,
+        attempts: 0,
+      }
+      thread.pending.push(pending)
+      return thread.pending[thread.pending.length - 1]!
+    },
+
+    findPending(conversationId: string, clientMessageId: string): PendingMessage | undefined {
+      return this.threads[conversationId]?.pending.find((p) => p.clientMessageId === clientMessageId)
+    },
+
+    markPendingSending(conversationId: string, clientMessageId: string) {
+      const p = this.findPending(conversationId, clientMessageId)
+      if (!p) return
+      p.status = 'sending'
+      p.error = null
+      p.attempts++
+    },
+
+    markPendingFailed(conversationId: string, clientMessageId: string, error: string) {
+      const p = this.findPending(conversationId, clientMessageId)
+      if (!p) return
+      p.status = 'failed'
+      p.error = error
+    },
+
+    removePending(conversationId: string, clientMessageId: string) {
+      const thread = this.threads[conversationId]
+      if (!thread) return
+      thread.pending = thread.pending.filter((p) => p.clientMessageId !== clientMessageId)
+    },
+
+    // --- read receipts ------------------------------------------------------------------
+
+    /** A participant's watermark moved (`message-read`, or my own POST .../read). */
+    applyRead(conversationId: string, userId: string, lastReadSeq: number) {
+      const detail = this.details[conversationId]
+      const participant = detail?.participants.find((p) => p.userId === userId)
+      if (participant && lastReadSeq > participant.lastReadSeq) participant.lastReadSeq = lastReadSeq
+      if (userId === this.me?.userId) {
+        const summary = this.conversations[conversationId]
+        if (summary && lastReadSeq > summary.lastReadSeq) {
+          summary.lastReadSeq = lastReadSeq
+          summary.unreadCount = Math.max(0, summary.lastSeq - summary.lastReadSeq)
+        }
+        if (detail && lastReadSeq > detail.lastReadSeq) detail.lastReadSeq = lastReadSeq
+      }
+    },
+
+    /** The furthest watermark among the other participants. */
+    othersReadSeq(conversationId: string): number {
+      const me = this.me?.userId
+      const participants = this.details[conversationId]?.participants ?? []
+      return participants.filter((p) => p.userId !== me).reduce((max, p) => Math.max(max, p.lastReadSeq), 0)
+    },
+
+    /** Ticks of one of my messages: read (✓✓) once another participant's watermark reaches it. */
+    receiptOf(conversationId: string, message: MessageView): ReceiptState {
+      return this.othersReadSeq(conversationId) >= message.seq ? 'read' : 'sent'
+    },
+
+    /** My own watermark in a conversation. */
+    myReadSeq(conversationId: string): number {
+      return this.conversations[conversationId]?.lastReadSeq ?? this.details[conversationId]?.lastReadSeq ?? 0
+    },
+
+    // --- typing and presence -------------------------------------------------------------
+
+    setTyping(conversationId: string, userId: string, name: string, expiresInMs: number, now: number = Date.now()) {
+      if (userId === this.me?.userId) return
+      const entries = (this.typing[conversationId] ??= {})
+      entries[userId] = { userId, name, expiresAt: now + expiresInMs + TYPING_MARGIN_MS }
+    },
+
+    clearTyping(conversationId: string, userId: string) {
+      const entries = this.typing[conversationId]
+      if (entries) delete entries[userId]
+    },
+
+    /** Drops typing entries whose time is up (no "stopped" needs to arrive). */
+    expireTyping(now: number = Date.now()) {
+      for (const entries of Object.values(this.typing)) {
+        for (const [userId, entry] of Object.entries(entries)) {
+          if (entry.expiresAt <= now) delete entries[userId]
+        }
+      }
+    },
+
+    typingIn(conversationId: string): TypingEntry[] {
+      return Object.values(this.typing[conversationId] ?? {})
+    },
+
+    setPresence(userId: string, online: boolean) {
+      this.presence[userId] = online
+      for (const detail of Object.values(this.details)) {
+        const p = detail.participants.find((x) => x.userId === userId)
+        if (p) p.online = online
+      }
+    },
+
+    isOnline(userId: string): boolean {
+      return this.presence[userId] === true
+    },
+
+    announce(text: string) {
+      this.announcement = text
+    },
+
+    reset() {
+      this.$reset()
+    },
+  },
+})
+
+export type MessagingStore = ReturnType<typeof useMessagingStore>

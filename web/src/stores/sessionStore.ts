@@ -1,0 +1,60 @@
+// Who is signed in. The dev login's token lives in sessionStorage: it survives a reload
+// of the tab but not the tab itself, and is never shared between tabs.
+
+import { defineStore } from 'pinia'
+import type { DevLoginResponse, Identity, Session } from '../types'
+
+export const SESSION_KEY = 'messaging.session'
+
+function storage(): Storage | null {
+  try {
+    return typeof sessionStorage === 'undefined' ? null : sessionStorage
+  } catch {
+    return null
+  }
+}
+
+export function loadSession(now: number = Date.now()): Session | null {
+  const raw = storage()?.getItem(SESSION_KEY)
+  if (!raw) return null
+  try {
+    const s = JSON.parse(raw) as Session
+    if (!s.token || !s.user?.userId || typeof s.expiresAt !== 'number') return null
+    // Expired (with a minute of margin): sign in again rather than fail on every call.
+    if (s.expiresAt - 60_000 <= now) return null
+    return s
+  } catch {
+    return null
+  }
+}
+
+export const useSessionStore = defineStore('session', {
+  state: () => ({
+    session: loadSession() as Session | null,
+    /** Why the user was sent back to the login screen, if not by choice. */
+    notice: null as string | null,
+  }),
+  getters: {
+    token: (s): string | null => s.session?.token ?? null,
+    user: (s): Identity | null => s.session?.user ?? null,
+    isAdmin: (s): boolean => s.session?.user.role === 'admin',
+    signedIn: (s): boolean => s.session !== null,
+  },
+  actions: {
+    signIn(login: DevLoginResponse, now: number = Date.now()) {
+      const session: Session = {
+        token: login.token,
+        user: { userId: login.user.userId, name: login.user.name, role: login.user.role },
+        expiresAt: now + login.expiresInSeconds * 1000,
+      }
+      this.session = session
+      this.notice = null
+      storage()?.setItem(SESSION_KEY, JSON.stringify(session))
+    },
+    signOut(notice: string | null = null) {
+      this.session = null
+      this.notice = notice
+      storage()?.removeItem(SESSION_KEY)
+    },
+  },
+})
