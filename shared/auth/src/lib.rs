@@ -149,10 +149,12 @@ impl Authenticator {
     pub fn from_env() -> Result<Self, String> {
         let issuer = std::env::var("JWT_ISSUER").unwrap_or_else(|_| DevTokens::ISSUER.into());
         let audience = std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| DevTokens::AUDIENCE.into());
-        if let Ok(url) = std::env::var("JWKS_URL") {
+        // Empty values count as unset (`sam local invoke --env-vars` cannot unset a variable).
+        let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(url) = set("JWKS_URL") {
             return Ok(Self::rs256_jwks(url, issuer, audience));
         }
-        match std::env::var("JWT_SECRET") {
+        match set("JWT_SECRET").ok_or(()) {
             Ok(secret) if secret.len() >= 32 => Ok(Self::hs256(secret.as_bytes(), issuer, audience)),
             Ok(_) => Err("JWT_SECRET must be at least 32 characters".into()),
             Err(_) => Err("set JWKS_URL (RS256) or JWT_SECRET (HS256)".into()),
