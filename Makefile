@@ -13,7 +13,7 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web lint-template deps system-deps venv web-deps web-build gateway services-up services-down clean
+.PHONY: help dev test test-rust test-web lint-template deps system-deps venv web-deps web-build gateway services-up services-down clean lambdas bench bench-deps
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
@@ -77,7 +77,8 @@ test: deps
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
 
-test-web:
+# The browser tests start the gateway binary themselves (target/debug/local-gateway).
+test-web: gateway
 	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory web-build && cd web && npm run --silent test:unit && npm run --silent test:e2e; fi
 
 # Zero errors and zero warnings from both linters (offline; no AWS credentials needed).
@@ -90,6 +91,38 @@ services-up: venv system-deps
 
 services-down:
 	@infra/test-services/stop.sh
+
+# ---------------------------------------------------------------------------------------
+# Build for AWS and benchmark
+# ---------------------------------------------------------------------------------------
+
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+# arm64 `bootstrap` binaries for every function (what `sam build` produces), with
+# cargo-lambda from PyPI (it brings zig as the cross linker).
+lambdas: venv
+	$(VENV)/bin/pip install -q cargo-lambda
+	rustup target add aarch64-unknown-linux-gnu >/dev/null
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do printf "%-16s %s bytes\n" $$f $$(stat -c %s target/lambda/$$f/bootstrap); done
+
+bench-deps: venv system-deps
+	cd bench/socketio-baseline && npm ci --no-audit --no-fund --loglevel=error
+	$(CARGO) build --profile fast -p local-gateway -p loadgen
+	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS))
+
+# Both systems at each load point, cold starts, request accounting; writes bench/results/.
+# `make bench ARGS=--quick` finishes in under a minute (once built).
+bench: bench-deps
+	@ulimit -n 65536; \
+	eval "$$(infra/test-services/start.sh)"; \
+	trap 'infra/test-services/stop.sh' EXIT; \
+	if [ -z "$(filter --quick,$(ARGS))" ]; then \
+	  ./target/fast/loadgen coldstart --out bench/results $(addprefix target/release/,$(FUNCTIONS)); \
+	  ./target/fast/loadgen accounting --out bench/results; \
+	fi; \
+	./target/fast/loadgen suite --out bench/results $(ARGS)
+	@echo "wrote bench/results/RESULTS.md and bench/results/latency.svg"
 
 clean:
 	rm -rf target web/dist .test-services

@@ -241,7 +241,14 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
                 .get(connections::get_connection_staged)
                 .delete(connections::delete_connection_staged),
         )
-        .route("/blobs/{*key}", put(blobs::upload).get(blobs::download))
+        .route(
+            "/blobs/{*key}",
+            // Any origin may use a signed URL (as S3 with the bucket's CORS rule): the
+            // signature is the permission. This also lets `vite` dev servers upload.
+            put(blobs::upload)
+                .get(blobs::download)
+                .layer(tower_http::cors::CorsLayer::permissive()),
+        )
         .route("/dev/users", get(dev::users))
         .route("/dev/login", post(dev::login))
         // Attachments are at most 10 MB; API Gateway's own payload limit is the same.

@@ -330,3 +330,9 @@ export interface Toast {
   text: string
   tone: 'info' | 'error'
 }
+
+export interface MenuItem {
+  id: string
+  label: string
+  danger?: boolean
+}

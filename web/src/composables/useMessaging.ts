@@ -52,6 +52,8 @@ export function createMessaging(deps: MessagingDeps) {
     createSocket: deps.createSocket,
     onEvent: (event) => handleEvent(event),
     onOpen: (info) => void handleOpen(info.reconnect),
+    // The connection may have been expired by the server while unheard: catch up.
+    onResume: () => void handleOpen(true),
     onStateChange: (state) => store.setConnection(state),
     onUnauthorized: deps.onUnauthorized,
     ...deps.socketOptions,
@@ -180,31 +182,41 @@ export function createMessaging(deps: MessagingDeps) {
     }
   }
 
-  const syncing = new Map<string, { promise: Promise<void>; again: boolean }>()
+  type Running = { promise: Promise<void>; again: boolean }
+  const catchingUp = new Map<string, Running>()
+  const filling = new Map<string, Running>()
+
+  /**
+   * Runs `work` for one thread at a time: a call while it runs is folded into one more
+   * run after it (so that two events past the same hole cost one fetch, not two).
+   */
+  function coalesce(running: Map<string, Running>, id: string, work: () => Promise<void>): Promise<void> {
+    const current = running.get(id)
+    if (current) {
+      current.again = true
+      return current.promise
+    }
+    const entry: Running = { promise: Promise.resolve(), again: false }
+    entry.promise = (async () => {
+      try {
+        do {
+          entry.again = false
+          await work()
+        } while (entry.again)
+      } finally {
+        running.delete(id)
+      }
+    })()
+    running.set(id, entry)
+    return entry.promise
+  }
 
   /**
    * Fetches everything after the newest message held (`after=<last seq>`, looping while
    * `hasMore`), then fills any hole. Concurrent calls for one thread coalesce.
    */
   function catchUp(id: string): Promise<void> {
-    const running = syncing.get(id)
-    if (running) {
-      running.again = true
-      return running.promise
-    }
-    const entry = { promise: Promise.resolve(), again: false }
-    entry.promise = (async () => {
-      try {
-        do {
-          entry.again = false
-          await catchUpOnce(id)
-        } while (entry.again)
-      } finally {
-        syncing.delete(id)
-      }
-    })()
-    syncing.set(id, entry)
-    return entry.promise
+    return coalesce(catchingUp, id, () => catchUpOnce(id))
   }
 
   async function catchUpOnce(id: string): Promise<void> {
@@ -217,15 +229,28 @@ export function createMessaging(deps: MessagingDeps) {
     await fillGaps(id)
   }
 
-  /** Fetches the messages missing between two held ones (`after=<seq before the hole>`). */
-  async function fillGaps(id: string): Promise<void> {
-    for (let pages = 0; pages < MAX_CATCH_UP_PAGES; pages++) {
-      const gap = store.gapOf(id)
-      if (gap === null) return
-      const page = await api.listMessages(id, { after: gap, limit: CATCH_UP_PAGE })
-      store.mergeMessages(id, page.items)
-      if (page.items.length === 0) return
-    }
+  /** Fetches the messages missing between held ones (`after=<seq before the hole>`). */
+  function fillGaps(id: string): Promise<void> {
+    return coalesce(filling, id, async () => {
+      for (let pages = 0; pages < MAX_CATCH_UP_PAGES; pages++) {
+        const gap = store.gapOf(id)
+        if (gap === null) return
+        const page = await api.listMessages(id, { after: gap, limit: CATCH_UP_PAGE })
+        store.mergeMessages(id, page.items)
+        if (page.items.length === 0) return
+      }
+    })
+  }
+
+  /**
+   * A `new-message` or `message-updated` too large for a frame: the page after `afterSeq`
+   * starts with the affected message (an edit may be far below the newest one held).
+   */
+  async function resync(id: string, afterSeq: number): Promise<void> {
+    const page = await api.listMessages(id, { after: afterSeq, limit: CATCH_UP_PAGE })
+    store.mergeMessages(id, page.items)
+    if (page.hasMore) await catchUp(id)
+    else await fillGaps(id)
   }
 
   // --- sending --------------------------------------------------------------------------
@@ -250,8 +275,8 @@ export function createMessaging(deps: MessagingDeps) {
         clientMessageId: pending.clientMessageId,
         ...(pending.fileIds.length ? { fileIds: [...pending.fileIds] } : {}),
       })
-      const merged = store.mergeMessages(id, [message])
-      if (merged.gapAfter !== null) void fillGaps(id).catch(() => undefined)
+      store.mergeMessages(id, [message])
+      if (store.gapOf(id) !== null) void fillGaps(id).catch(() => undefined)
     } catch (e) {
       store.markPendingFailed(id, clientMessageId, errorMessage(e))
     }
@@ -352,8 +377,9 @@ export function createMessaging(deps: MessagingDeps) {
         store.clearTyping(id, message.senderId)
         if (!store.conversations[id]) void discoverConversation(id)
         if (store.threads[id]) {
-          const merged = store.mergeMessages(id, [message])
-          if (merged.gapAfter !== null) void fillGaps(id).catch(() => undefined)
+          store.mergeMessages(id, [message])
+          // An event past a hole (seq > last + 1): fetch what is missing.
+          if (store.threads[id]?.loaded && store.gapOf(id) !== null) void fillGaps(id).catch(() => undefined)
         } else {
           store.noteMessage(id, message)
         }
@@ -392,8 +418,8 @@ export function createMessaging(deps: MessagingDeps) {
         break
       }
       case 'resync': {
-        const { conversationId: id } = event.data
-        if (store.threads[id]?.loaded) void catchUp(id).catch(() => undefined)
+        const { conversationId: id, afterSeq } = event.data
+        if (store.threads[id]?.loaded) void resync(id, afterSeq).catch(() => undefined)
         else void loadDetail(id).catch(() => undefined)
         break
       }
@@ -452,6 +478,7 @@ export function createMessaging(deps: MessagingDeps) {
     loadOlder,
     catchUp,
     fillGaps,
+    resync,
     sendMessage,
     retrySend,
     discardPending,

@@ -73,6 +73,14 @@ export interface SocketClientOptions {
   onEvent?: (event: ServerEvent) => void
   /** After every successful open; `reconnect` is false for the very first one. */
   onOpen?: (info: { reconnect: boolean }) => void
+  /**
+   * The connection stayed open but went unheard for longer than the presence TTL allows
+   * (a sleeping laptop, a throttled background tab): the server may have expired it and
+   * dropped events meanwhile. Called once the next pong proves it live again.
+   */
+  onResume?: () => void
+  /** A gap between heartbeats longer than this may have expired the connection. */
+  staleAfterMs?: number
   onStateChange?: (state: ConnectionState) => void
   /** The ticket request was refused with 401: the session is over. */
   onUnauthorized?: () => void
@@ -86,7 +94,7 @@ export class SocketClient {
   nextRetryAt: number | null = null
 
   private readonly opts: Required<
-    Pick<SocketClientOptions, 'heartbeatMs' | 'pongTimeoutMs' | 'connectTimeoutMs' | 'backoff' | 'random' | 'isOnline'>
+    Pick<SocketClientOptions, 'heartbeatMs' | 'pongTimeoutMs' | 'connectTimeoutMs' | 'backoff' | 'random' | 'isOnline' | 'staleAfterMs'>
   > &
     SocketClientOptions
   private socket: WebSocketLike | null = null
@@ -98,17 +106,24 @@ export class SocketClient {
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null
   private pongTimer: ReturnType<typeof setTimeout> | null = null
   private connectTimer: ReturnType<typeof setTimeout> | null = null
+  /** When the last heartbeat went out (or the socket opened). */
+  private lastBeatAt: number | null = null
+  /** A heartbeat gap was long enough to expire the connection: catch up after the pong. */
+  private resumePending = false
 
   constructor(options: SocketClientOptions) {
+    // Options given as `undefined` keep their defaults.
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SocketClientOptions
     this.opts = {
       heartbeatMs: 25_000,
       pongTimeoutMs: 10_000,
       connectTimeoutMs: 15_000,
+      staleAfterMs: 60_000,
       backoff: DEFAULT_BACKOFF,
       random: Math.random,
       isOnline: () => (typeof navigator === 'undefined' ? true : navigator.onLine !== false),
       createSocket: (url: string) => new WebSocket(url) as unknown as WebSocketLike,
-      ...options,
+      ...given,
     }
   }
 
@@ -267,6 +282,8 @@ export class SocketClient {
       this.everOpened = true
       this.attempt = 0
       this.setState('online')
+      this.lastBeatAt = Date.now()
+      this.resumePending = false
       this.startHeartbeat(ws)
       this.opts.onOpen?.({ reconnect })
     }
@@ -282,7 +299,13 @@ export class SocketClient {
         return
       }
       if (!event || typeof event.type !== 'string') return
-      if (event.type === 'pong') return
+      if (event.type === 'pong') {
+        if (this.resumePending) {
+          this.resumePending = false
+          this.opts.onResume?.()
+        }
+        return
+      }
       this.opts.onEvent?.(event)
     }
     ws.onerror = () => {
@@ -298,17 +321,30 @@ export class SocketClient {
   }
 
   private startHeartbeat(ws: WebSocketLike): void {
-    this.heartbeatTimer = setInterval(() => {
-      if (this.socket !== ws || ws.readyState !== WS_OPEN) return
-      if (!this.send({ action: 'ping' })) return
-      if (this.pongTimer !== null) return
-      this.pongTimer = setTimeout(() => {
-        this.pongTimer = null
-        if (this.socket !== ws) return
-        this.abandonSocket(4000, 'heartbeat timeout')
-        this.scheduleReconnect()
-      }, this.opts.pongTimeoutMs)
-    }, this.opts.heartbeatMs)
+    this.heartbeatTimer = setInterval(() => this.beat(ws), this.opts.heartbeatMs)
+  }
+
+  /** Pings now if the last heartbeat is due (the page became visible again, say). */
+  heartbeatNow(): void {
+    const ws = this.socket
+    if (!ws || this.state !== 'online') return
+    if (this.lastBeatAt !== null && Date.now() - this.lastBeatAt < this.opts.heartbeatMs) return
+    this.beat(ws)
+  }
+
+  private beat(ws: WebSocketLike): void {
+    if (this.socket !== ws || ws.readyState !== WS_OPEN) return
+    const now = Date.now()
+    if (this.lastBeatAt !== null && now - this.lastBeatAt > this.opts.staleAfterMs) this.resumePending = true
+    this.lastBeatAt = now
+    if (!this.send({ action: 'ping' })) return
+    if (this.pongTimer !== null) return
+    this.pongTimer = setTimeout(() => {
+      this.pongTimer = null
+      if (this.socket !== ws) return
+      this.abandonSocket(4000, 'heartbeat timeout')
+      this.scheduleReconnect()
+    }, this.opts.pongTimeoutMs)
   }
 }
 
@@ -341,9 +377,13 @@ export function useSocket(options: SocketClientOptions): UseSocket {
   })
   const onOnline = () => client.reconnectNow()
   const onOffline = () => client.handleOffline()
+  const onVisible = () => {
+    if (document.visibilityState === 'visible') client.heartbeatNow()
+  }
   if (typeof window !== 'undefined') {
     window.addEventListener('online', onOnline)
     window.addEventListener('offline', onOffline)
+    document.addEventListener('visibilitychange', onVisible)
   }
   return {
     client,
@@ -358,6 +398,7 @@ export function useSocket(options: SocketClientOptions): UseSocket {
       if (typeof window !== 'undefined') {
         window.removeEventListener('online', onOnline)
         window.removeEventListener('offline', onOffline)
+        document.removeEventListener('visibilitychange', onVisible)
       }
       client.stop()
     },

@@ -133,7 +133,7 @@ export const useMessagingStore = defineStore('messaging', {
     },
 
     totalUnread(): number {
-      return this.sortedConversations.reduce((n, c) => n + this.unreadOf(c.id), 0)
+      return this.sortedConversations.reduce((n, c) => n + Math.max(0, c.lastSeq - c.lastReadSeq), 0)
     },
   },
 
@@ -260,8 +260,16 @@ export const useMessagingStore = defineStore('messaging', {
       return messages && messages.length ? messages[0]!.seq : null
     },
 
+    /**
+     * Where a thread misses messages: between two held ones, or before the first held
+     * one when the thread claims to hold the beginning (loaded, nothing older).
+     */
     gapOf(conversationId: string): number | null {
-      return findGap(this.threads[conversationId]?.messages ?? [])
+      const thread = this.threads[conversationId]
+      if (!thread) return null
+      const first = thread.messages[0]
+      if (thread.loaded && !thread.hasMoreBefore && first && first.seq > 1) return 0
+      return findGap(thread.messages)
     },
 
     /**
@@ -314,12 +322,14 @@ export const useMessagingStore = defineStore('messaging', {
       // Sending moves the sender's own watermark: my messages are never unread.
       if (message.senderId === this.me?.userId && message.seq > summary.lastReadSeq) {
         summary.lastReadSeq = message.seq
-        const mine = this.details[conversationId]?.participants.find((p) => p.userId === message.senderId)
-        if (mine && mine.lastReadSeq < message.seq) mine.lastReadSeq = message.seq
       }
       summary.unreadCount = Math.max(0, summary.lastSeq - summary.lastReadSeq)
       const detail = this.details[conversationId]
       if (detail && message.seq > detail.lastSeq) detail.lastSeq = message.seq
+      // The server moves any sender's watermark to their message without a
+      // `message-read` event: whoever writes has read what came before.
+      const sender = detail?.participants.find((p) => p.userId === message.senderId)
+      if (sender && sender.lastReadSeq < message.seq && !message.deleted) sender.lastReadSeq = message.seq
     },
 
     /** `message-updated`: an edit or a tombstone. Ignored for messages not held. */

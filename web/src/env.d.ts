@@ -1,0 +1,12 @@
+/// <reference types="vite/client" />
+
+import 'vue-router'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Shown without a session (the login). */
+    public?: boolean
+    /** Admins only. */
+    admin?: boolean
+  }
+}

@@ -1,0 +1,25 @@
+import { createRouter, createWebHistory, type Router } from 'vue-router'
+import { useSessionStore } from './stores/sessionStore'
+
+export function createAppRouter(): Router {
+  const router = createRouter({
+    history: createWebHistory(),
+    routes: [
+      { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { public: true } },
+      { path: '/', redirect: '/messages' },
+      { path: '/messages/:conversationId?', name: 'messages', component: () => import('./pages/MessagesPage.vue') },
+      { path: '/admin', name: 'admin', component: () => import('./pages/AdminPage.vue'), meta: { admin: true } },
+      { path: '/:pathMatch(.*)*', redirect: '/messages' },
+    ],
+  })
+  router.beforeEach((to) => {
+    const session = useSessionStore()
+    if (!to.meta.public && !session.signedIn) {
+      return { name: 'login', query: to.fullPath !== '/' && to.fullPath !== '/messages' ? { redirect: to.fullPath } : {} }
+    }
+    if (to.name === 'login' && session.signedIn) return { path: '/messages' }
+    if (to.meta.admin && !session.isAdmin) return { path: '/messages' }
+    return true
+  })
+  return router
+}

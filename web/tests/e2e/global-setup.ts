@@ -1,0 +1,117 @@
+// Starts the backend's local gateway for the browser tests: a free 127.0.0.1 port, a
+// fresh temporary data folder, the built client (dist/) as its web folder. Stops it and
+// removes the folder afterwards. Fails loudly when the gateway binary or the build is
+// missing, rather than skipping.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { TestProject } from 'vitest/node'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string
+    screenshotsDir: string
+  }
+}
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitForHealth(url: string, child: ChildProcess, logs: () => string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`the local gateway exited with code ${child.exitCode} before it was ready:\n${logs()}`)
+    }
+    try {
+      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
+      if (r.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150))
+  }
+  throw new Error(`the local gateway did not answer /healthz within ${timeoutMs} ms:\n${logs()}`)
+}
+
+let child: ChildProcess | null = null
+let dataDir: string | null = null
+
+export default async function setup(project: TestProject) {
+  const bin = path.resolve(webDir, process.env.GATEWAY_BIN ?? '../target/debug/local-gateway')
+  if (!fs.existsSync(bin)) {
+    throw new Error(
+      `E2E: the local gateway binary is missing at ${bin}.\n` +
+        'Build it first (`cargo build -p local-gateway` from the repository root) or set GATEWAY_BIN.',
+    )
+  }
+  const dist = path.join(webDir, 'dist')
+  if (!fs.existsSync(path.join(dist, 'index.html'))) {
+    throw new Error(`E2E: ${dist}/index.html is missing. Run \`npm run build\` before \`npm run test:e2e\`.`)
+  }
+  if (!fs.existsSync(process.env.CHROMIUM_BIN ?? '/usr/bin/chromium')) {
+    throw new Error('E2E: Chromium is missing at /usr/bin/chromium (apt-get install -y chromium), or set CHROMIUM_BIN.')
+  }
+
+  const port = await freePort()
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messaging-e2e-'))
+  const output: string[] = []
+  const logs = () => output.join('').split('\n').slice(-40).join('\n')
+  child = spawn(bin, ['--port', String(port), '--data-dir', dataDir, '--web-dir', dist], {
+    cwd: webDir,
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  // Never leave a gateway behind, even if the test runner itself dies.
+  const orphanGuard = () => child?.kill('SIGKILL')
+  process.once('exit', orphanGuard)
+  child.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
+  child.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
+
+  const baseUrl = `http://127.0.0.1:${port}`
+  try {
+    await waitForHealth(baseUrl, child, logs, 30_000)
+  } catch (e) {
+    await teardown()
+    throw e
+  }
+
+  const screenshotsDir = path.join(webDir, 'docs', 'screenshots')
+  fs.mkdirSync(screenshotsDir, { recursive: true })
+  project.provide('baseUrl', baseUrl)
+  project.provide('screenshotsDir', screenshotsDir)
+  console.log(`[e2e] local gateway ${bin} on ${baseUrl}, data in ${dataDir}`)
+  return teardown
+}
+
+async function teardown() {
+  const proc = child
+  child = null
+  if (proc && proc.exitCode === null) {
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+    proc.kill('SIGTERM')
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+  if (dataDir) {
+    fs.rmSync(dataDir, { recursive: true, force: true })
+    dataDir = null
+  }
+}

@@ -1,0 +1,239 @@
+// Test doubles shared by the unit tests: message factories, a fake WebSocket, and a
+// fake messaging server behind a fake fetch.
+
+import type { ConversationDetail, ConversationSummary, MessageView, ParticipantView } from '../../src/types'
+import type { WebSocketLike } from '../../src/composables/useSocket'
+
+export const CID = '01HZCONVERSATION0000000001'
+export const ME = 'u-team-ben'
+export const ANA = 'u-client-ana'
+
+let ids = 0
+export function message(seq: number, overrides: Partial<MessageView> = {}): MessageView {
+  ids++
+  return {
+    id: `m${seq}`,
+    conversationId: CID,
+    seq,
+    senderId: ANA,
+    senderName: 'Ana Alvarez',
+    body: `message ${seq}`,
+    clientMessageId: `c-${seq}-${ids}`,
+    createdAt: new Date(Date.UTC(2026, 10, 23, 10, 0, seq)).toISOString(),
+    editedAt: null,
+    deleted: false,
+    deletedAt: null,
+    files: [],
+    ...overrides,
+  }
+}
+
+export function summary(overrides: Partial<ConversationSummary> = {}): ConversationSummary {
+  return {
+    id: CID,
+    title: 'Kickoff',
+    projectId: null,
+    status: 'open',
+    createdBy: ME,
+    createdAt: '2026-11-23T09:00:00.000Z',
+    updatedAt: '2026-11-23T09:00:00.000Z',
+    lastSeq: 0,
+    lastActivityAt: '2026-11-23T09:00:00.000Z',
+    lastMessage: null,
+    lastReadSeq: 0,
+    unreadCount: 0,
+    ...overrides,
+  }
+}
+
+export function participant(userId: string, overrides: Partial<ParticipantView> = {}): ParticipantView {
+  return {
+    userId,
+    name: userId === ME ? 'Ben Carter' : userId === ANA ? 'Ana Alvarez' : userId,
+    role: userId.includes('client') ? 'client' : 'team',
+    joinedAt: '2026-11-23T09:00:00.000Z',
+    online: false,
+    lastReadSeq: 0,
+    ...overrides,
+  }
+}
+
+export function detail(overrides: Partial<ConversationDetail> = {}): ConversationDetail {
+  const { unreadCount: _u, lastReadSeq: _l, ...base } = summary()
+  return {
+    ...base,
+    participants: [participant(ME), participant(ANA)],
+    lastReadSeq: 0,
+    unreadCount: 0,
+    ...overrides,
+  }
+}
+
+/** A WebSocket the test drives: open it, push frames, drop it. */
+export class FakeWebSocket implements WebSocketLike {
+  static instances: FakeWebSocket[] = []
+  readyState = 0
+  sent: string[] = []
+  closed: { code?: number; reason?: string } | null = null
+  onopen: ((ev: Event) => void) | null = null
+  onclose: ((ev: CloseEvent) => void) | null = null
+  onmessage: ((ev: MessageEvent) => void) | null = null
+  onerror: ((ev: Event) => void) | null = null
+
+  constructor(readonly url: string) {
+    FakeWebSocket.instances.push(this)
+  }
+
+  static reset() {
+    FakeWebSocket.instances = []
+  }
+
+  static last(): FakeWebSocket {
+    const ws = FakeWebSocket.instances[FakeWebSocket.instances.length - 1]
+    if (!ws) throw new Error('no socket was created')
+    return ws
+  }
+
+  get ticket(): string | null {
+    return new URL(this.url).searchParams.get('ticket')
+  }
+
+  send(data: string) {
+    if (this.readyState !== 1) throw new Error('not open')
+    this.sent.push(data)
+  }
+
+  close(code?: number, reason?: string) {
+    this.closed = { code, reason }
+    this.readyState = 3
+  }
+
+  // --- driven by the test ---
+  open() {
+    this.readyState = 1
+    this.onopen?.(new Event('open'))
+  }
+
+  receive(frame: unknown) {
+    this.onmessage?.({ data: JSON.stringify(frame) } as MessageEvent)
+  }
+
+  /** The server (or the network) closes the connection. */
+  drop(code = 1006) {
+    this.readyState = 3
+    this.onclose?.({ code, reason: '', wasClean: false } as CloseEvent)
+  }
+
+  actions(): Record<string, unknown>[] {
+    return this.sent.map((s) => JSON.parse(s) as Record<string, unknown>)
+  }
+}
+
+export interface Call {
+  method: string
+  path: string
+  query: URLSearchParams
+  body: unknown
+}
+
+type Handler = (call: Call) => { status: number; body?: unknown } | Promise<{ status: number; body?: unknown }>
+
+/**
+ * A fake of the messaging REST API with real history semantics (before / after /
+ * latest, hasMore, idempotent sends by clientMessageId), so that catch-up and paging
+ * logic runs against something that behaves like the server.
+ */
+export class FakeServer {
+  calls: Call[] = []
+  messages: MessageView[] = []
+  tickets = 0
+  detail: ConversationDetail = detail()
+  /** Makes the next matching requests fail. */
+  failures: { match: (c: Call) => boolean; status: number | 'network'; times: number }[] = []
+  overrides: { match: (c: Call) => boolean; handler: Handler }[] = []
+
+  fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input), 'http://test.local')
+    const call: Call = {
+      method: init?.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+    }
+    this.calls.push(call)
+    const failure = this.failures.find((f) => f.times > 0 && f.match(call))
+    if (failure) {
+      failure.times--
+      if (failure.status === 'network') throw new TypeError('Failed to fetch')
+      return json(failure.status, { error: { code: 'unavailable', message: 'try again', field: null } })
+    }
+    const override = this.overrides.find((o) => o.match(call))
+    const { status, body } = override ? await override.handler(call) : this.handle(call)
+    return json(status, body)
+  }
+
+  callsTo(method: string, pathPart: string): Call[] {
+    return this.calls.filter((c) => c.method === method && c.path.includes(pathPart))
+  }
+
+  add(count: number, from = this.messages.length + 1, senderId = ANA) {
+    for (let i = 0; i < count; i++) this.messages.push(message(from + i, { senderId, senderName: senderId === ANA ? 'Ana Alvarez' : 'Ben Carter' }))
+  }
+
+  private handle(call: Call): { status: number; body?: unknown } {
+    const p = call.path
+    if (call.method === 'POST' && p === '/api/messaging/ws-ticket') {
+      this.tickets++
+      return { status: 201, body: { ticket: `ticket-${this.tickets}`, expiresInSeconds: 30 } }
+    }
+    if (call.method === 'GET' && p === '/api/messaging/conversations') {
+      const last = this.messages[this.messages.length - 1]
+      return {
+        status: 200,
+        body: { items: [summary({ lastSeq: last?.seq ?? 0 })], nextCursor: null },
+      }
+    }
+    if (call.method === 'GET' && p === `/api/messaging/conversations/${CID}`) {
+      return { status: 200, body: { ...this.detail, lastSeq: this.messages.length } }
+    }
+    if (call.method === 'GET' && p === `/api/messaging/conversations/${CID}/messages`) {
+      const limit = Number(call.query.get('limit') ?? 50)
+      const before = call.query.get('before')
+      const after = call.query.get('after')
+      if (after !== null) {
+        const rest = this.messages.filter((m) => m.seq > Number(after))
+        return { status: 200, body: { items: rest.slice(0, limit), hasMore: rest.length > limit } }
+      }
+      const older = before !== null ? this.messages.filter((m) => m.seq < Number(before)) : this.messages
+      const items = older.slice(Math.max(0, older.length - limit))
+      return { status: 200, body: { items, hasMore: (items[0]?.seq ?? 1) > 1 } }
+    }
+    if (call.method === 'POST' && p === `/api/messaging/conversations/${CID}/messages`) {
+      const req = call.body as { body: string; clientMessageId: string; fileIds?: string[] }
+      const existing = this.messages.find((m) => m.clientMessageId === req.clientMessageId)
+      if (existing) return { status: 200, body: existing }
+      const seq = this.messages.length + 1
+      const stored = message(seq, { senderId: ME, senderName: 'Ben Carter', body: req.body, clientMessageId: req.clientMessageId, id: `m${seq}` })
+      this.messages.push(stored)
+      return { status: 201, body: stored }
+    }
+    if (call.method === 'POST' && p === `/api/messaging/conversations/${CID}/read`) {
+      const seq = (call.body as { seq: number }).seq
+      return { status: 200, body: { conversationId: CID, userId: ME, lastReadSeq: seq, readAt: new Date().toISOString() } }
+    }
+    return { status: 404, body: { error: { code: 'not_found', message: `no route ${call.method} ${p}`, field: null } } }
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  })
+}
+
+/** Lets pending promises (and the microtasks they schedule) run. */
+export async function flush(times = 10) {
+  for (let i = 0; i < times; i++) await Promise.resolve()
+  await new Promise((r) => setTimeout(r, 0))
+}

@@ -1,0 +1,263 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ApiClient } from '../../src/api/client'
+import { TYPING_THROTTLE_MS, createMessaging, type Messaging } from '../../src/composables/useMessaging'
+import { useMessagingStore } from '../../src/stores/messagingStore'
+import { ANA, CID, FakeServer, FakeWebSocket, ME, message } from './fixtures'
+
+let server: FakeServer
+let messaging: Messaging
+
+function setup() {
+  setActivePinia(createPinia())
+  FakeWebSocket.reset()
+  server = new FakeServer()
+  const store = useMessagingStore()
+  store.setMe({ userId: ME, name: 'Ben Carter', role: 'team' })
+  const api = new ApiClient({ getToken: () => 'token-1', fetch: server.fetch })
+  messaging = createMessaging({
+    api,
+    store,
+    createSocket: (url) => new FakeWebSocket(url),
+    buildSocketUrl: (ticket) => `ws://test.local/ws?ticket=${ticket}`,
+    socketOptions: { random: () => 0.5, isOnline: () => true },
+  })
+  return store
+}
+
+/** Runs timers and promise chains until things settle (fake timers). */
+async function settle(ms = 0) {
+  await vi.advanceTimersByTimeAsync(ms)
+  for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0)
+}
+
+async function connect() {
+  messaging.start()
+  await settle()
+  FakeWebSocket.last().open()
+  await settle()
+}
+
+const heldSeqs = (store: ReturnType<typeof useMessagingStore>) => store.threads[CID]!.messages.map((m) => m.seq)
+
+describe('useMessaging', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    messaging?.stop()
+    vi.useRealTimers()
+  })
+
+  it('sends the bearer token on REST calls and connects with a ticket, not the token', async () => {
+    setup()
+    await connect()
+    expect(server.callsTo('POST', '/ws-ticket')).toHaveLength(1)
+    expect(FakeWebSocket.last().url).toBe('ws://test.local/ws?ticket=ticket-1')
+    expect(FakeWebSocket.last().url).not.toContain('token-1')
+  })
+
+  it('after a reconnect, catches up each loaded conversation with after=<last seq>, looping while hasMore', async () => {
+    const store = setup()
+    server.add(30)
+    await connect()
+    await messaging.openConversation(CID)
+    await settle()
+    expect(heldSeqs(store)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+
+    // The socket drops; 130 messages are sent meanwhile (more than one page of 100).
+    FakeWebSocket.last().drop()
+    server.add(130)
+    server.calls = []
+    await settle(750)
+    expect(server.callsTo('POST', '/ws-ticket')).toHaveLength(1) // a fresh ticket
+    FakeWebSocket.last().open()
+    await settle()
+
+    const afters = server.callsTo('GET', `/conversations/${CID}/messages`).map((c) => c.query.get('after'))
+    expect(afters.slice(0, 2)).toEqual(['30', '130'])
+    expect(heldSeqs(store)).toEqual(Array.from({ length: 160 }, (_, i) => i + 1))
+  })
+
+  it('catches up on the first connect too when a thread was loaded before the socket opened', async () => {
+    const store = setup()
+    server.add(3)
+    await messaging.openConversation(CID)
+    server.add(2)
+    await connect()
+    expect(server.callsTo('GET', '/messages').some((c) => c.query.get('after') === '3')).toBe(true)
+    expect(heldSeqs(store)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('fills a gap when an event arrives with seq > last + 1, and ignores duplicates', async () => {
+    const store = setup()
+    server.add(3)
+    await connect()
+    await messaging.openConversation(CID)
+    server.add(3) // 4, 5, 6 — only 6 comes over the socket
+    server.calls = []
+    const ws = FakeWebSocket.last()
+    ws.receive({ type: 'new-message', data: { conversationId: CID, message: server.messages[5] } })
+    ws.receive({ type: 'new-message', data: { conversationId: CID, message: server.messages[5] } })
+    await settle()
+    expect(server.callsTo('GET', '/messages').map((c) => c.query.get('after'))).toEqual(['3'])
+    expect(heldSeqs(store)).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
+  it('shows a sent message at once, then replaces it with the stored one', async () => {
+    const store = setup()
+    await connect()
+    await messaging.openConversation(CID)
+    const cmid = messaging.sendMessage(CID, 'hello there')
+    expect(store.threadItems(CID).map((i) => i.kind)).toEqual(['pending'])
+    expect(store.findPending(CID, cmid)!.status).toBe('sending')
+    await settle()
+    const items = store.threadItems(CID)
+    expect(items.map((i) => i.kind)).toEqual(['message'])
+    expect(items[0]!.kind === 'message' && items[0]!.message.clientMessageId).toBe(cmid)
+  })
+
+  it('a failed send shows Retry; the retry reuses the clientMessageId and never duplicates', async () => {
+    const store = setup()
+    await connect()
+    await messaging.openConversation(CID)
+    server.failures.push({ match: (c) => c.method === 'POST' && c.path.endsWith('/messages'), status: 'network', times: 1 })
+    const cmid = messaging.sendMessage(CID, 'flaky network')
+    await settle()
+    expect(store.findPending(CID, cmid)!.status).toBe('failed')
+
+    await messaging.retrySend(CID, cmid)
+    await settle()
+    // The retry's answer is a replay (200) if the first try had in fact been stored; either way one message.
+    await messaging.retrySend(CID, cmid) // a stray second retry does nothing: nothing pending
+    const posts = server.callsTo('POST', '/messages')
+    expect(posts.map((c) => (c.body as { clientMessageId: string }).clientMessageId)).toEqual([cmid, cmid])
+    expect(server.messages.filter((m) => m.clientMessageId === cmid)).toHaveLength(1)
+    expect(store.threadItems(CID).map((i) => i.kind)).toEqual(['message'])
+  })
+
+  it('a send stored by the server whose answer was lost is matched when retried (200 replay)', async () => {
+    const store = setup()
+    await connect()
+    await messaging.openConversation(CID)
+    // The first POST is stored but its answer is lost.
+    let first = true
+    server.overrides.push({
+      match: (c) => c.method === 'POST' && c.path.endsWith('/messages') && first,
+      handler: (c) => {
+        first = false
+        const req = c.body as { body: string; clientMessageId: string }
+        server.messages.push(message(1, { senderId: ME, body: req.body, clientMessageId: req.clientMessageId }))
+        return { status: 503, body: { error: { code: 'unavailable', message: 'timeout', field: null } } }
+      },
+    })
+    const cmid = messaging.sendMessage(CID, 'exactly once')
+    await settle()
+    expect(store.findPending(CID, cmid)!.status).toBe('failed')
+    await messaging.retrySend(CID, cmid)
+    await settle()
+    expect(server.messages).toHaveLength(1)
+    expect(store.threadItems(CID)).toHaveLength(1)
+  })
+
+  it('when the new-message event arrives before the POST answer, the message still shows once', async () => {
+    const store = setup()
+    await connect()
+    await messaging.openConversation(CID)
+    let release: () => void = () => {}
+    server.overrides.push({
+      match: (c) => c.method === 'POST' && c.path.endsWith('/messages'),
+      handler: async (c) => {
+        const req = c.body as { body: string; clientMessageId: string }
+        const stored = message(1, { senderId: ME, body: req.body, clientMessageId: req.clientMessageId })
+        server.messages.push(stored)
+        // The event overtakes the HTTP answer.
+        FakeWebSocket.last().receive({ type: 'new-message', data: { conversationId: CID, message: stored } })
+        await new Promise<void>((r) => (release = r))
+        return { status: 201, body: stored }
+      },
+    })
+    messaging.sendMessage(CID, 'overtaken')
+    await settle()
+    expect(store.threadItems(CID).map((i) => i.kind)).toEqual(['message'])
+    release()
+    await settle()
+    expect(store.threadItems(CID).map((i) => i.kind)).toEqual(['message'])
+  })
+
+  it('throttles typing to one action every 2 s and sends stop-typing when cleared', async () => {
+    setup()
+    await connect()
+    const ws = FakeWebSocket.last()
+    const typing = () => ws.actions().filter((a) => a.action === 'typing')
+    messaging.notifyTyping(CID, 0)
+    messaging.notifyTyping(CID, 500)
+    messaging.notifyTyping(CID, TYPING_THROTTLE_MS - 1)
+    expect(typing()).toHaveLength(1)
+    messaging.notifyTyping(CID, TYPING_THROTTLE_MS)
+    expect(typing()).toHaveLength(2)
+    messaging.stopTyping(CID)
+    expect(ws.actions().filter((a) => a.action === 'stop-typing')).toEqual([{ action: 'stop-typing', conversationId: CID }])
+    // Nothing more to stop.
+    messaging.stopTyping(CID)
+    expect(ws.actions().filter((a) => a.action === 'stop-typing')).toHaveLength(1)
+  })
+
+  it('hides a typing indicator after expiresInMs + margin when no stop arrives', async () => {
+    const store = setup()
+    await connect()
+    FakeWebSocket.last().receive({ type: 'user-typing', data: { conversationId: CID, userId: ANA, name: 'Ana Alvarez', expiresInMs: 6000 } })
+    expect(store.typingIn(CID)).toHaveLength(1)
+    await settle(6000)
+    expect(store.typingIn(CID)).toHaveLength(1)
+    await settle(2000)
+    expect(store.typingIn(CID)).toHaveLength(0)
+  })
+
+  it('keeps read ticks live with message-read events and marks my reads once', async () => {
+    const store = setup()
+    server.add(2, 1, ME)
+    await connect()
+    await messaging.openConversation(CID)
+    const mine = store.threads[CID]!.messages[1]!
+    expect(store.receiptOf(CID, mine)).toBe('sent')
+    FakeWebSocket.last().receive({ type: 'message-read', data: { conversationId: CID, userId: ANA, lastReadSeq: 2, readAt: 'now' } })
+    expect(store.receiptOf(CID, mine)).toBe('read')
+
+    server.add(1, 3, ANA)
+    FakeWebSocket.last().receive({ type: 'new-message', data: { conversationId: CID, message: server.messages[2] } })
+    await settle()
+    await Promise.all([messaging.markRead(CID), messaging.markRead(CID)])
+    await settle()
+    const reads = server.callsTo('POST', '/read')
+    expect(reads.map((c) => c.body)).toEqual([{ seq: 3 }])
+    await messaging.markRead(CID)
+    expect(server.callsTo('POST', '/read')).toHaveLength(1)
+  })
+
+  it('on resync, refetches from afterSeq so that a large edit of an older message is applied', async () => {
+    const store = setup()
+    server.add(5)
+    await connect()
+    await messaging.openConversation(CID)
+    server.messages[1] = { ...server.messages[1]!, body: 'edited, and long', editedAt: '2026-11-23T12:00:00.000Z' }
+    server.calls = []
+    FakeWebSocket.last().receive({ type: 'resync', data: { conversationId: CID, afterSeq: 1 } })
+    await settle()
+    expect(server.callsTo('GET', '/messages').map((c) => c.query.get('after'))).toEqual(['1'])
+    expect(store.threads[CID]!.messages[1]!.body).toBe('edited, and long')
+    expect(heldSeqs(store)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('pages back with before=<first seq> until the beginning', async () => {
+    const store = setup()
+    server.add(120)
+    await messaging.openConversation(CID)
+    expect(store.firstSeqOf(CID)).toBe(71)
+    await messaging.loadOlder(CID)
+    expect(server.callsTo('GET', '/messages').map((c) => c.query.get('before'))).toContain('71')
+    await messaging.loadOlder(CID)
+    expect(heldSeqs(store)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1))
+    expect(store.threads[CID]!.hasMoreBefore).toBe(false)
+  })
+})
