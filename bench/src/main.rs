@@ -1,7 +1,8 @@
 //! `loadgen`: the benchmark. Subcommands:
 //!
-//! - `suite [--quick] [--gateway-bin PATH] [--pusher management-api|in-process] [--out DIR]`:
-//!   both systems at each load point; writes `results.json`, `RESULTS.md`, `latency.svg`.
+//! - `suite [--quick] [--gateway-bin PATH] [--out DIR]`: both systems at each load point
+//!   (and, in the full run, the gateway with pushes through `@connections`); writes
+//!   `results.json`, `RESULTS.md`, `latency.svg`.
 //! - `coldstart --out DIR BIN...`: process start → first Runtime API request, per binary.
 //!   Needs `REDIS_URL`.
 //! - `accounting --out DIR`: requests per operation. Needs `AWS_ENDPOINT_URL` and `REDIS_URL`.
@@ -71,8 +72,7 @@ async fn main() -> Result<(), String> {
             let node = PathBuf::from(
                 flag(&args, "--node-server").unwrap_or_else(|| "bench/socketio-baseline/server.js".into()),
             );
-            let pusher = flag(&args, "--pusher").unwrap_or_else(|| "management-api".into());
-            let runs = suite::suite(args.iter().any(|a| a == "--quick"), &gateway, &node, &pusher).await?;
+            let runs = suite::suite(args.iter().any(|a| a == "--quick"), &gateway, &node).await?;
             write_json(&out, "results.json", &runs);
             write_report(&out);
         }

@@ -171,7 +171,11 @@ pub fn svg(runs: &[RunResult]) -> String {
         r#"<line x1="{left}" x2="{left}" y1="{top}" y2="{}" stroke="black"/>"#,
         top + plot_h
     );
-    let series = [(Kind::Gateway, "#1f6feb"), (Kind::SocketIo, "#d1242f")];
+    let series = [
+        (Kind::Gateway, "#1f6feb"),
+        (Kind::SocketIo, "#d1242f"),
+        (Kind::GatewaySdkPush, "#8250df"),
+    ];
     let mut legend_y = top + 10.0;
     for (kind, color) in series {
         for (name, dash, pick) in [("p50", "", 0usize), ("p95", "6,3", 1), ("p99", "2,3", 2)] {

@@ -43,10 +43,15 @@ async fn wait_port(port: u16) -> Result<(), String> {
 
 pub const JWT_SECRET: &str = "benchmark-secret-benchmark-secret-0001";
 
-pub async fn start(kind: Kind, gateway_bin: &Path, node_server: &Path, pusher: &str) -> Result<Server, String> {
+pub async fn start(kind: Kind, gateway_bin: &Path, node_server: &Path) -> Result<Server, String> {
     let port = free_port();
+    let pusher = if kind == Kind::GatewaySdkPush {
+        "management-api"
+    } else {
+        "in-process"
+    };
     let (mut cmd, dir) = match kind {
-        Kind::Gateway => {
+        Kind::Gateway | Kind::GatewaySdkPush => {
             let dir = std::env::temp_dir().join(format!("bench-gw-{}", ulid::Ulid::generate()));
             let mut cmd = tokio::process::Command::new(gateway_bin);
             cmd.args([
@@ -86,12 +91,7 @@ pub async fn start(kind: Kind, gateway_bin: &Path, node_server: &Path, pusher: &
     })
 }
 
-pub async fn suite(
-    quick: bool,
-    gateway_bin: &Path,
-    node_server: &Path,
-    pusher: &str,
-) -> Result<Vec<RunResult>, String> {
+pub async fn suite(quick: bool, gateway_bin: &Path, node_server: &Path) -> Result<Vec<RunResult>, String> {
     let duration_s = if quick { 3.0 } else { 10.0 };
     let points: Vec<(usize, usize)> = if quick {
         vec![(200, 100), (2000, 1000)]
@@ -100,8 +100,13 @@ pub async fn suite(
     };
     let mut results = Vec::new();
     for (connections, rate) in points {
-        for kind in [Kind::Gateway, Kind::SocketIo] {
-            let server = start(kind, gateway_bin, node_server, pusher).await?;
+        let kinds: &[Kind] = if quick {
+            &[Kind::Gateway, Kind::SocketIo]
+        } else {
+            &[Kind::Gateway, Kind::SocketIo, Kind::GatewaySdkPush]
+        };
+        for &kind in kinds {
+            let server = start(kind, gateway_bin, node_server).await?;
             let point = LoadPoint {
                 connections,
                 rate,

@@ -20,14 +20,22 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub enum Kind {
     /// The local gateway's embedded default: every message persisted (SQLite).
     Gateway,
+    /// The same, with every push going through the functions' SDK client and the
+    /// gateway's `@connections` HTTP API (as pushes go in AWS).
+    GatewaySdkPush,
     /// Socket.IO 4 on Node.js, in memory.
     SocketIo,
 }
 
 impl Kind {
+    fn is_gateway(&self) -> bool {
+        matches!(self, Kind::Gateway | Kind::GatewaySdkPush)
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Kind::Gateway => "messaging gateway",
+            Kind::GatewaySdkPush => "messaging gateway, pushes via @connections",
             Kind::SocketIo => "Socket.IO 4 (Node.js)",
         }
     }
@@ -76,7 +84,7 @@ impl Target {
 
     /// Users and conversations. `conversations[k]` lists user indexes; the first creates it.
     pub async fn setup(&mut self, users: usize, conversations: &[Vec<usize>], jwt_secret: &str) -> Result<(), String> {
-        if self.kind == Kind::Gateway {
+        if self.kind.is_gateway() {
             let tokens = DevTokens::new(jwt_secret.as_bytes());
             self.tokens = (0..users)
                 .map(|i| {
@@ -95,7 +103,7 @@ impl Target {
             let members = members.clone();
             async move {
                 match kind {
-                    Kind::Gateway => {
+                    Kind::Gateway | Kind::GatewaySdkPush => {
                         let others: Vec<String> = members[1..].iter().map(|u| user_id(*u)).collect();
                         let response = http
                             .post(format!("{base}/api/messaging/conversations"))
@@ -132,7 +140,7 @@ impl Target {
     pub async fn connect(&self, user: usize) -> Result<Socket, String> {
         let ws_base = self.base.replacen("http://", "ws://", 1);
         match self.kind {
-            Kind::Gateway => {
+            Kind::Gateway | Kind::GatewaySdkPush => {
                 let ticket: Value = self
                     .http
                     .post(format!("{}/api/messaging/ws-ticket", self.base))
@@ -167,7 +175,7 @@ impl Target {
     pub async fn send(&self, user: usize, k: usize, client_id: &str, body: &str) -> Result<(), String> {
         let conversation = &self.conversation_ids[k];
         let response = match self.kind {
-            Kind::Gateway => {
+            Kind::Gateway | Kind::GatewaySdkPush => {
                 self.http
                     .post(format!("{}/api/messaging/conversations/{conversation}/messages", self.base))
                     .bearer_auth(&self.tokens[user])
@@ -191,13 +199,9 @@ impl Target {
         }
     }
 
-    pub fn conversation_index(&self, id: &str) -> Option<usize> {
-        self.conversation_ids.iter().position(|c| c == id)
-    }
-
     pub fn parse(&self, text: &str) -> Frame {
         let event = match self.kind {
-            Kind::Gateway => serde_json::from_str::<Value>(text)
+            Kind::Gateway | Kind::GatewaySdkPush => serde_json::from_str::<Value>(text)
                 .ok()
                 .filter(|v| v["type"] == "new-message")
                 .map(|v| v["data"].clone()),

@@ -8,7 +8,7 @@
 //! | registry | | `REDIS_URL` set → Redis | in-process |
 //! | attachments | | with dynamodb: S3 bucket `ATTACHMENTS_BUCKET` | local files |
 //! | web client folder | `--web-dir` | `WEB_DIR` | `web/dist` |
-//! | pushes | `--pusher management-api|in-process` | | management-api (the SDK over HTTP) |
+//! | pushes | `--pusher in-process|management-api` | | in-process (see [`PusherMode`]) |
 //! | demo data / dev login | `--no-seed`, `--no-dev-login` | | on |
 
 use std::net::SocketAddr;
@@ -37,10 +37,15 @@ impl std::fmt::Display for StoreChoice {
     }
 }
 
+/// How the functions' pushes reach the sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PusherMode {
-    ManagementApi,
+    /// Straight into the gateway's connection table: the embedded adapter, and the fast
+    /// path (a push costs microseconds instead of an HTTP request).
     InProcess,
+    /// Through the functions' real `aws-sdk-apigatewaymanagement` client and the gateway's
+    /// `@connections` API, exactly as in AWS (the Redis-backed tests run this way).
+    ManagementApi,
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +82,7 @@ impl GatewayConfig {
             table_prefix: "local-".into(),
             bucket: "messaging-attachments-local".into(),
             web_dir: None,
-            pusher: PusherMode::ManagementApi,
+            pusher: PusherMode::InProcess,
             seed: false,
             dev_login: true,
             jwt_secret: "local-gateway-test-secret-0123456789".into(),
@@ -114,8 +119,8 @@ impl GatewayConfig {
             None => StoreChoice::Embedded,
         };
         let pusher = match flag("--pusher").as_deref() {
-            None | Some("management-api") => PusherMode::ManagementApi,
-            Some("in-process") => PusherMode::InProcess,
+            None | Some("in-process") => PusherMode::InProcess,
+            Some("management-api") => PusherMode::ManagementApi,
             Some(other) => return Err(format!("--pusher must be management-api or in-process, not {other}").into()),
         };
         let web_dir = flag("--web-dir")

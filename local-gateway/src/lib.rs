@@ -57,7 +57,8 @@ pub struct Gateway {
     pub url: String,
 }
 
-/// Pushes straight into the hub, skipping the `@connections` HTTP hop (`--pusher in-process`).
+/// Pushes straight into the hub, skipping the `@connections` HTTP hop (the default; see
+/// [`PusherMode`]).
 struct HubPusher(Arc<Hub>);
 
 #[async_trait]

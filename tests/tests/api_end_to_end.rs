@@ -359,3 +359,34 @@ async fn the_conversation_list_is_newest_activity_first_with_unread_counts_and_p
     assert_eq!(q["items"].as_array().unwrap().len(), 1);
     assert_eq!(q["items"][0]["id"], ids[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_responses_carry_cors_headers_for_the_web_origin() {
+    use tower::ServiceExt;
+    let gw = gateway::start().await;
+    let ana = gw.login("u-client-ana").await;
+    let state = gw.running.gateway.functions.state().clone();
+    let app = messaging_http::with_cors(messaging_http::client_app(state), Some("https://app.example.com"));
+    let request = axum::http::Request::get("/api/messaging/me")
+        .header("origin", "https://app.example.com")
+        .header("authorization", format!("Bearer {}", ana.token.as_deref().unwrap()))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    // Errors carry them too, so the browser can read why.
+    let request = axum::http::Request::get("/api/messaging/me")
+        .header("origin", "https://app.example.com")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+}

@@ -29,6 +29,7 @@ async fn a_push_to_a_dead_connection_gets_410_and_the_registry_forgets_it() {
     let gw = gateway::start_with(move |c| {
         c.redis_url = Some(redis_url().to_owned());
         c.redis_prefix = prefix;
+        c.pusher = local_gateway::PusherMode::ManagementApi;
     })
     .await;
     let ben = gw.login("u-team-ben").await;

@@ -15,12 +15,14 @@ async fn embedded() -> TestGateway {
     gateway::start_with(|c| c.settings.typing_ttl = Duration::from_millis(1000)).await
 }
 
+/// Redis registry, and pushes through the functions' SDK client and `@connections`, as in AWS.
 async fn redis_backed() -> TestGateway {
     let prefix = format!("{}:", unique("gw"));
     gateway::start_with(move |c| {
         c.settings.typing_ttl = Duration::from_millis(1000);
         c.redis_url = Some(redis_url().to_owned());
         c.redis_prefix = prefix;
+        c.pusher = local_gateway::PusherMode::ManagementApi;
     })
     .await
 }

@@ -11,6 +11,7 @@
 //! | `DELAYED_TASKS_QUEUE_URL` | SQS queue for typing expiry and presence checks |
 //! | `JWKS_URL` or `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` | token verification |
 //! | `PRESENCE_TTL_SECS`, `TYPING_TTL_SECS`, `TICKET_TTL_SECS` | real-time tunables |
+//! | `WEB_ORIGIN` | the web client's origin, for CORS on REST responses |
 //! | `AWS_ENDPOINT_URL` | LocalStack / moto instead of AWS (read by the SDK itself) |
 
 use std::sync::Arc;
@@ -97,6 +98,11 @@ fn aws_sdk_dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Cli
 pub async fn lambda_messaging() -> Result<Arc<Messaging>, BoxError> {
     let sdk = aws_sdk_config().await;
     Ok(Arc::new(Messaging::new(aws_ports(&sdk).await?, settings_from_env())))
+}
+
+/// The web client's origin (`WEB_ORIGIN`), for CORS on REST responses.
+pub fn web_origin() -> Option<String> {
+    std::env::var("WEB_ORIGIN").ok().filter(|o| !o.is_empty() && o != "*")
 }
 
 /// The REST functions' state: the service and the token verifier.

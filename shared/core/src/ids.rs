@@ -5,11 +5,42 @@
 //! Ids that come from elsewhere (users from the identity provider, WebSocket connections
 //! from API Gateway, client message ids from browsers) have their own, looser grammars.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+/// `as_str`, `Display`, and the `String` conversions serde uses (`try_from` parses, so
+/// invalid input never deserialises), shared by every string newtype of this crate.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! string_newtype_impls {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::error::Error;
+            fn try_from(raw: String) -> Result<Self, $crate::error::Error> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
 
 /// Declares a ULID-backed id newtype.
 macro_rules! ulid_id {
@@ -31,30 +62,9 @@ macro_rules! ulid_id {
                     Error::invalid($field, concat!("must be a 26-character ULID"))
                 })
             }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(raw: String) -> Result<Self, Error> {
-                Self::parse(&raw)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        $crate::string_newtype_impls!($name);
     };
 }
 
@@ -115,30 +125,9 @@ macro_rules! token_id {
                 }
                 Ok(Self(raw.to_owned()))
             }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(raw: String) -> Result<Self, Error> {
-                Self::parse(&raw)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        $crate::string_newtype_impls!($name);
     };
 }
 

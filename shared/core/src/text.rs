@@ -5,8 +5,6 @@
 //! newline and tab are refused: they have no meaning in a chat message, and refusing them
 //! keeps the JSON escaping of a 5,000-character body well inside API Gateway's 32 KB frame.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -50,30 +48,9 @@ macro_rules! text_type {
             pub fn parse(raw: &str) -> Result<Self, Error> {
                 parse_text(raw, $field, $max, $multi).map(Self)
             }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(raw: String) -> Result<Self, Error> {
-                Self::parse(&raw)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(t: $name) -> String {
-                t.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        $crate::string_newtype_impls!($name);
     };
 }
 

@@ -59,12 +59,7 @@ async fn list_messages(
     p: PathParams,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let page = s
-        .svc
-        .list_messages(&who, &id, q.number("before")?, q.number("after")?, q.number("limit")?)
-        .await?;
-    Ok(axum::Json(page))
+    crate::client::history(&s, &who, &p, &q).await
 }
 
 async fn message_audit(

@@ -7,11 +7,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use serde::Deserialize;
 
-use messaging_core::Error;
 use messaging_core::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, UserId};
 use messaging_core::model::Role;
 use messaging_core::service::{AttachmentRequest, CreateConversation, NewParticipant, SendMessage};
 use messaging_core::text::{DisplayName, MessageBody, ReportReason, Title};
+use messaging_core::views::MessagePage;
+use messaging_core::{Error, Identity};
 
 use crate::AppState;
 use crate::error::ApiResult;
@@ -197,10 +198,21 @@ async fn list_messages(
     p: PathParams,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
+    history(&s, &who, &p, &q).await
+}
+
+/// A page of history: `before`, `after` and `limit` from the query. Members read through
+/// the client route, admins through the admin route; the service checks which may.
+pub(crate) async fn history(
+    s: &AppState,
+    who: &Identity,
+    p: &PathParams,
+    q: &QueryMap,
+) -> ApiResult<axum::Json<MessagePage>> {
     let id = p.get("id", ConversationId::parse)?;
     let page = s
         .svc
-        .list_messages(&who, &id, q.number("before")?, q.number("after")?, q.number("limit")?)
+        .list_messages(who, &id, q.number("before")?, q.number("after")?, q.number("limit")?)
         .await?;
     Ok(axum::Json(page))
 }

@@ -71,6 +71,29 @@ pub fn app(state: AppState) -> Router {
     finish(client::routes().merge(admin::routes()), state)
 }
 
+/// Lets a web client served from `origin` read the API's responses. API Gateway answers
+/// the preflight (`OPTIONS`) itself; the function must still add the headers to every
+/// actual response.
+pub fn with_cors(router: Router, origin: Option<&str>) -> Router {
+    let Some(origin) = origin.and_then(|o| o.parse::<axum::http::HeaderValue>().ok()) else {
+        return router;
+    };
+    use axum::http::{Method, header};
+    router.layer(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
 /// API Gateway REST events carry the stage in the path lambda_http builds
 /// (`/prod/api/...`); routes are declared without it. Wrap a router's service with
 /// `tower::ServiceBuilder::new().map_request(strip_stage)` to serve both forms.

@@ -46,9 +46,11 @@ pub struct RequestStats {
 }
 
 impl RequestStats {
-    fn record(&self, consumed: &[ConsumedCapacity]) {
+    /// One request and what it consumed (single-table calls report an `Option`,
+    /// batches and transactions a list; both iterate).
+    fn record<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let units: f64 = consumed.iter().filter_map(|c| c.capacity_units).sum();
+        let units: f64 = consumed.into_iter().filter_map(|c| c.capacity_units).sum();
         self.capacity_milli
             .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
@@ -95,6 +97,18 @@ fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> StoreResult<T>
     r.map_err(StoreError::backend)
 }
 
+fn tx_put(put: aws_sdk_dynamodb::types::builders::PutBuilder) -> StoreResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+}
+
+fn tx_update(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> StoreResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder().update(build(update.build())?).build())
+}
+
+fn tx_delete(delete: aws_sdk_dynamodb::types::builders::DeleteBuilder) -> StoreResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder().delete(build(delete.build())?).build())
+}
+
 /// Small randomised backoff for optimistic retries, so racing writers spread out.
 async fn backoff(attempt: u32) {
     let mut b = [0u8; 1];
@@ -136,7 +150,7 @@ impl DynamoStore {
                 Ok(())
             }
             Err(e) => {
-                self.stats.record(&[]);
+                self.stats.record(None);
                 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
                 match e.as_service_error() {
                     Some(E::TransactionCanceledException(c)) => {
@@ -167,13 +181,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        self.stats.record(
-            out.consumed_capacity()
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        );
+        self.stats.record(out.consumed_capacity());
         Ok(out.item)
     }
 
@@ -227,13 +235,7 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(sdk)?;
-            self.stats.record(
-                out.consumed_capacity()
-                    .into_iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .as_slice(),
-            );
+            self.stats.record(out.consumed_capacity());
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
@@ -265,13 +267,7 @@ impl DynamoStore {
         }
         match req.send().await {
             Ok(out) => {
-                self.stats.record(
-                    out.consumed_capacity()
-                        .into_iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .as_slice(),
-                );
+                self.stats.record(out.consumed_capacity());
                 conversation_from(&out.attributes.unwrap_or_default())
             }
             Err(e) if is_condition_failure(&e) => Err(StoreError::ConversationNotFound),
@@ -310,13 +306,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        self.stats.record(
-            out.consumed_capacity()
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        );
+        self.stats.record(out.consumed_capacity());
         let Some(found) = out.items.unwrap_or_default().into_iter().next() else {
             return Ok(None);
         };
@@ -343,10 +333,15 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        self.stats.record(&[]);
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
+            Ok(out) => {
+                self.stats.record(out.consumed_capacity());
+                Ok(())
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.stats.record(None);
+                Ok(())
+            }
             Err(e) => Err(sdk(e)),
         }
     }
@@ -385,13 +380,7 @@ impl DynamoStore {
             }
             match req.send().await {
                 Ok(out) => {
-                    self.stats.record(
-                        out.consumed_capacity()
-                            .into_iter()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .as_slice(),
-                    );
+                    self.stats.record(out.consumed_capacity());
                     self.set_preview_if_latest(&revised).await?;
                     return Ok(revised);
                 }
@@ -407,28 +396,18 @@ impl DynamoStore {
 impl ConversationStore for DynamoStore {
     async fn create_conversation(&self, c: &Conversation, participants: &[Participant]) -> StoreResult<()> {
         let members: Vec<UserId> = participants.iter().map(|p| p.user_id.clone()).collect();
-        let mut items = vec![
-            TransactWriteItem::builder()
-                .put(build(
-                    Put::builder()
-                        .table_name(&self.t.conversations)
-                        .set_item(Some(conversation_item(c, &members)))
-                        .condition_expression("attribute_not_exists(id)")
-                        .build(),
-                )?)
-                .build(),
-        ];
+        let mut items = vec![tx_put(
+            Put::builder()
+                .table_name(&self.t.conversations)
+                .set_item(Some(conversation_item(c, &members)))
+                .condition_expression("attribute_not_exists(id)"),
+        )?];
         for p in participants {
-            items.push(
-                TransactWriteItem::builder()
-                    .put(build(
-                        Put::builder()
-                            .table_name(&self.t.participants)
-                            .set_item(Some(participant_item(p)))
-                            .build(),
-                    )?)
-                    .build(),
-            );
+            items.push(tx_put(
+                Put::builder()
+                    .table_name(&self.t.participants)
+                    .set_item(Some(participant_item(p))),
+            )?);
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -536,13 +515,7 @@ impl ConversationStore for DynamoStore {
                 .send()
                 .await
                 .map_err(sdk)?;
-            self.stats.record(
-                out.consumed_capacity()
-                    .into_iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .as_slice(),
-            );
+            self.stats.record(out.consumed_capacity());
             let found = out.items.unwrap_or_default();
             let last = out.last_evaluated_key.filter(|k| !k.is_empty());
             let room = q.limit - keys.len();
@@ -638,31 +611,21 @@ impl ParticipantStore for DynamoStore {
                 return Ok(Vec::new());
             }
             let ids: Vec<String> = new.iter().map(|p| p.user_id.to_string()).collect();
-            let mut items = vec![
-                TransactWriteItem::builder()
-                    .update(build(
-                        Update::builder()
-                            .table_name(&self.t.conversations)
-                            .key("id", s(conversation.as_str()))
-                            .update_expression("ADD member_ids :m")
-                            .condition_expression("attribute_exists(id)")
-                            .expression_attribute_values(":m", AttributeValue::Ss(ids))
-                            .build(),
-                    )?)
-                    .build(),
-            ];
+            let mut items = vec![tx_update(
+                Update::builder()
+                    .table_name(&self.t.conversations)
+                    .key("id", s(conversation.as_str()))
+                    .update_expression("ADD member_ids :m")
+                    .condition_expression("attribute_exists(id)")
+                    .expression_attribute_values(":m", AttributeValue::Ss(ids)),
+            )?];
             for p in &new {
-                items.push(
-                    TransactWriteItem::builder()
-                        .put(build(
-                            Put::builder()
-                                .table_name(&self.t.participants)
-                                .set_item(Some(participant_item(p)))
-                                .condition_expression("attribute_not_exists(user_id)")
-                                .build(),
-                        )?)
-                        .build(),
-                );
+                items.push(tx_put(
+                    Put::builder()
+                        .table_name(&self.t.participants)
+                        .set_item(Some(participant_item(p)))
+                        .condition_expression("attribute_not_exists(user_id)"),
+                )?);
             }
             match self.transact(items).await {
                 Ok(()) => return Ok(new.into_iter().cloned().collect()),
@@ -678,26 +641,20 @@ impl ParticipantStore for DynamoStore {
     async fn remove_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<bool> {
         for attempt in 0..MAX_ATTEMPTS {
             let items = vec![
-                TransactWriteItem::builder()
-                    .delete(build(
-                        Delete::builder()
-                            .table_name(&self.t.participants)
-                            .key("conversation_id", s(conversation.as_str()))
-                            .key("user_id", s(user.as_str()))
-                            .condition_expression("attribute_exists(user_id)")
-                            .build(),
-                    )?)
-                    .build(),
-                TransactWriteItem::builder()
-                    .update(build(
-                        Update::builder()
-                            .table_name(&self.t.conversations)
-                            .key("id", s(conversation.as_str()))
-                            .update_expression("DELETE member_ids :m")
-                            .expression_attribute_values(":m", AttributeValue::Ss(vec![user.to_string()]))
-                            .build(),
-                    )?)
-                    .build(),
+                tx_delete(
+                    Delete::builder()
+                        .table_name(&self.t.participants)
+                        .key("conversation_id", s(conversation.as_str()))
+                        .key("user_id", s(user.as_str()))
+                        .condition_expression("attribute_exists(user_id)"),
+                )?,
+                tx_update(
+                    Update::builder()
+                        .table_name(&self.t.conversations)
+                        .key("id", s(conversation.as_str()))
+                        .update_expression("DELETE member_ids :m")
+                        .expression_attribute_values(":m", AttributeValue::Ss(vec![user.to_string()])),
+                )?,
             ];
             match self.transact(items).await {
                 Ok(()) => return Ok(true),
@@ -740,66 +697,50 @@ impl MessageStore for DynamoStore {
             }
             let message = new.clone().into_message(last_seq + 1);
             let mut items = vec![
-                TransactWriteItem::builder()
-                    .update(build(
-                        Update::builder()
-                            .table_name(&self.t.conversations)
-                            .key("id", s(conversation.as_str()))
-                            .update_expression("SET last_seq = :next, last_message = :preview")
-                            .condition_expression("last_seq = :last AND #status <> :closed")
-                            .expression_attribute_names("#status", "status")
-                            .expression_attribute_values(":next", n(message.seq))
-                            .expression_attribute_values(":last", n(last_seq))
-                            .expression_attribute_values(":closed", s(ConversationStatus::Closed.as_str()))
-                            .expression_attribute_values(":preview", to_attr(&message.preview()))
-                            .build(),
-                    )?)
-                    .build(),
-                TransactWriteItem::builder()
-                    .put(build(
-                        Put::builder()
-                            .table_name(&self.t.messages)
-                            .set_item(Some(message_item(&message)))
-                            .condition_expression("attribute_not_exists(seq)")
-                            .build(),
-                    )?)
-                    .build(),
+                tx_update(
+                    Update::builder()
+                        .table_name(&self.t.conversations)
+                        .key("id", s(conversation.as_str()))
+                        .update_expression("SET last_seq = :next, last_message = :preview")
+                        .condition_expression("last_seq = :last AND #status <> :closed")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":next", n(message.seq))
+                        .expression_attribute_values(":last", n(last_seq))
+                        .expression_attribute_values(":closed", s(ConversationStatus::Closed.as_str()))
+                        .expression_attribute_values(":preview", to_attr(&message.preview())),
+                )?,
+                tx_put(
+                    Put::builder()
+                        .table_name(&self.t.messages)
+                        .set_item(Some(message_item(&message)))
+                        .condition_expression("attribute_not_exists(seq)"),
+                )?,
                 // Sending implies having read up to one's own message; no condition needed,
                 // as no watermark can be ahead of the newest message.
-                TransactWriteItem::builder()
-                    .update(build(
-                        Update::builder()
-                            .table_name(&self.t.receipts)
-                            .key("conversation_id", s(conversation.as_str()))
-                            .key("user_id", s(message.sender_id.as_str()))
-                            .update_expression("SET last_read_seq = :seq, read_at = :at")
-                            .expression_attribute_values(":seq", n(message.seq))
-                            .expression_attribute_values(":at", s(message.created_at.to_rfc3339()))
-                            .build(),
-                    )?)
-                    .build(),
+                tx_update(
+                    Update::builder()
+                        .table_name(&self.t.receipts)
+                        .key("conversation_id", s(conversation.as_str()))
+                        .key("user_id", s(message.sender_id.as_str()))
+                        .update_expression("SET last_read_seq = :seq, read_at = :at")
+                        .expression_attribute_values(":seq", n(message.seq))
+                        .expression_attribute_values(":at", s(message.created_at.to_rfc3339())),
+                )?,
             ];
             for file in &message.files {
-                items.push(
-                    TransactWriteItem::builder()
-                        .update(build(
-                            Update::builder()
-                                .table_name(&self.t.files)
-                                .key("id", s(file.id.as_str()))
-                                .update_expression("SET #status = :attached, message_id = :m REMOVE expires_ttl")
-                                .condition_expression(
-                                    "#status = :pending AND uploader_id = :u AND conversation_id = :c",
-                                )
-                                .expression_attribute_names("#status", "status")
-                                .expression_attribute_values(":attached", s(FileStatus::Attached.as_str()))
-                                .expression_attribute_values(":pending", s(FileStatus::Pending.as_str()))
-                                .expression_attribute_values(":m", s(message.id.as_str()))
-                                .expression_attribute_values(":u", s(message.sender_id.as_str()))
-                                .expression_attribute_values(":c", s(conversation.as_str()))
-                                .build(),
-                        )?)
-                        .build(),
-                );
+                items.push(tx_update(
+                    Update::builder()
+                        .table_name(&self.t.files)
+                        .key("id", s(file.id.as_str()))
+                        .update_expression("SET #status = :attached, message_id = :m REMOVE expires_ttl")
+                        .condition_expression("#status = :pending AND uploader_id = :u AND conversation_id = :c")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":attached", s(FileStatus::Attached.as_str()))
+                        .expression_attribute_values(":pending", s(FileStatus::Pending.as_str()))
+                        .expression_attribute_values(":m", s(message.id.as_str()))
+                        .expression_attribute_values(":u", s(message.sender_id.as_str()))
+                        .expression_attribute_values(":c", s(conversation.as_str())),
+                )?);
             }
             match self.transact(items).await {
                 Ok(()) => return Ok(Appended::Created(message)),
@@ -854,13 +795,7 @@ impl MessageStore for DynamoStore {
                 .limit(limit as i32),
         };
         let out = req.send().await.map_err(sdk)?;
-        self.stats.record(
-            out.consumed_capacity()
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        );
+        self.stats.record(out.consumed_capacity());
         let mut messages: Vec<Message> = out
             .items
             .unwrap_or_default()
@@ -976,17 +911,11 @@ impl ReceiptStore for DynamoStore {
             .await;
         match result {
             Ok(out) => {
-                self.stats.record(
-                    out.consumed_capacity()
-                        .into_iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .as_slice(),
-                );
+                self.stats.record(out.consumed_capacity());
                 receipt_from(&out.attributes.unwrap_or_default())
             }
             Err(e) if is_condition_failure(&e) => {
-                self.stats.record(&[]);
+                self.stats.record(None);
                 let item = self
                     .get(&self.t.receipts, key)
                     .await?
@@ -1031,17 +960,12 @@ impl FileStore for DynamoStore {
     async fn create_files(&self, files: &[FileRecord]) -> StoreResult<()> {
         let mut items = Vec::with_capacity(files.len());
         for f in files {
-            items.push(
-                TransactWriteItem::builder()
-                    .put(build(
-                        Put::builder()
-                            .table_name(&self.t.files)
-                            .set_item(Some(file_item(f)))
-                            .condition_expression("attribute_not_exists(id)")
-                            .build(),
-                    )?)
-                    .build(),
-            );
+            items.push(tx_put(
+                Put::builder()
+                    .table_name(&self.t.files)
+                    .set_item(Some(file_item(f)))
+                    .condition_expression("attribute_not_exists(id)"),
+            )?);
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -1079,13 +1003,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        self.stats.record(
-            out.consumed_capacity()
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        );
+        self.stats.record(out.consumed_capacity());
         Ok(out.items.unwrap_or_default().into_iter().next().map(|found| {
             ["message_id", "reporter_id"]
                 .iter()
@@ -1107,10 +1025,15 @@ impl ReportStore for DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        self.stats.record(&[]);
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
+            Ok(out) => {
+                self.stats.record(out.consumed_capacity());
+                Ok(())
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.stats.record(None);
+                Err(StoreError::AlreadyExists)
+            }
             Err(e) => Err(sdk(e)),
         }
     }
@@ -1162,13 +1085,7 @@ impl ReportStore for DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        self.stats.record(
-            out.consumed_capacity()
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        );
+        self.stats.record(out.consumed_capacity());
         let items = out
             .items
             .unwrap_or_default()
@@ -1211,13 +1128,7 @@ impl ReportStore for DynamoStore {
         }
         match req.update_expression(update).send().await {
             Ok(out) => {
-                self.stats.record(
-                    out.consumed_capacity()
-                        .into_iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .as_slice(),
-                );
+                self.stats.record(out.consumed_capacity());
                 report_from(&out.attributes.unwrap_or_default())
             }
             Err(e) if is_condition_failure(&e) => Err(StoreError::ReportAlreadyResolved),
