@@ -114,7 +114,7 @@ bench-deps: venv system-deps
 # Both systems at each load point, cold starts, request accounting; writes bench/results/.
 # `make bench ARGS=--quick` finishes in under a minute (once built).
 bench: bench-deps
-	@ulimit -n 65536; \
+	@ulimit -n 65536 2>/dev/null || true; \
 	eval "$$(infra/test-services/start.sh)"; \
 	trap 'infra/test-services/stop.sh' EXIT; \
 	if [ -z "$(filter --quick,$(ARGS))" ]; then \

@@ -95,11 +95,7 @@ async fn main() -> Result<(), String> {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
             let mut results = Vec::new();
-            for bin in args
-                .iter()
-                .skip(1)
-                .filter(|a| !a.starts_with("--") && Path::new(a).exists())
-            {
+            for bin in args.iter().skip(1).filter(|a| Path::new(a).is_file()) {
                 let r = coldstart::measure(Path::new(bin), &env, 30).await?;
                 eprintln!(
                     "{}: {:.2} MB, median {:.2} ms, p95 {:.2} ms",

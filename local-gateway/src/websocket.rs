@@ -157,8 +157,12 @@ pub async fn upgrade(
         let code = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (code, "connection refused").into_response();
     }
+    // Small socket buffers: frames are at most 32 KB, and an idle connection should cost
+    // kilobytes, not the 128 KB read buffer tungstenite allocates by default.
     ws.max_frame_size(MAX_FRAME)
         .max_message_size(MAX_FRAME)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| run(gw, ctx, connection, rx, socket))
 }
 

@@ -6,8 +6,8 @@
 //! one transaction is one `BEGIN IMMEDIATE` transaction here, so the conformance suite sees
 //! the same atomicity on both.
 //!
-//! One connection behind a mutex, used from `spawn_blocking`: SQLite serialises writers
-//! anyway, and statements here take microseconds.
+//! One connection behind a mutex, used in place: SQLite serialises writers anyway, and
+//! statements here take microseconds. WAL checkpoints run on a thread of their own.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -252,6 +252,33 @@ fn report_from(row: &Row<'_>) -> rusqlite::Result<Report> {
     })
 }
 
+/// Every statement goes through the connection's statement cache: here, parsing SQL costs
+/// more than running it (measured with perf under the benchmark's load).
+trait Cached {
+    fn row<T, P: rusqlite::Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn row<T, P: rusqlite::Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
 /// `?, ?, ?` for an IN list.
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
@@ -271,7 +298,32 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(backend)?;
         }
         let conn = Connection::open(path).map_err(backend)?;
-        Self::init(conn)
+        let store = Self::init(conn)?;
+        // Checkpoints (which fsync) move off the request path: requests never pay for them.
+        store
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("sqlite mutex poisoned".into()))?
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(backend)?;
+        let checkpointer = Connection::open(path).map_err(backend)?;
+        checkpointer
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        let alive = Arc::downgrade(&store.conn);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                // PASSIVE: copies what it can without waiting for or blocking the writer.
+                while alive.upgrade().is_some() {
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    if let Err(e) = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "checkpoint failed");
+                    }
+                }
+            })
+            .map_err(backend)?;
+        Ok(store)
     }
 
     /// A private in-memory database (tests, benchmarks of the domain alone).
@@ -286,32 +338,31 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` with the connection, on the calling task. Every statement here takes
+    /// microseconds (checkpoints, the only slow step, run on their own thread), so a hop to
+    /// the blocking pool would cost more than it saves; measured, it did (see bench/).
     async fn with<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| StoreError::Backend("sqlite mutex poisoned".into()))?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        let mut guard = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("sqlite mutex poisoned".into()))?;
+        f(&mut guard)
     }
 }
 
 fn load_message(conn: &Connection, conversation: &str, id: &str) -> StoreResult<Option<Message>> {
-    conn.query_row(
+    conn.row(
         &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND id = ?2"),
         params![conversation, id],
         message_from,
@@ -322,7 +373,7 @@ fn load_message(conn: &Connection, conversation: &str, id: &str) -> StoreResult<
 
 /// Rewrites the conversation preview when `message` is its newest message.
 fn refresh_preview(tx: &Connection, message: &Message) -> StoreResult<()> {
-    tx.execute(
+    tx.exec(
         "UPDATE conversations SET last_message = ?1 WHERE id = ?2 AND last_seq = ?3",
         params![
             to_json(&message.preview()),
@@ -341,7 +392,7 @@ impl ConversationStore for SqliteStore {
         let participants = participants.to_vec();
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO conversations (id, title, title_lc, project_id, status, created_by, created_at, updated_at, last_seq, last_message)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
@@ -361,7 +412,7 @@ impl ConversationStore for SqliteStore {
     async fn get_conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
         let id = id.to_string();
         self.with(move |conn| {
-            conn.query_row(
+            conn.row(
                 &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"),
                 params![id],
                 conversation_from,
@@ -385,7 +436,7 @@ impl ConversationStore for SqliteStore {
                     "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN ({})",
                     placeholders(chunk.len())
                 );
-                let mut stmt = conn.prepare(&sql).map_err(backend)?;
+                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(chunk.iter()), conversation_from)
                     .map_err(backend)?;
@@ -444,7 +495,7 @@ impl ConversationStore for SqliteStore {
                 args.push(pos.id.clone());
             }
             sql.push_str(&format!(" ORDER BY c.created_at DESC, c.id DESC LIMIT {}", q.limit + 1));
-            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
             let mut items: Vec<Conversation> = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), conversation_from)
                 .map_err(backend)?
@@ -482,11 +533,11 @@ impl SqliteStore {
             for (name, value) in names.iter().zip(values.iter()) {
                 args.push((name.as_str(), value));
             }
-            let changed = conn.execute(&sql, args.as_slice()).map_err(backend)?;
+            let changed = conn.exec(&sql, args.as_slice()).map_err(backend)?;
             if changed == 0 {
                 return Err(StoreError::ConversationNotFound);
             }
-            conn.query_row(
+            conn.row(
                 &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"),
                 params![id],
                 conversation_from,
@@ -501,7 +552,7 @@ fn insert_participants(tx: &Connection, participants: &[Participant]) -> StoreRe
     let mut added = 0;
     for p in participants {
         added += tx
-            .execute(
+            .exec(
                 "INSERT OR IGNORE INTO conversation_participants (conversation_id, user_id, role, display_name, joined_at, added_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -519,7 +570,7 @@ impl ParticipantStore for SqliteStore {
     async fn get_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<Option<Participant>> {
         let (c, u) = (conversation.to_string(), user.to_string());
         self.with(move |conn| {
-            conn.query_row(
+            conn.row(
                 "SELECT conversation_id, user_id, role, display_name, joined_at, added_by
                  FROM conversation_participants WHERE conversation_id = ?1 AND user_id = ?2",
                 params![c, u],
@@ -572,7 +623,7 @@ impl ParticipantStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
             let exists: bool = tx
-                .query_row("SELECT 1 FROM conversations WHERE id = ?1", params![c], |_| Ok(true))
+                .row("SELECT 1 FROM conversations WHERE id = ?1", params![c], |_| Ok(true))
                 .optional()
                 .map_err(backend)?
                 .unwrap_or(false);
@@ -595,7 +646,7 @@ impl ParticipantStore for SqliteStore {
         let (c, u) = (conversation.to_string(), user.to_string());
         self.with(move |conn| {
             let n = conn
-                .execute(
+                .exec(
                     "DELETE FROM conversation_participants WHERE conversation_id = ?1 AND user_id = ?2",
                     params![c, u],
                 )
@@ -613,7 +664,7 @@ impl MessageStore for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             let c = new.conversation_id.to_string();
             let existing = tx
-                .query_row(
+                .row(
                     &format!(
                         "SELECT {MESSAGE_COLUMNS} FROM messages
                          WHERE conversation_id = ?1 AND sender_id = ?2 AND client_message_id = ?3"
@@ -627,7 +678,7 @@ impl MessageStore for SqliteStore {
                 return Ok(Appended::Existing(existing));
             }
             let (last_seq, status): (i64, String) = tx
-                .query_row(
+                .row(
                     "SELECT last_seq, status FROM conversations WHERE id = ?1",
                     params![c],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -642,7 +693,7 @@ impl MessageStore for SqliteStore {
             // Attach the files: each must still be the sender's pending upload here.
             for file in &new.files {
                 let n = tx
-                    .execute(
+                    .exec(
                         "UPDATE message_files SET status = 'attached', message_id = ?1
                          WHERE id = ?2 AND status = 'pending' AND uploader_id = ?3 AND conversation_id = ?4",
                         params![new.id.as_str(), file.id.as_str(), new.sender_id.as_str(), c],
@@ -653,7 +704,7 @@ impl MessageStore for SqliteStore {
                 }
             }
             let message = new.into_message(seq);
-            tx.execute(
+            tx.exec(
                 "INSERT INTO messages (conversation_id, seq, id, sender_id, sender_name, body, client_message_id,
                                        created_at, edit_count, files, revisions)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '[]')",
@@ -664,13 +715,13 @@ impl MessageStore for SqliteStore {
                 ],
             )
             .map_err(backend)?;
-            tx.execute(
+            tx.exec(
                 "UPDATE conversations SET last_seq = ?1, last_message = ?2 WHERE id = ?3",
                 params![seq as i64, to_json(&message.preview()), c],
             )
             .map_err(backend)?;
             // Sending implies having read everything up to one's own message.
-            tx.execute(
+            tx.exec(
                 "INSERT INTO message_read_receipts (conversation_id, user_id, last_read_seq, read_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (conversation_id, user_id) DO UPDATE SET last_read_seq = excluded.last_read_seq, read_at = excluded.read_at
@@ -701,7 +752,7 @@ impl MessageStore for SqliteStore {
             client_message_id.to_string(),
         );
         self.with(move |conn| {
-            conn.query_row(
+            conn.row(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND sender_id = ?2 AND client_message_id = ?3"
                 ),
@@ -775,7 +826,7 @@ impl MessageStore for SqliteStore {
             });
             message.edit_count += 1;
             message.edited_at = Some(at);
-            tx.execute(
+            tx.exec(
                 "UPDATE messages SET body = ?1, edited_at = ?2, edit_count = ?3, revisions = ?4
                  WHERE conversation_id = ?5 AND seq = ?6",
                 params![
@@ -820,7 +871,7 @@ impl MessageStore for SqliteStore {
             });
             message.deleted_at = Some(at);
             message.deleted_by = Some(by);
-            tx.execute(
+            tx.exec(
                 "UPDATE messages SET body = NULL, deleted_at = ?1, deleted_by = ?2, revisions = ?3
                  WHERE conversation_id = ?4 AND seq = ?5",
                 params![
@@ -852,7 +903,7 @@ impl ReceiptStore for SqliteStore {
         let (c, u) = (conversation.to_string(), user.to_string());
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO message_read_receipts (conversation_id, user_id, last_read_seq, read_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (conversation_id, user_id) DO UPDATE SET last_read_seq = excluded.last_read_seq, read_at = excluded.read_at
@@ -861,7 +912,7 @@ impl ReceiptStore for SqliteStore {
             )
             .map_err(backend)?;
             let receipt = tx
-                .query_row(
+                .row(
                     "SELECT conversation_id, user_id, last_read_seq, read_at FROM message_read_receipts
                      WHERE conversation_id = ?1 AND user_id = ?2",
                     params![c, u],
@@ -902,7 +953,7 @@ impl ReceiptStore for SqliteStore {
                      WHERE user_id = ? AND conversation_id IN ({})",
                     placeholders(chunk.len())
                 );
-                let mut stmt = conn.prepare(&sql).map_err(backend)?;
+                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
                 let args = std::iter::once(&u).chain(chunk.iter());
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(args), receipt_from)
@@ -924,7 +975,7 @@ impl FileStore for SqliteStore {
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             for f in &files {
-                tx.execute(
+                tx.exec(
                     &format!("INSERT INTO message_files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
                     params![
                         f.id.as_str(), f.conversation_id.as_str(), f.uploader_id.as_str(), f.name, f.size as i64,
@@ -949,7 +1000,7 @@ impl FileStore for SqliteStore {
                 "SELECT {FILE_COLUMNS} FROM message_files WHERE id IN ({})",
                 placeholders(ids.len())
             );
-            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(ids.iter()), file_from)
                 .map_err(backend)?;
@@ -964,7 +1015,7 @@ impl ReportStore for SqliteStore {
     async fn create_report(&self, r: &Report) -> StoreResult<()> {
         let r = r.clone();
         self.with(move |conn| {
-            conn.execute(
+            conn.exec(
                 &format!("INSERT INTO message_reports ({REPORT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
                 params![
                     r.id.as_str(), r.conversation_id.as_str(), r.message_id.as_str(), r.message_seq as i64,
@@ -981,7 +1032,7 @@ impl ReportStore for SqliteStore {
     async fn get_report(&self, id: &ReportId) -> StoreResult<Option<Report>> {
         let id = id.to_string();
         self.with(move |conn| {
-            conn.query_row(
+            conn.row(
                 &format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"),
                 params![id],
                 report_from,
@@ -1015,7 +1066,7 @@ impl ReportStore for SqliteStore {
                 args.push(pos.id.clone());
             }
             sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", limit + 1));
-            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
             let mut items: Vec<Report> = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), report_from)
                 .map_err(backend)?
@@ -1049,20 +1100,20 @@ impl ReportStore for SqliteStore {
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             let current = tx
-                .query_row(&format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"), params![id], report_from)
+                .row(&format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"), params![id], report_from)
                 .optional()
                 .map_err(backend)?
                 .ok_or(StoreError::ReportNotFound)?;
             if current.status != ReportStatus::Open {
                 return Err(StoreError::ReportAlreadyResolved);
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE message_reports SET status = ?1, resolved_by = ?2, resolved_at = ?3, resolution_note = ?4 WHERE id = ?5",
                 params![status.as_str(), by, at.to_rfc3339(), note, id],
             )
             .map_err(backend)?;
             let report = tx
-                .query_row(&format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"), params![id], report_from)
+                .row(&format!("SELECT {REPORT_COLUMNS} FROM message_reports WHERE id = ?1"), params![id], report_from)
                 .map_err(backend)?;
             tx.commit().map_err(backend)?;
             Ok(report)
