@@ -14,7 +14,8 @@ pub fn markdown(runs: &[RunResult], cold: &[ColdStart], costs: &[OperationCost],
     let _ = writeln!(out, "{machine}\n");
     let _ = writeln!(
         out,
-        "Each message goes to every connection of the 3 other participants of its conversation (4 participants, 2 connections each).\n\
+        "Each message goes to every connection of the 3 other participants of its conversation (4 participants, 2 connections each). \
+         Each point ran 3 times per system (systems interleaved); a row is the run with the median p99.\n\
          Latency is send → receive for every delivered copy (the sender's clock, one process). **The messaging gateway persists every \
          message** (SQLite, committed before it is pushed) and goes through the full function path (API Gateway event, JWT check, \
          membership, ordered fan-out); the Socket.IO baseline keeps messages in memory only.\n"
@@ -30,7 +31,7 @@ pub fn markdown(runs: &[RunResult], cold: &[ColdStart], costs: &[OperationCost],
     for r in runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {} → {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} | {} | {} | {} | {:.0}% | {:.0} MB | {:.1} KB |",
+            "| {} | {} | {} → {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.0} | {} | {} | {} | {} | {:.0}% | {:.0} MB | {:.1} KB |",
             r.target.label(),
             r.point.connections,
             r.point.rate,
@@ -38,6 +39,11 @@ pub fn markdown(runs: &[RunResult], cold: &[ColdStart], costs: &[OperationCost],
             r.latency.p50_ms,
             r.latency.p95_ms,
             r.latency.p99_ms,
+            r.p99_runs_ms
+                .iter()
+                .map(|v| format!("{v:.2}"))
+                .collect::<Vec<_>>()
+                .join(" / "),
             r.latency.max_ms,
             r.delivered_per_s,
             r.lost,

@@ -44,6 +44,9 @@ pub struct RunResult {
     pub server_cpu_pct: f64,
     pub server_peak_rss_mb: f64,
     pub rss_per_idle_connection_kb: f64,
+    /// p99 of every repetition of this point (the row shows the median one).
+    #[serde(default)]
+    pub p99_runs_ms: Vec<f64>,
 }
 
 /// Who is in which conversation: users have `connections / users` devices each, and each
@@ -217,6 +220,7 @@ pub async fn run(
         server_cpu_pct: 100.0 * cpu_s / send_window,
         server_peak_rss_mb: final_usage.peak_rss_kb as f64 / 1024.0,
         rss_per_idle_connection_kb: per_connection_kb,
+        p99_runs_ms: Vec::new(),
     })
 }
 

@@ -111,6 +111,36 @@ pub struct Authenticator {
     algorithm: Algorithm,
     issuer: String,
     audience: String,
+    verified: std::sync::Mutex<VerifiedTokens>,
+}
+
+/// Tokens already verified, with their expiry: a client sends the same token on every
+/// request, and an RS256 check costs tens of microseconds. Bounded; entries go when their
+/// token expires. (A JWT cannot be revoked before its expiry anyway.)
+#[derive(Default)]
+struct VerifiedTokens {
+    entries: HashMap<String, (Identity, i64)>,
+}
+
+impl VerifiedTokens {
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, token: &str, now: i64) -> Option<Identity> {
+        self.entries
+            .get(token)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(id, _)| id.clone())
+    }
+
+    fn insert(&mut self, token: &str, identity: &Identity, exp: i64, now: i64) {
+        if self.entries.len() >= Self::CAPACITY {
+            self.entries.retain(|_, (_, e)| *e > now);
+            if self.entries.len() >= Self::CAPACITY {
+                self.entries.clear();
+            }
+        }
+        self.entries.insert(token.to_owned(), (identity.clone(), exp));
+    }
 }
 
 /// How often an unknown `kid` may trigger a JWKS refetch.
@@ -124,6 +154,7 @@ impl Authenticator {
             algorithm: Algorithm::HS256,
             issuer: issuer.into(),
             audience: audience.into(),
+            verified: Default::default(),
         }
     }
 
@@ -141,6 +172,7 @@ impl Authenticator {
             algorithm: Algorithm::RS256,
             issuer: issuer.into(),
             audience: audience.into(),
+            verified: Default::default(),
         }
     }
 
@@ -172,6 +204,10 @@ impl Authenticator {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Identity, Error> {
+        let now = chrono::Utc::now().timestamp();
+        if let Some(identity) = self.verified.lock().ok().and_then(|v| v.get(token, now)) {
+            return Ok(identity);
+        }
         let invalid = || Error::unauthenticated("invalid token");
         let header = decode_header(token).map_err(|_| invalid())?;
         if header.alg != self.algorithm {
@@ -192,7 +228,11 @@ impl Authenticator {
         if !data.claims.audience_matches(&self.audience) {
             return Err(Error::unauthenticated("token audience not accepted"));
         }
-        data.claims.identity()
+        let identity = data.claims.identity()?;
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.insert(token, &identity, data.claims.exp, now);
+        }
+        Ok(identity)
     }
 
     async fn key_for(&self, kid: Option<&str>) -> Result<DecodingKey, Error> {
@@ -309,6 +349,29 @@ mod tests {
         assert_eq!(
             (id.user_id.as_str(), id.role, id.name.as_str()),
             ("u-ana", Role::Team, "Ana")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cached_token_still_expires() {
+        let auth = auth();
+        let mut c = claims();
+        c.exp = chrono::Utc::now().timestamp() + 1;
+        let token = DevTokens::new(SECRET).issue_claims(&c);
+        assert!(auth.verify(&token).await.is_ok());
+        assert!(auth.verify(&token).await.is_ok(), "served from the cache");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        // Past `exp` the cache no longer answers; the verifier's leeway may still accept it
+        // briefly, but never beyond 30 s.
+        let mut late = claims();
+        late.exp = chrono::Utc::now().timestamp() - 120;
+        assert!(auth.verify(&DevTokens::new(SECRET).issue_claims(&late)).await.is_err());
+        assert!(
+            auth.verified
+                .lock()
+                .unwrap()
+                .get(&token, chrono::Utc::now().timestamp())
+                .is_none()
         );
     }
 
