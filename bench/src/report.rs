@@ -22,11 +22,11 @@ pub fn markdown(runs: &[RunResult], cold: &[ColdStart], costs: &[OperationCost],
     );
     let _ = writeln!(
         out,
-        "| system | connections | msg/s (target → achieved) | p50 ms | p95 ms | p99 ms | max ms | delivered/s | lost | dup | out of order | send errors | server CPU | server peak RSS | RSS / idle connection |"
+        "| system | connections | msg/s (target → achieved) | p50 ms | p95 ms | p99 ms | p99 of each run | max ms | delivered/s | lost | dup | out of order | send errors | server CPU | server peak RSS | RSS / idle connection |"
     );
     let _ = writeln!(
         out,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for r in runs {
         let _ = writeln!(
@@ -107,7 +107,7 @@ pub fn svg(runs: &[RunResult]) -> String {
     points.dedup();
     points.sort();
     points.dedup();
-    let (w, h, left, right, top, bottom) = (900.0, 480.0, 70.0, 250.0, 40.0, 70.0);
+    let (w, h, left, right, top, bottom) = (1060.0, 480.0, 70.0, 410.0, 40.0, 70.0);
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     let all: Vec<f64> = runs
