@@ -322,7 +322,14 @@ describe('messaging in the browser', () => {
     await dana.page.locator('[data-testid=tab-reports]').click()
     const report = dana.page.locator('[data-testid=report]', { hasText: 'Spam link' })
     await report.waitFor()
-    expect(await report.innerText()).toContain('Visit my totally legit site')
+    // The card appears first; the reported message and the conversation title load after it.
+    const reportText = await eventually(
+      () => report.innerText(),
+      (t) => t.includes('Visit my totally legit site') && !t.includes('Loading…'),
+      10_000,
+      'reported message shown on the card',
+    )
+    expect(reportText).toContain('Spam link')
     await report.locator('[data-testid=report-delete-message]').check()
     await report.locator('[data-testid=report-action]').click()
     await eventually(() => report.getAttribute('data-status'), (s) => s === 'actioned', 10_000, 'report actioned')
@@ -418,11 +425,11 @@ describe('messaging in the browser', () => {
     const cleo = await openAs(browser, baseUrl, 'u-team-cleo')
     await waitOnline(cleo.page)
     await eventually(() => dot.getAttribute('data-online'), (v) => v === 'true', 10_000, 'Cleo online (user-joined)')
-    expect(await listDot.getAttribute('data-online')).toBe('true')
+    await eventually(() => listDot.getAttribute('data-online'), (v) => v === 'true', 5_000, 'Cleo online in the list')
     expect(await ben.page.locator(`[data-testid=conversation-item][data-conversation-id="${cid}"]`).innerText()).toContain('Cleo Park online')
     await cleo.context.close()
     await eventually(() => dot.getAttribute('data-online'), (v) => v === 'false', 10_000, 'Cleo offline again (user-left)')
-    expect(await listDot.getAttribute('data-online')).toBe('false')
+    await eventually(() => listDot.getAttribute('data-online'), (v) => v === 'false', 5_000, 'Cleo offline in the list')
   })
 
   it('(12) screenshots: messages (desktop and 360 px) and admin, without overlap or horizontal overflow', async () => {
