@@ -157,10 +157,10 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<String, BoxError> {
         return Ok(secret);
     }
     let path = data_dir.join("jwt-secret");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        if existing.trim().len() >= 32 {
-            return Ok(existing.trim().to_owned());
-        }
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && existing.trim().len() >= 32
+    {
+        return Ok(existing.trim().to_owned());
     }
     std::fs::create_dir_all(data_dir)?;
     let mut bytes = [0u8; 32];

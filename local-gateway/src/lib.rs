@@ -143,13 +143,13 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     let functions = Functions::new(AppState { svc: svc.clone(), auth });
     let dev_tokens = config.dev_login.then(|| DevTokens::new(config.jwt_secret.as_bytes()));
 
-    if config.seed {
-        if let Some(tokens) = dev_tokens.as_ref() {
-            match dev::seed(&svc, tokens).await {
-                Ok(true) => tracing::info!("seeded the demo conversations"),
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "could not seed demo data"),
-            }
+    if config.seed
+        && let Some(tokens) = dev_tokens.as_ref()
+    {
+        match dev::seed(&svc, tokens).await {
+            Ok(true) => tracing::info!("seeded the demo conversations"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not seed demo data"),
         }
     }
 

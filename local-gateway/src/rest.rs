@@ -50,11 +50,13 @@ fn headers_json(headers: &HeaderMap) -> (Value, Value) {
     for (name, value) in headers {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
         single.insert(name.as_str().to_owned(), json!(v));
-        multi
+        if let Some(a) = multi
             .entry(name.as_str().to_owned())
             .or_insert_with(|| json!([]))
             .as_array_mut()
-            .map(|a| a.push(json!(v)));
+        {
+            a.push(json!(v))
+        }
     }
     (Value::Object(single), Value::Object(multi))
 }
@@ -67,11 +69,9 @@ fn query_json(uri: &Uri) -> (Value, Value) {
     let mut multi: serde_json::Map<String, Value> = serde_json::Map::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         single.insert(k.to_string(), json!(v));
-        multi
-            .entry(k.to_string())
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .map(|a| a.push(json!(v)));
+        if let Some(a) = multi.entry(k.to_string()).or_insert_with(|| json!([])).as_array_mut() {
+            a.push(json!(v))
+        }
     }
     (Value::Object(single), Value::Object(multi))
 }

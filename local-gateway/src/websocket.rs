@@ -241,10 +241,10 @@ async fn run(
         });
         match gw.functions.invoke_message(event).await {
             Ok(response) => {
-                if let Some(reply) = response["body"].as_str() {
-                    if reply_tx.send(reply.as_bytes().to_vec()).await.is_err() {
-                        break;
-                    }
+                if let Some(reply) = response["body"].as_str()
+                    && reply_tx.send(reply.as_bytes().to_vec()).await.is_err()
+                {
+                    break;
                 }
             }
             Err(e) => tracing::error!(error = %e, route = %route_key, "message route failed"),

@@ -40,7 +40,7 @@ pub fn test_tables() -> TableNames {
                     .expect("runtime");
                 rt.block_on(async {
                     let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
-                    create_tables(&client, &for_thread).await
+                    create_tables(&client, &for_thread).await.map_err(|e| e.to_string())
                 })
             })
             .join()

@@ -59,7 +59,7 @@ macro_rules! ulid_id {
             /// Parses an id supplied by a client; `field` names it in the error.
             pub fn parse(raw: &str) -> Result<Self, Error> {
                 parse_ulid(raw).map(Self).ok_or_else(|| {
-                    Error::invalid($field, concat!("must be a 26-character ULID"))
+                    Error::invalid($field, "must be a 26-character ULID")
                 })
             }
         }

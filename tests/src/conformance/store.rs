@@ -237,7 +237,7 @@ pub async fn concurrent_appends_never_share_or_skip_a_seq(store: Arc<dyn Store>)
     let refs: Vec<&UserId> = users.iter().collect();
     let c = conversation_with(&store, &refs, "Race").await;
     let mut tasks = Vec::new();
-    for u in users.iter().cloned() {
+    for u in users.iter() {
         for i in 0..EACH {
             let store = store.clone();
             let c = c.clone();
@@ -577,7 +577,10 @@ pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn 
     let mine = pending_file(&c, &a);
     let theirs = pending_file(&c, &b);
     store.create_files(&[mine.clone(), theirs.clone()]).await.unwrap();
-    assert_eq!(store.get_files(&[mine.id.clone()]).await.unwrap(), vec![mine.clone()]);
+    assert_eq!(
+        store.get_files(std::slice::from_ref(&mine.id)).await.unwrap(),
+        vec![mine.clone()]
+    );
 
     // Someone else's upload: refused, and nothing is written — not the message, not my file.
     let mut bad = new_message(&c, &a, &unique("c"), "with their file");
@@ -586,7 +589,7 @@ pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn 
     assert_eq!(err, StoreError::FileNotAttachable(theirs.id.to_string()));
     assert_eq!(store.get_conversation(&c.id).await.unwrap().unwrap().last_seq, 0);
     assert_eq!(
-        store.get_files(&[mine.id.clone()]).await.unwrap()[0].status,
+        store.get_files(std::slice::from_ref(&mine.id)).await.unwrap()[0].status,
         FileStatus::Pending
     );
 
@@ -596,7 +599,7 @@ pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn 
         panic!("created")
     };
     assert_eq!(m.files, vec![mine.meta()]);
-    let stored = store.get_files(&[mine.id.clone()]).await.unwrap().remove(0);
+    let stored = store.get_files(std::slice::from_ref(&mine.id)).await.unwrap().remove(0);
     assert_eq!(
         (stored.status, stored.message_id.clone()),
         (FileStatus::Attached, Some(m.id.clone()))

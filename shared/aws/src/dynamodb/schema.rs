@@ -106,9 +106,7 @@ fn lsi(name: &str, pk: &str, sk: &str) -> LocalSecondaryIndex {
 pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aws_sdk_dynamodb::Error> {
     use ScalarAttributeType::{N, S};
     let existing = client.list_tables().send().await?.table_names.unwrap_or_default();
-    let mut requests = Vec::new();
-
-    requests.push(
+    let requests = [
         client
             .create_table()
             .table_name(&names.conversations)
@@ -122,8 +120,6 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
                 Some("created_key"),
                 projection(ProjectionType::Include, &["status", "title_lc", "member_ids"]),
             )),
-    );
-    requests.push(
         client
             .create_table()
             .table_name(&names.messages)
@@ -135,8 +131,6 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
             .attribute_definitions(attr("client_key", S))
             .local_secondary_indexes(lsi("by-id", "conversation_id", "id"))
             .local_secondary_indexes(lsi("by-client-key", "conversation_id", "client_key")),
-    );
-    requests.push(
         client
             .create_table()
             .table_name(&names.participants)
@@ -150,15 +144,11 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
                 Some("conversation_id"),
                 projection(ProjectionType::KeysOnly, &[]),
             )),
-    );
-    requests.push(
         client
             .create_table()
             .table_name(&names.files)
             .key_schema(key("id", KeyType::Hash))
             .attribute_definitions(attr("id", S)),
-    );
-    requests.push(
         client
             .create_table()
             .table_name(&names.receipts)
@@ -166,8 +156,6 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
             .key_schema(key("user_id", KeyType::Range))
             .attribute_definitions(attr("conversation_id", S))
             .attribute_definitions(attr("user_id", S)),
-    );
-    requests.push(
         client
             .create_table()
             .table_name(&names.reports)
@@ -192,7 +180,7 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
                 Some("queue_key"),
                 projection(ProjectionType::All, &[]),
             )),
-    );
+    ];
 
     for request in requests {
         let name = request.get_table_name().clone().unwrap_or_default();

@@ -348,16 +348,16 @@ impl Messaging {
                 ),
             ));
         }
-        if let Some(stored_type) = &head.content_type {
-            if !stored_type.eq_ignore_ascii_case(&record.content_type) {
-                return Err(Error::invalid(
-                    "fileIds",
-                    format!(
-                        "file {} was uploaded as {stored_type}, not {}",
-                        record.id, record.content_type
-                    ),
-                ));
-            }
+        if let Some(stored_type) = &head.content_type
+            && !stored_type.eq_ignore_ascii_case(&record.content_type)
+        {
+            return Err(Error::invalid(
+                "fileIds",
+                format!(
+                    "file {} was uploaded as {stored_type}, not {}",
+                    record.id, record.content_type
+                ),
+            ));
         }
         let prefix = blobs
             .read_prefix(&record.object_key, SNIFF_BYTES)

@@ -104,15 +104,14 @@ impl Messaging {
             .into_iter()
             .map(|p| p.user_id)
             .collect();
-        if !members.is_empty() {
-            if let Err(e) = self
+        if !members.is_empty()
+            && let Err(e) = self
                 .ports
                 .registry
                 .cache_members(conversation, &members, self.settings.member_cache_ttl)
                 .await
-            {
-                tracing::warn!(error = %e, "could not cache members");
-            }
+        {
+            tracing::warn!(error = %e, "could not cache members");
         }
         Ok(members)
     }
