@@ -13,11 +13,12 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web lint-template deps system-deps venv web-deps web-build gateway services-up services-down clean lambdas bench bench-deps
+.PHONY: help dev test test-rust test-web lint-template deps system-deps venv web-deps web-build gateway services-up services-down clean lambdas bench bench-deps screenshots
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
 	@echo "make test   install test dependencies, start moto + redis, run every test"
+	@echo "make screenshots  refresh web/docs/screenshots from a fresh gateway (browser test 12 alone)"
 
 # ---------------------------------------------------------------------------------------
 # Dependencies
@@ -80,6 +81,11 @@ test-rust:
 # The browser tests start the gateway binary themselves (target/debug/local-gateway).
 test-web: gateway
 	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory web-build && cd web && npm run --silent test:unit && npm run --silent test:e2e; fi
+
+# The README's screenshots: browser test (12) alone against a fresh gateway, so the pictures
+# show the demo data and that test's conversation rather than every other test's.
+screenshots: system-deps web-build gateway
+	cd web && E2E_SCREENSHOTS_DIR=docs/screenshots npx vitest run --config vitest.e2e.config.ts -t '\(12\)' tests/e2e/messaging.e2e.ts
 
 # Zero errors and zero warnings from both linters (offline; no AWS credentials needed).
 lint-template: venv
