@@ -24,10 +24,12 @@ help:
 # Dependencies
 # ---------------------------------------------------------------------------------------
 
-# Debian packages: redis-server (registry tests), chromium (browser tests).
+# Debian packages: redis-server (registry tests), openssl (certificates for the TLS Redis
+# tests), chromium (browser tests).
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

@@ -17,7 +17,7 @@ use messaging_core::ports::{DelayedTask, ScheduleError, TaskScheduler};
 use messaging_core::service::{CreateConversation, NewParticipant, SendMessage};
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::{Messaging, Ports, Settings};
-use messaging_redis::RedisRegistry;
+use messaging_redis::{RedisOptions, RedisRegistry};
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OperationCost {
@@ -79,9 +79,11 @@ pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCos
     let pusher = ManagementApiPusher::new(&sdk, &connections_stub().await);
     let pushes = pusher.calls();
     let scheduler = Arc::new(CountingScheduler::default());
-    let registry = RedisRegistry::connect(redis_url, false, format!("acct{}:", ulid::Ulid::generate()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let options = RedisOptions {
+        prefix: format!("acct{}:", ulid::Ulid::generate()),
+        ..RedisOptions::new(redis_url)
+    };
+    let registry = RedisRegistry::connect(&options).await.map_err(|e| e.to_string())?;
     let ports = Ports {
         store: Arc::new(store),
         registry: Arc::new(registry),

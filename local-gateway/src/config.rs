@@ -56,8 +56,8 @@ pub struct GatewayConfig {
     pub store: StoreChoice,
     /// DynamoDB/S3 endpoint (LocalStack, moto); `None` means AWS itself.
     pub aws_endpoint: Option<String>,
-    pub redis_url: Option<String>,
-    pub redis_prefix: String,
+    /// Redis for the registry; none: an in-process one.
+    pub redis: Option<messaging_redis::RedisOptions>,
     pub table_prefix: String,
     pub bucket: String,
     pub web_dir: Option<PathBuf>,
@@ -77,8 +77,7 @@ impl GatewayConfig {
             data_dir: data_dir.into(),
             store: StoreChoice::Embedded,
             aws_endpoint: None,
-            redis_url: None,
-            redis_prefix: "msg:".into(),
+            redis: None,
             table_prefix: "local-".into(),
             bucket: "messaging-attachments-local".into(),
             web_dir: None,
@@ -137,8 +136,7 @@ impl GatewayConfig {
             data_dir,
             store,
             aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok(),
-            redis_url: std::env::var("REDIS_URL").ok(),
-            redis_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_else(|_| "msg:".into()),
+            redis: messaging_redis::RedisOptions::from_env()?,
             table_prefix: std::env::var("TABLE_PREFIX").unwrap_or_else(|_| "local-".into()),
             bucket: std::env::var("ATTACHMENTS_BUCKET").unwrap_or_else(|_| "messaging-attachments-local".into()),
             web_dir,
@@ -200,14 +198,11 @@ pub struct Backends {
 }
 
 pub async fn build_backends(config: &GatewayConfig, public_url: &str) -> Result<Backends, BoxError> {
-    let (registry, registry_name): (Arc<dyn Registry>, &'static str) = match &config.redis_url {
-        Some(url) => {
-            let cluster = std::env::var("REDIS_CLUSTER").is_ok_and(|v| v == "true" || v == "1");
-            (
-                Arc::new(messaging_redis::RedisRegistry::connect(url, cluster, config.redis_prefix.clone()).await?),
-                "Redis",
-            )
-        }
+    let (registry, registry_name): (Arc<dyn Registry>, &'static str) = match &config.redis {
+        Some(options) => (
+            Arc::new(messaging_redis::RedisRegistry::connect(options).await?),
+            "Redis",
+        ),
         None => (Arc::new(MemoryRegistry::new()), "in-process"),
     };
     match config.store {

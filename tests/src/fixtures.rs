@@ -67,26 +67,44 @@ pub async fn memory_registry() -> Arc<dyn messaging_core::ports::Registry> {
     Arc::new(messaging_embedded::MemoryRegistry::new())
 }
 
-/// A Redis registry under a fresh key prefix (single node).
-pub async fn redis_registry() -> Arc<dyn messaging_core::ports::Registry> {
-    let registry =
-        messaging_redis::RedisRegistry::connect(crate::services::redis_url(), false, format!("{}:", unique("t")))
-            .await
-            .expect("connect to redis");
+/// Options for a test Redis: a fresh key prefix, so tests never see each other's keys.
+pub fn redis_options(url: &str, cluster: bool, ca_pem: Option<Vec<u8>>) -> messaging_redis::RedisOptions {
+    messaging_redis::RedisOptions {
+        cluster,
+        ca_pem,
+        prefix: format!("{}:", unique("t")),
+        ..messaging_redis::RedisOptions::new(url)
+    }
+}
+
+async fn connect_registry(options: messaging_redis::RedisOptions) -> Arc<dyn messaging_core::ports::Registry> {
+    let registry = messaging_redis::RedisRegistry::connect(&options)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {} (cluster: {}): {e}", options.url, options.cluster));
     Arc::new(registry)
+}
+
+/// A Redis registry on a single node.
+pub async fn redis_registry() -> Arc<dyn messaging_core::ports::Registry> {
+    connect_registry(redis_options(crate::services::redis_url(), false, None)).await
 }
 
 /// A Redis registry speaking the cluster protocol (as ElastiCache Serverless requires),
 /// against a one-node cluster.
 pub async fn redis_cluster_registry() -> Arc<dyn messaging_core::ports::Registry> {
-    let registry = messaging_redis::RedisRegistry::connect(
-        crate::services::redis_cluster_url(),
-        true,
-        format!("{}:", unique("t")),
-    )
-    .await
-    .expect("connect to redis cluster");
-    Arc::new(registry)
+    connect_registry(redis_options(crate::services::redis_cluster_url(), true, None)).await
+}
+
+/// A Redis registry over TLS (`rediss://`), single node, verifying the server's chain.
+pub async fn redis_tls_registry() -> Arc<dyn messaging_core::ports::Registry> {
+    let tls = crate::services::redis_tls();
+    connect_registry(redis_options(&tls.url, false, tls.ca_pem.clone())).await
+}
+
+/// A Redis registry over TLS and the cluster protocol: the ElastiCache Serverless shape.
+pub async fn redis_tls_cluster_registry() -> Arc<dyn messaging_core::ports::Registry> {
+    let tls = crate::services::redis_tls_cluster();
+    connect_registry(redis_options(&tls.url, true, tls.ca_pem.clone())).await
 }
 
 /// The local blob store, served by a local gateway (its `/blobs` routes do the checking).

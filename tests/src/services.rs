@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 static AWS_ENDPOINT: OnceLock<String> = OnceLock::new();
 static REDIS_URL: OnceLock<String> = OnceLock::new();
 static REDIS_CLUSTER_URL: OnceLock<String> = OnceLock::new();
+static REDIS_TLS: OnceLock<TlsRedis> = OnceLock::new();
+static REDIS_TLS_CLUSTER: OnceLock<TlsRedis> = OnceLock::new();
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -36,6 +38,37 @@ pub fn redis_url() -> &'static str {
 /// every slot), to run the registry suite through the cluster protocol.
 pub fn redis_cluster_url() -> &'static str {
     REDIS_CLUSTER_URL.get_or_init(|| std::env::var("REDIS_CLUSTER_URL").unwrap_or_else(|_| start_redis_cluster()))
+}
+
+/// A Redis reached over TLS, and the CA to trust for it when that is not a public one.
+pub struct TlsRedis {
+    pub url: String,
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// A Redis that only speaks TLS: `REDIS_TLS_URL` (with `REDIS_TLS_CA_FILE` if its CA is
+/// private), or a private redis-server with a certificate from a throwaway CA.
+pub fn redis_tls() -> &'static TlsRedis {
+    REDIS_TLS.get_or_init(|| {
+        tls_redis_from_env("REDIS_TLS_URL", "REDIS_TLS_CA_FILE").unwrap_or_else(|| start_redis_tls(false))
+    })
+}
+
+/// A one-node cluster that only speaks TLS, cluster bus included: what ElastiCache
+/// Serverless is (`REDIS_TLS_CLUSTER_URL`, `REDIS_TLS_CLUSTER_CA_FILE` to use another).
+pub fn redis_tls_cluster() -> &'static TlsRedis {
+    REDIS_TLS_CLUSTER.get_or_init(|| {
+        tls_redis_from_env("REDIS_TLS_CLUSTER_URL", "REDIS_TLS_CLUSTER_CA_FILE")
+            .unwrap_or_else(|| start_redis_tls(true))
+    })
+}
+
+fn tls_redis_from_env(url: &str, ca_file: &str) -> Option<TlsRedis> {
+    let url = std::env::var(url).ok()?;
+    let ca_pem = std::env::var(ca_file)
+        .ok()
+        .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{ca_file} {path}: {e}")));
+    Some(TlsRedis { url, ca_pem })
 }
 
 pub fn free_port() -> u16 {
@@ -104,11 +137,30 @@ fn start_moto() -> String {
 
 fn start_redis() -> String {
     let port = free_port();
-    let mut cmd = Command::new("redis-server");
+    spawn_for_process_lifetime(redis_server_command(port));
+    wait_for_port(port, "redis-server");
+    format!("redis://127.0.0.1:{port}")
+}
+
+fn start_redis_cluster() -> String {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("redis-cluster-{port}"));
+    std::fs::create_dir_all(&dir).expect("cluster dir");
+    let mut cmd = redis_server_command(port);
+    cmd.args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
+        .current_dir(&dir);
+    spawn_for_process_lifetime(cmd);
+    wait_for_port(port, "redis-server (cluster mode)");
+    assign_every_slot(port, &[], &dir);
+    format!("redis://127.0.0.1:{port}")
+}
+
+fn redis_server_command(port: u16) -> Command {
     assert!(
         Command::new("redis-server").arg("--version").output().is_ok(),
         "redis-server not found: run `make test` (it installs the Debian package) or set REDIS_URL"
     );
+    let mut cmd = Command::new("redis-server");
     cmd.args([
         "--port",
         &port.to_string(),
@@ -119,44 +171,122 @@ fn start_redis() -> String {
         "--appendonly",
         "no",
     ]);
-    spawn_for_process_lifetime(cmd);
-    wait_for_port(port, "redis-server");
-    format!("redis://127.0.0.1:{port}")
+    cmd
 }
 
-fn start_redis_cluster() -> String {
+/// A redis-server with no plain-text port, its certificate (for 127.0.0.1) signed by a
+/// CA made for this run, so that the client has to verify a real chain.
+fn start_redis_tls(cluster: bool) -> TlsRedis {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("redis-cluster-{port}"));
-    std::fs::create_dir_all(&dir).expect("cluster dir");
-    let mut cmd = Command::new("redis-server");
-    cmd.args([
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ])
-    .args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
-    .current_dir(&dir);
+    let dir = std::env::temp_dir().join(format!("redis-tls-{port}"));
+    std::fs::create_dir_all(&dir).expect("tls dir");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("openssl not found: run `make test` (it installs the Debian package)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=messaging test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("ext file");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "ext.cnf",
+    ]);
+
+    let mut cmd = redis_server_command(0);
+    cmd.args(["--tls-port", &port.to_string()])
+        .args([
+            "--tls-cert-file",
+            "server.pem",
+            "--tls-key-file",
+            "server.key",
+            "--tls-ca-cert-file",
+            "ca.pem",
+        ])
+        .args(["--tls-auth-clients", "no"])
+        .current_dir(&dir);
+    if cluster {
+        cmd.args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
+            .args(["--tls-cluster", "yes"]);
+    }
     spawn_for_process_lifetime(cmd);
-    wait_for_port(port, "redis-server (cluster mode)");
-    let status = Command::new("redis-cli")
-        .args(["-p", &port.to_string(), "CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
-        .output()
-        .expect("redis-cli");
+    wait_for_port(port, "redis-server (TLS)");
+    if cluster {
+        assign_every_slot(port, &["--tls", "--cacert", "ca.pem"], &dir);
+    }
+    TlsRedis {
+        url: format!("rediss://127.0.0.1:{port}"),
+        ca_pem: Some(std::fs::read(dir.join("ca.pem")).expect("ca.pem")),
+    }
+}
+
+/// Makes a fresh cluster-mode node own all 16384 slots and waits until it says the
+/// cluster is up.
+fn assign_every_slot(port: u16, cli_args: &[&str], dir: &std::path::Path) {
+    let cli = |args: &[&str]| {
+        Command::new("redis-cli")
+            .current_dir(dir)
+            .args(cli_args)
+            .args(["-p", &port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli")
+    };
+    let status = cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
     assert!(status.status.success(), "could not assign slots: {status:?}");
-    // Wait until the node reports the cluster as up.
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        let info = Command::new("redis-cli")
-            .args(["-p", &port.to_string(), "CLUSTER", "INFO"])
-            .output()
-            .expect("redis-cli");
-        if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
-            return format!("redis://127.0.0.1:{port}");
+        if String::from_utf8_lossy(&cli(&["CLUSTER", "INFO"]).stdout).contains("cluster_state:ok") {
+            return;
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -27,8 +27,10 @@ async fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Clie
 async fn a_push_to_a_dead_connection_gets_410_and_the_registry_forgets_it() {
     let prefix = format!("{}:", unique("gw"));
     let gw = gateway::start_with(move |c| {
-        c.redis_url = Some(redis_url().to_owned());
-        c.redis_prefix = prefix;
+        c.redis = Some(messaging_redis::RedisOptions {
+            prefix,
+            ..messaging_redis::RedisOptions::new(redis_url())
+        });
         c.pusher = local_gateway::PusherMode::ManagementApi;
     })
     .await;

@@ -20,8 +20,10 @@ async fn redis_backed() -> TestGateway {
     let prefix = format!("{}:", unique("gw"));
     gateway::start_with(move |c| {
         c.settings.typing_ttl = Duration::from_millis(1000);
-        c.redis_url = Some(redis_url().to_owned());
-        c.redis_prefix = prefix;
+        c.redis = Some(messaging_redis::RedisOptions {
+            prefix,
+            ..messaging_redis::RedisOptions::new(redis_url())
+        });
         c.pusher = local_gateway::PusherMode::ManagementApi;
     })
     .await
@@ -219,8 +221,10 @@ async fn a_frozen_client_goes_offline_by_ttl_redis_backed() {
     let prefix = format!("{}:", unique("gw"));
     let gw = gateway::start_with(move |c| {
         c.settings.presence_ttl = Duration::from_millis(2000);
-        c.redis_url = Some(redis_url().to_owned());
-        c.redis_prefix = prefix;
+        c.redis = Some(messaging_redis::RedisOptions {
+            prefix,
+            ..messaging_redis::RedisOptions::new(redis_url())
+        });
     })
     .await;
     silent_clients_go_offline_when_their_heartbeat_lapses(gw).await;

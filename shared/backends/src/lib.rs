@@ -5,7 +5,7 @@
 //! | variable | used for |
 //! |---|---|
 //! | `CONVERSATIONS_TABLE` ... `REPORTS_TABLE` (or `TABLE_PREFIX`) | DynamoDB table names |
-//! | `REDIS_URL`, `REDIS_CLUSTER`, `REDIS_KEY_PREFIX` | the registry (`rediss://` for TLS) |
+//! | `REDIS_URL`, `REDIS_CLUSTER`, `REDIS_KEY_PREFIX`, `REDIS_CA_FILE` | the registry (`rediss://` for TLS; a CA file only for a private CA) |
 //! | `ATTACHMENTS_BUCKET` | S3 bucket for attachments |
 //! | `WEBSOCKET_MANAGEMENT_ENDPOINT` | `https://{api}.execute-api.{region}.amazonaws.com/{stage}` |
 //! | `DELAYED_TASKS_QUEUE_URL` | SQS queue for typing expiry and presence checks |
@@ -20,7 +20,7 @@ use std::time::Duration;
 use messaging_auth::Authenticator;
 use messaging_aws::{DynamoStore, ManagementApiPusher, S3BlobStore, SqsScheduler, TableNames};
 use messaging_core::{Messaging, Ports, Settings};
-use messaging_redis::RedisRegistry;
+use messaging_redis::{RedisOptions, RedisRegistry};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -67,12 +67,12 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
-/// The Redis registry from `REDIS_URL`.
+/// The Redis registry from `REDIS_URL` and its companions ([`RedisOptions::from_env`]).
 pub async fn redis_registry_from_env() -> Result<RedisRegistry, BoxError> {
-    let url = required("REDIS_URL")?;
-    let cluster = std::env::var("REDIS_CLUSTER").is_ok_and(|v| v == "true" || v == "1");
-    let prefix = std::env::var("REDIS_KEY_PREFIX").unwrap_or_else(|_| "msg:".into());
-    Ok(RedisRegistry::connect(&url, cluster, prefix).await?)
+    // The functions cannot run without Redis: say so by name rather than fall back.
+    required("REDIS_URL")?;
+    let options = RedisOptions::from_env()?.ok_or("environment variable REDIS_URL is required")?;
+    Ok(RedisRegistry::connect(&options).await?)
 }
 
 /// Everything on AWS: what every Lambda function runs on.

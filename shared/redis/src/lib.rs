@@ -2,7 +2,9 @@
 //! the membership cache and delivery order, all with TTLs so that lost events heal.
 //!
 //! Works with a single node (`redis://`, `rediss://`) and with cluster mode
-//! (`REDIS_CLUSTER=true`, as ElastiCache Serverless requires). Keys that a script or a
+//! (`REDIS_CLUSTER=true`, as ElastiCache Serverless requires). Over TLS the server's
+//! certificate is checked against the public web PKI (ElastiCache's certificates chain to
+//! it), or against `REDIS_CA_FILE` for a Redis with a private CA. Keys that a script or a
 //! multi-key step touches together share a hash tag (`{u:<user>}`), so every multi-key
 //! operation stays in one slot.
 //!
@@ -113,6 +115,55 @@ if tonumber(ARGV[1]) > d then redis.call('SET', KEYS[1], ARGV[1], 'EX', 86400) e
 return 1
 "#;
 
+/// How to reach Redis: see [`RedisOptions::from_env`] for the variables.
+#[derive(Clone, Debug)]
+pub struct RedisOptions {
+    /// `redis://host:port` or `rediss://host:port` (TLS).
+    pub url: String,
+    /// Speak the cluster protocol (ElastiCache Serverless is always a cluster).
+    pub cluster: bool,
+    /// PEM of the CA that signed the server's certificate, when that is not a public one.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Prepended to every key, so that several deployments can share one Redis.
+    pub prefix: String,
+}
+
+impl RedisOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            cluster: false,
+            ca_pem: None,
+            prefix: "msg:".into(),
+        }
+    }
+
+    /// `REDIS_URL` (none: `Ok(None)`), `REDIS_CLUSTER` (`true`/`1`), `REDIS_CA_FILE` (a PEM
+    /// file) and `REDIS_KEY_PREFIX` (default `msg:`).
+    pub fn from_env() -> Result<Option<Self>, RegistryError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`Self::from_env`] with the variables looked up by `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, RegistryError> {
+        let Some(url) = var("REDIS_URL") else {
+            return Ok(None);
+        };
+        let ca_pem = match var("REDIS_CA_FILE") {
+            Some(path) => Some(
+                std::fs::read(&path).map_err(|e| RegistryError(format!("REDIS_CA_FILE {path} cannot be read: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(Some(Self {
+            url,
+            cluster: var("REDIS_CLUSTER").is_some_and(|v| v == "true" || v == "1"),
+            ca_pem,
+            prefix: var("REDIS_KEY_PREFIX").unwrap_or_else(|| "msg:".into()),
+        }))
+    }
+}
+
 pub struct RedisRegistry {
     conn: Conn,
     prefix: String,
@@ -123,17 +174,40 @@ pub struct RedisRegistry {
 }
 
 impl RedisRegistry {
-    /// Connects to `url` (`redis://` or `rediss://` for TLS). `cluster` selects the
-    /// cluster protocol (ElastiCache Serverless).
-    pub async fn connect(url: &str, cluster: bool, prefix: impl Into<String>) -> Result<Self, RegistryError> {
-        let conn = if cluster {
-            let client = redis::cluster::ClusterClient::new(vec![url]).map_err(err)?;
-            Conn::Cluster(client.get_async_connection().await.map_err(err)?)
+    /// Connects as `options` say. Fails at once when Redis cannot be reached or its TLS
+    /// certificate is not trusted, rather than on the first request.
+    pub async fn connect(options: &RedisOptions) -> Result<Self, RegistryError> {
+        let certs = options.ca_pem.clone().map(|root| redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root),
+        });
+        let conn = if options.cluster {
+            let mut builder = redis::cluster::ClusterClientBuilder::new(vec![options.url.as_str()]);
+            if let Some(certs) = certs {
+                builder = builder.certs(certs);
+            }
+            Conn::Cluster(
+                builder
+                    .build()
+                    .map_err(err)?
+                    .get_async_connection()
+                    .await
+                    .map_err(err)?,
+            )
         } else {
-            let client = redis::Client::open(url).map_err(err)?;
-            Conn::Single(ConnectionManager::new(client).await.map_err(err)?)
+            let client = match certs {
+                Some(certs) => redis::Client::build_with_tls(options.url.as_str(), certs),
+                None => redis::Client::open(options.url.as_str()),
+            }
+            .map_err(err)?;
+            // A few quick retries, not the default ~12 s of them: a function's init should
+            // fail fast on a wrong URL or certificate and be retried by the next invocation.
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_number_of_retries(3)
+                .set_max_delay(Duration::from_secs(1));
+            Conn::Single(ConnectionManager::new_with_config(client, config).await.map_err(err)?)
         };
-        Ok(Self::with_connection(conn, prefix))
+        Ok(Self::with_connection(conn, options.prefix.clone()))
     }
 
     pub fn with_connection(conn: Conn, prefix: impl Into<String>) -> Self {
