@@ -264,11 +264,30 @@ export function createMessaging(deps: MessagingDeps) {
     return clientMessageId
   }
 
+  /**
+   * Per conversation, the end of the chain of sends. Sends leave one at a time in the
+   * order they were written: the server numbers messages in the order their POSTs land,
+   * and three quick Enters must not come out as 1, 3, 2. A failed send does not hold up
+   * the ones after it (it waits for Retry).
+   */
+  const sendChains = new Map<string, Promise<void>>()
+
   /** Sends (or resends) a pending message, always with its original client message id. */
-  async function deliver(id: string, clientMessageId: string): Promise<void> {
+  function deliver(id: string, clientMessageId: string): Promise<void> {
+    if (!store.findPending(id, clientMessageId)) return Promise.resolve()
+    store.markPendingSending(id, clientMessageId)
+    const next = (sendChains.get(id) ?? Promise.resolve()).then(() => post(id, clientMessageId))
+    sendChains.set(id, next)
+    void next.then(() => {
+      if (sendChains.get(id) === next) sendChains.delete(id)
+    })
+    return next
+  }
+
+  /** One POST of a pending message; never rejects (a failure marks the message failed). */
+  async function post(id: string, clientMessageId: string): Promise<void> {
     const pending = store.findPending(id, clientMessageId)
     if (!pending) return
-    store.markPendingSending(id, clientMessageId)
     try {
       const { message } = await api.sendMessage(id, {
         body: pending.body,

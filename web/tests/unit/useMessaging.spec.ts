@@ -185,6 +185,41 @@ describe('useMessaging', () => {
     expect(store.threadItems(CID).map((i) => i.kind)).toEqual(['message'])
   })
 
+  it('sends written quickly leave one at a time, so the server numbers them in the order written', async () => {
+    const store = setup()
+    await connect()
+    await messaging.openConversation(CID)
+    const releases: (() => void)[] = []
+    server.overrides.push({
+      match: (c) => c.method === 'POST' && c.path.endsWith('/messages'),
+      handler: async (c) => {
+        await new Promise<void>((r) => releases.push(r))
+        const req = c.body as { body: string; clientMessageId: string }
+        const stored = message(server.messages.length + 1, { senderId: ME, body: req.body, clientMessageId: req.clientMessageId })
+        server.messages.push(stored)
+        return { status: 201, body: stored }
+      },
+    })
+    server.failures.push({ match: (c) => c.method === 'POST' && (c.body as { body: string }).body === 'two', status: 'network', times: 1 })
+    for (const body of ['one', 'two', 'three']) messaging.sendMessage(CID, body)
+    await settle()
+    expect(server.callsTo('POST', '/messages')).toHaveLength(1) // 'two' waits for 'one'
+    expect(store.threadItems(CID).map((i) => i.kind === 'pending' && i.pending.status)).toEqual(['sending', 'sending', 'sending'])
+    releases.shift()!()
+    await settle()
+    // 'two' failed (network); 'three' is not held up by it.
+    const bodiesPosted = () => server.callsTo('POST', '/messages').map((c) => (c.body as { body: string }).body)
+    expect(bodiesPosted()).toEqual(['one', 'two', 'three'])
+    releases.shift()!()
+    await settle()
+    expect(server.messages.map((m) => [m.seq, m.body])).toEqual([
+      [1, 'one'],
+      [2, 'three'],
+    ])
+    const failed = store.threadItems(CID).find((i) => i.kind === 'pending')
+    expect(failed?.kind === 'pending' && [failed.pending.body, failed.pending.status]).toEqual(['two', 'failed'])
+  })
+
   it('throttles typing to one action every 2 s and sends stop-typing when cleared', async () => {
     setup()
     await connect()
