@@ -63,14 +63,6 @@ impl Hub {
         self.connections.read().ok().and_then(|map| map.get(id).cloned())
     }
 
-    pub fn len(&self) -> usize {
-        self.connections.read().map(|m| m.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn send(&self, id: &str, data: Vec<u8>) -> Result<(), SendError> {
         let connection = self.get(id).ok_or(SendError::Gone)?;
         match connection.tx.try_send(Outbound::Frame(data)) {

@@ -54,7 +54,6 @@ pub struct Gateway {
     pub hub: Arc<Hub>,
     pub local_blobs: Option<Arc<LocalBlobStore>>,
     pub dev_tokens: Option<DevTokens>,
-    pub url: String,
 }
 
 /// Pushes straight into the hub, skipping the `@connections` HTTP hop (the default; see
@@ -158,7 +157,6 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         hub,
         local_blobs: backends.local_blobs.clone(),
         dev_tokens,
-        url: url.clone(),
     });
 
     // Delayed tasks run through the `delayed-tasks` function with an SQS-shaped event.

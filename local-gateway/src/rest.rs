@@ -168,11 +168,7 @@ pub async fn handle(
     body: Bytes,
 ) -> Response {
     let Some(function) = function_for(uri.path()) else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({"error": {"code": "not_found", "message": "route not found", "field": null}})),
-        )
-            .into_response();
+        return messaging_http::ApiError(messaging_core::Error::NotFound("route")).into_response();
     };
     let event = proxy_event(&method, &uri, &headers, &body, &peer.ip().to_string());
     match gw.functions.invoke_rest(function, event).await {

@@ -142,7 +142,28 @@ fn key_schema(v: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-type Indexes = BTreeMap<String, (Vec<(String, String)>, String, BTreeSet<String>)>;
+/// An index: key schema (attribute, key type), projection type, projected attributes.
+type IndexShape = (Vec<(String, String)>, String, BTreeSet<String>);
+type Indexes = BTreeMap<String, IndexShape>;
+
+/// One index as DescribeTable tells it (global and local ones are different SDK types).
+fn described_index(
+    name: Option<&str>,
+    keys: &[aws_sdk_dynamodb::types::KeySchemaElement],
+    projection: Option<&aws_sdk_dynamodb::types::Projection>,
+) -> (String, IndexShape) {
+    let proj = projection.unwrap();
+    (
+        name.unwrap().to_owned(),
+        (
+            keys.iter()
+                .map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned()))
+                .collect(),
+            proj.projection_type().unwrap().as_str().to_owned(),
+            proj.non_key_attributes().iter().cloned().collect(),
+        ),
+    )
+}
 
 fn template_indexes(v: &Value) -> Indexes {
     v.as_sequence()
@@ -228,20 +249,7 @@ async fn the_six_tables_in_the_template_match_the_schema_the_code_creates() {
         let gsis: Indexes = d
             .global_secondary_indexes()
             .iter()
-            .map(|i| {
-                let proj = i.projection().unwrap();
-                (
-                    i.index_name().unwrap().to_owned(),
-                    (
-                        i.key_schema()
-                            .iter()
-                            .map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned()))
-                            .collect(),
-                        proj.projection_type().unwrap().as_str().to_owned(),
-                        proj.non_key_attributes().iter().cloned().collect(),
-                    ),
-                )
-            })
+            .map(|i| described_index(i.index_name(), i.key_schema(), i.projection()))
             .collect();
         assert_eq!(
             template_indexes(&p["GlobalSecondaryIndexes"]),
@@ -251,20 +259,7 @@ async fn the_six_tables_in_the_template_match_the_schema_the_code_creates() {
         let lsis: Indexes = d
             .local_secondary_indexes()
             .iter()
-            .map(|i| {
-                let proj = i.projection().unwrap();
-                (
-                    i.index_name().unwrap().to_owned(),
-                    (
-                        i.key_schema()
-                            .iter()
-                            .map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned()))
-                            .collect(),
-                        proj.projection_type().unwrap().as_str().to_owned(),
-                        proj.non_key_attributes().iter().cloned().collect(),
-                    ),
-                )
-            })
+            .map(|i| described_index(i.index_name(), i.key_schema(), i.projection()))
             .collect();
         assert_eq!(
             template_indexes(&p["LocalSecondaryIndexes"]),

@@ -11,6 +11,14 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(400);
 
+/// `user`'s row in a conversation detail.
+fn participant<'a>(detail: &'a Value, user: &str) -> &'a Value {
+    detail["participants"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["userId"] == user))
+        .unwrap_or_else(|| panic!("{user} is not in {detail}"))
+}
+
 async fn embedded() -> TestGateway {
     gateway::start_with(|c| c.settings.typing_ttl = Duration::from_millis(1000)).await
 }
@@ -54,14 +62,7 @@ async fn two_users_three_connections(gw: TestGateway) {
     let mut a2 = ws::connect(&ana, &ws_url, "ana-phone").await;
     b1.assert_none(QUIET, is("user-joined")).await;
     let detail = ben.get(&base).await.expect(200);
-    let ana_row = detail["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["userId"] == "u-client-ana")
-        .unwrap()
-        .clone();
-    assert_eq!(ana_row["online"], true);
+    assert_eq!(participant(&detail, "u-client-ana")["online"], true);
 
     // A REST send reaches every connection of every participant, and nobody else.
     let sent = ben.send(&conv, "hello over the socket").await;
@@ -160,14 +161,7 @@ async fn two_users_three_connections(gw: TestGateway) {
     let left = b1.wait_event("user-left", WAIT).await;
     assert_eq!(left["data"]["userId"], "u-client-ana");
     let detail = ben.get(&base).await.expect(200);
-    let ana_row = detail["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["userId"] == "u-client-ana")
-        .unwrap()
-        .clone();
-    assert_eq!(ana_row["online"], false);
+    assert_eq!(participant(&detail, "u-client-ana")["online"], false);
     gw.running.shutdown().await;
 }
 

@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{Tag, Tagging};
 use messaging_core::ports::{BlobError, BlobHead, BlobStore, SignedRequest};
 use messaging_core::time::Timestamp;
 
-pub const PENDING_TAG: &str = "status=pending";
+const PENDING_TAG: &str = "status=pending";
 
 pub struct S3BlobStore {
     client: Client,

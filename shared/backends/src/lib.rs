@@ -69,7 +69,8 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
 
 /// The Redis registry from `REDIS_URL` and its companions ([`RedisOptions::from_env`]).
 pub async fn redis_registry_from_env() -> Result<RedisRegistry, BoxError> {
-    // The functions cannot run without Redis: say so by name rather than fall back.
+    // Through `required`, like every variable a function cannot start without (the
+    // template test reads these calls to check that the template sets each one).
     required("REDIS_URL")?;
     let options = RedisOptions::from_env()?.ok_or("environment variable REDIS_URL is required")?;
     Ok(RedisRegistry::connect(&options).await?)
@@ -112,4 +113,32 @@ pub async fn lambda_app_state() -> Result<messaging_http::AppState, BoxError> {
         svc: lambda_messaging().await?,
         auth: Arc::new(auth),
     })
+}
+
+/// Runs a REST function: `app` (the members' or the admin routes) with CORS for the web
+/// origin, behind API Gateway's stage prefix. Everything is built once, at init.
+pub async fn run_rest(app: fn(messaging_http::AppState) -> messaging_http::Router) -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let router = messaging_http::with_cors(app(lambda_app_state().await?), web_origin().as_deref());
+    let service = lambda_http::tower::ServiceBuilder::new()
+        .map_request(messaging_http::strip_stage)
+        .service(router);
+    lambda_http::run(service).await
+}
+
+/// Runs a function whose handler needs only the service (the WebSocket routes, the
+/// authorizer, the delayed-task queue): the service is built once, at init, and `handler`
+/// gets a handle to it with each event.
+pub async fn run_with_service<A, R, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    A: for<'de> serde::Deserialize<'de>,
+    R: serde::Serialize,
+    F: Fn(Arc<Messaging>, A) -> Fut,
+    Fut: std::future::Future<Output = Result<R, lambda_runtime::Error>>,
+{
+    init_tracing();
+    let svc = lambda_messaging().await?;
+    let handler =
+        lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<A>| handler(svc.clone(), event.payload));
+    lambda_runtime::run(handler).await
 }

@@ -73,6 +73,30 @@ impl Error {
     }
 
     /// The stable code clients switch on.
+    /// The HTTP status this error answers with (REST, and `$connect` / `$disconnect`).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::Unauthenticated(_) => 401,
+            Error::Forbidden(_) => 403,
+            Error::NotFound(_) => 404,
+            Error::Invalid { .. } => 400,
+            Error::Conflict { .. } => 409,
+            Error::PayloadTooLarge(_) => 413,
+            Error::Unavailable(_) => 503,
+        }
+    }
+
+    /// What the client is told. A backend's detail goes to the log, never to the client.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Unavailable(detail) => {
+                tracing::error!(%detail, "backend unavailable");
+                "the service is temporarily unavailable; retry shortly".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated(_) => "unauthenticated",
@@ -164,3 +188,17 @@ impl From<StoreError> for Error {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A registry (Redis) failure: the caller sees 503; the detail goes to the logs.
+impl From<crate::ports::RegistryError> for Error {
+    fn from(e: crate::ports::RegistryError) -> Self {
+        Error::Unavailable(e.to_string())
+    }
+}
+
+/// A blob store (S3) failure: the caller sees 503; the detail goes to the logs.
+impl From<crate::ports::BlobError> for Error {
+    fn from(e: crate::ports::BlobError) -> Self {
+        Error::Unavailable(e.to_string())
+    }
+}

@@ -107,8 +107,6 @@ macro_rules! token_id {
         pub struct $name(String);
 
         impl $name {
-            pub const MAX_LEN: usize = $max;
-
             pub fn parse(raw: &str) -> Result<Self, Error> {
                 let allowed: fn(char) -> bool = $allowed;
                 if raw.is_empty() || raw.len() > $max {

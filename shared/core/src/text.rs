@@ -43,8 +43,6 @@ macro_rules! text_type {
         pub struct $name(String);
 
         impl $name {
-            pub const MAX_CHARS: usize = $max;
-
             pub fn parse(raw: &str) -> Result<Self, Error> {
                 parse_text(raw, $field, $max, $multi).map(Self)
             }

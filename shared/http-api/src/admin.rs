@@ -38,7 +38,7 @@ async fn list_conversations(
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
     let status = q.text("status").map(ConversationStatus::parse).transpose()?;
-    let participant = q.text("participant").map(UserId::parse).transpose()?.map(|u: UserId| u);
+    let participant = q.text("participant").map(UserId::parse).transpose()?;
     let page = s
         .svc
         .admin_search_conversations(

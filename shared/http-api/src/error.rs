@@ -26,28 +26,13 @@ impl From<messaging_core::StoreError> for ApiError {
 }
 
 pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::Invalid { .. } => StatusCode::BAD_REQUEST,
-        Error::Conflict { .. } => StatusCode::CONFLICT,
-        Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-    }
+    StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(&self.0);
-        let message = match &self.0 {
-            // Backend details go to the log, not to the client.
-            Error::Unavailable(detail) => {
-                tracing::error!(%detail, "backend unavailable");
-                "the service is temporarily unavailable; retry shortly".to_owned()
-            }
-            other => other.to_string(),
-        };
+        let message = self.0.public_message();
         let body = json!({ "error": { "code": self.0.code(), "message": message, "field": self.0.field() } });
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

@@ -19,7 +19,7 @@ pub mod routes;
 
 use std::sync::Arc;
 
-use axum::Router;
+pub use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, Uri};
 use axum::response::IntoResponse;
@@ -64,11 +64,6 @@ pub fn client_app(state: AppState) -> Router {
 /// The `admin-api` function's router.
 pub fn admin_app(state: AppState) -> Router {
     finish(admin::routes(), state)
-}
-
-/// Both APIs in one router (tests, and single-process deployments).
-pub fn app(state: AppState) -> Router {
-    finish(client::routes().merge(admin::routes()), state)
 }
 
 /// Lets a web client served from `origin` read the API's responses. API Gateway answers

@@ -33,7 +33,7 @@ use messaging_core::time::Timestamp;
 
 /// A single-node or a cluster connection; both multiplex and reconnect by themselves.
 #[derive(Clone)]
-pub enum Conn {
+enum Conn {
     Single(ConnectionManager),
     Cluster(redis::cluster_async::ClusterConnection),
 }
@@ -207,18 +207,14 @@ impl RedisRegistry {
                 .set_max_delay(Duration::from_secs(1));
             Conn::Single(ConnectionManager::new_with_config(client, config).await.map_err(err)?)
         };
-        Ok(Self::with_connection(conn, options.prefix.clone()))
-    }
-
-    pub fn with_connection(conn: Conn, prefix: impl Into<String>) -> Self {
-        Self {
+        Ok(Self {
             conn,
-            prefix: prefix.into(),
+            prefix: options.prefix.clone(),
             add: Script::new(ADD_SCRIPT),
             sweep: Script::new(SWEEP_SCRIPT),
             expire_typing: Script::new(EXPIRE_TYPING_SCRIPT),
             mark_delivered: Script::new(MARK_DELIVERED_SCRIPT),
-        }
+        })
     }
 
     fn conn(&self) -> Conn {
@@ -229,12 +225,9 @@ impl RedisRegistry {
         format!("{}{suffix}", self.prefix)
     }
 
-    fn user_keys(&self, user: &UserId) -> (String, String, String) {
-        (
-            self.key(format!("{{u:{user}}}:conns")),
-            self.key(format!("{{u:{user}}}:online")),
-            self.key(format!("{{u:{user}}}:check")),
-        )
+    /// One of a user's keys (`conns`, `online`, `check`); the hash tag keeps them in one slot.
+    fn user_key(&self, user: &UserId, part: &str) -> String {
+        format!("{}{{u:{user}}}:{part}", self.prefix)
     }
 
     async fn register(
@@ -258,7 +251,7 @@ impl RedisRegistry {
         }
         let json = serde_json::to_string(&stored).map_err(err)?;
         let _: () = conn.pset_ex(&info_key, json, ttl_ms as u64).await.map_err(err)?;
-        let (conns, online, _) = self.user_keys(user);
+        let (conns, online) = (self.user_key(user, "conns"), self.user_key(user, "online"));
         let came_online: i64 = self
             .add
             .key(conns)
@@ -279,7 +272,7 @@ impl RedisRegistry {
     }
 
     async fn sweep_keys(&self, user: &UserId, now: Timestamp, remove: &str) -> RegistryResult<Sweep> {
-        let (conns, online, _) = self.user_keys(user);
+        let (conns, online) = (self.user_key(user, "conns"), self.user_key(user, "online"));
         let (went_offline, next): (i64, i64) = self
             .sweep
             .key(conns)
@@ -354,7 +347,7 @@ impl ConnectionRegistry for RedisRegistry {
         // them on the wire, and unlike a pipeline they may live in different cluster slots.
         let lookups = users.iter().map(|user| {
             let mut conn = self.conn();
-            let (conns, _, _) = self.user_keys(user);
+            let conns = self.user_key(user, "conns");
             async move {
                 let ids: Vec<String> = redis::cmd("ZRANGE")
                     .arg(conns)
@@ -381,7 +374,7 @@ impl ConnectionRegistry for RedisRegistry {
     async fn online_users(&self, users: &[UserId], now: Timestamp) -> RegistryResult<Vec<UserId>> {
         let counts = users.iter().map(|user| {
             let mut conn = self.conn();
-            let (conns, _, _) = self.user_keys(user);
+            let conns = self.user_key(user, "conns");
             async move {
                 conn.zcount::<_, _, _, i64>(conns, format!("({}", now.as_millis()), "+inf")
                     .await
@@ -401,7 +394,7 @@ impl ConnectionRegistry for RedisRegistry {
     }
 
     async fn claim_presence_check(&self, user: &UserId, ttl: Duration) -> RegistryResult<bool> {
-        let (_, _, check) = self.user_keys(user);
+        let check = self.user_key(user, "check");
         let set: Option<String> = redis::cmd("SET")
             .arg(check)
             .arg("1")
@@ -415,7 +408,7 @@ impl ConnectionRegistry for RedisRegistry {
     }
 
     async fn release_presence_check(&self, user: &UserId) -> RegistryResult<()> {
-        let (_, _, check) = self.user_keys(user);
+        let check = self.user_key(user, "check");
         let _: i64 = self.conn().del(check).await.map_err(err)?;
         Ok(())
     }

@@ -28,16 +28,9 @@ pub const TICKET_PARAM: &str = "ticket";
 
 /// The one mapping from an application error to what a WebSocket client sees.
 pub fn error_event(e: &Error) -> ServerEvent {
-    let message = match e {
-        Error::Unavailable(detail) => {
-            tracing::error!(%detail, "backend unavailable");
-            "the service is temporarily unavailable; retry shortly".to_owned()
-        }
-        other => other.to_string(),
-    };
     ServerEvent::Error {
         code: e.code().to_owned(),
-        message,
+        message: e.public_message(),
         field: e.field().map(str::to_owned),
     }
 }
@@ -108,26 +101,18 @@ pub async fn connect(svc: &Messaging, event: WsEvent) -> WsResponse {
         svc.connect(&connection, &who).await
     }
     .await;
+    answer(result, "connect refused")
+}
+
+/// The answer to `$connect` / `$disconnect`: API Gateway refuses the connection on
+/// anything but 2xx, so an error carries its HTTP status.
+fn answer(result: Result<(), Error>, what: &str) -> WsResponse {
     match result {
         Ok(()) => status(200),
         Err(e) => {
-            tracing::warn!(error = %e, "connect refused");
-            status(status_code(&e))
+            tracing::warn!(error = %e, "{what}");
+            status(e.http_status())
         }
-    }
-}
-
-/// The HTTP status a `$connect` / `$disconnect` answer carries for an error (API Gateway
-/// refuses the connection on anything but 2xx).
-fn status_code(e: &Error) -> u16 {
-    match e {
-        Error::Unauthenticated(_) => 401,
-        Error::Forbidden(_) => 403,
-        Error::NotFound(_) => 404,
-        Error::Invalid { .. } => 400,
-        Error::Conflict { .. } => 409,
-        Error::PayloadTooLarge(_) => 413,
-        Error::Unavailable(_) => 503,
     }
 }
 
@@ -138,13 +123,7 @@ pub async fn disconnect(svc: &Messaging, event: WsEvent) -> WsResponse {
         svc.disconnect(&connection).await
     }
     .await;
-    match result {
-        Ok(()) => status(200),
-        Err(e) => {
-            tracing::warn!(error = %e, "disconnect failed");
-            status(status_code(&e))
-        }
-    }
+    answer(result, "disconnect failed")
 }
 
 /// Action routes and `$default`: parses the action, runs it, answers with a frame when

@@ -49,11 +49,7 @@ const PNG: &[u8] = &[
 
 pub async fn a_signed_upload_stores_exactly_what_was_signed(f: BlobFixture) {
     let key = key();
-    let signed = f
-        .store
-        .sign_upload(&key, PNG.len() as u64, "image/png", Duration::from_secs(300))
-        .await
-        .unwrap();
+    let signed = sign_png(&f, &key).await;
     assert_eq!(signed.method, "PUT");
     assert!(
         signed
@@ -77,14 +73,23 @@ pub async fn a_signed_upload_stores_exactly_what_was_signed(f: BlobFixture) {
     assert_eq!(f.store.head(&unique("attachments/none/")).await.unwrap(), None);
 }
 
+/// A five-minute upload grant for [`PNG`] under `key`.
+async fn sign_png(f: &BlobFixture, key: &str) -> SignedRequest {
+    f.store
+        .sign_upload(key, PNG.len() as u64, "image/png", Duration::from_secs(300))
+        .await
+        .unwrap()
+}
+
+/// [`PNG`] uploaded under `key` through a signed request.
+async fn upload_png(f: &BlobFixture, key: &str) {
+    let signed = sign_png(f, key).await;
+    assert!(perform(&signed, PNG.to_vec(), &[]).await.status().is_success());
+}
+
 pub async fn uploads_start_pending_and_can_be_kept_or_returned(f: BlobFixture) {
     let key = key();
-    let signed = f
-        .store
-        .sign_upload(&key, PNG.len() as u64, "image/png", Duration::from_secs(300))
-        .await
-        .unwrap();
-    assert!(perform(&signed, PNG.to_vec(), &[]).await.status().is_success());
+    upload_png(&f, &key).await;
     assert_eq!((f.status_of)(key.clone()).await.as_deref(), Some("pending"));
     f.store.set_attached(&key, true).await.unwrap();
     assert_eq!((f.status_of)(key.clone()).await.as_deref(), Some("attached"));
@@ -96,12 +101,7 @@ pub async fn uploads_start_pending_and_can_be_kept_or_returned(f: BlobFixture) {
 
 pub async fn a_signed_download_returns_the_bytes_under_the_original_name(f: BlobFixture) {
     let key = key();
-    let signed = f
-        .store
-        .sign_upload(&key, PNG.len() as u64, "image/png", Duration::from_secs(300))
-        .await
-        .unwrap();
-    assert!(perform(&signed, PNG.to_vec(), &[]).await.status().is_success());
+    upload_png(&f, &key).await;
     let download = f
         .store
         .sign_download(&key, "Plan für Q3.png", "image/png", Duration::from_secs(60))
@@ -125,11 +125,7 @@ pub async fn a_signed_download_returns_the_bytes_under_the_original_name(f: Blob
 
 pub async fn the_signature_fixes_size_and_type(f: BlobFixture) {
     let key = key();
-    let signed = f
-        .store
-        .sign_upload(&key, PNG.len() as u64, "image/png", Duration::from_secs(300))
-        .await
-        .unwrap();
+    let signed = sign_png(&f, &key).await;
     let url = url::Url::parse(&signed.url).unwrap();
     let params: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
     if let Some(signed_headers) = params.get("X-Amz-SignedHeaders") {

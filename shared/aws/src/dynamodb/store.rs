@@ -55,17 +55,12 @@ impl RequestStats {
             .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
-    /// (requests, capacity units) since the last reset.
+    /// (requests, capacity units) so far.
     pub fn snapshot(&self) -> (u64, f64) {
         (
             self.requests.load(Ordering::Relaxed),
             self.capacity_milli.load(Ordering::Relaxed) as f64 / 1000.0,
         )
-    }
-
-    pub fn reset(&self) {
-        self.requests.store(0, Ordering::Relaxed);
-        self.capacity_milli.store(0, Ordering::Relaxed);
     }
 }
 
@@ -130,10 +125,6 @@ impl DynamoStore {
 
     pub fn stats(&self) -> Arc<RequestStats> {
         self.stats.clone()
-    }
-
-    pub fn tables(&self) -> &TableNames {
-        &self.t
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxOutcome> {

@@ -2,7 +2,7 @@
 //! and a message's audit trail.
 
 use super::{Messaging, page_limit, require_admin};
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::events::ConversationChange;
 use crate::identity::Identity;
 use crate::ids::{ConversationId, MessageId, ReportId, UserId};
@@ -108,12 +108,9 @@ impl Messaging {
                 .store
                 .get_report(id)
                 .await?
-                .ok_or(Error::NotFound("report"))?;
+                .ok_or(StoreError::ReportNotFound)?;
             if open.status != ReportStatus::Open {
-                return Err(Error::conflict(
-                    "report_already_resolved",
-                    "the report was already resolved",
-                ));
+                return Err(StoreError::ReportAlreadyResolved.into());
             }
             self.delete_message(who, &open.conversation_id, &open.message_id)
                 .await?;

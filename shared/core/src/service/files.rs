@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Messaging;
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::identity::Identity;
 use crate::ids::{ConversationId, FileId};
 use crate::model::{FileMeta, FileRecord, FileStatus};
@@ -117,10 +117,6 @@ const ALLOWED_TYPES: &[(&str, &[&str])] = &[
 /// Bytes read from the start of an upload to check its real type. Enough for the zip
 /// directory entries that tell an Office document from a plain archive.
 const SNIFF_BYTES: usize = 16 * 1024;
-
-pub fn allowed_content_types() -> impl Iterator<Item = &'static str> {
-    ALLOWED_TYPES.iter().map(|(t, _)| *t)
-}
 
 /// One file a client wants to upload.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -244,8 +240,7 @@ impl Messaging {
                 .ports
                 .blobs
                 .sign_upload(&record.object_key, record.size, &record.content_type, policy.upload_ttl)
-                .await
-                .map_err(|e| Error::Unavailable(e.to_string()))?;
+                .await?;
             slots.push(UploadSlot {
                 file: record.meta(),
                 upload,
@@ -290,12 +285,7 @@ impl Messaging {
         let now = Timestamp::now();
         let mut metas = Vec::with_capacity(ids.len());
         for id in ids {
-            let not_attachable = || {
-                Error::invalid(
-                    "fileIds",
-                    format!("file {id} is not an upload of yours in this conversation waiting to be attached"),
-                )
-            };
+            let not_attachable = || Error::from(StoreError::FileNotAttachable(id.to_string()));
             let record = records.iter().find(|r| &r.id == id).ok_or_else(not_attachable)?;
             if &record.conversation_id != conversation
                 || record.uploader_id != who.user_id
@@ -323,7 +313,7 @@ impl Messaging {
             let key = object_key(conversation, &file.id);
             if let Err(e) = self.ports.blobs.set_attached(&key, attached).await {
                 if attached {
-                    return Err(Error::Unavailable(e.to_string()));
+                    return Err(e.into());
                 }
                 tracing::warn!(error = %e, file = %file.id, "could not return an upload to pending; it will be kept");
             }
@@ -333,11 +323,9 @@ impl Messaging {
 
     async fn confirm_upload(&self, record: &FileRecord) -> Result<(), Error> {
         let blobs = &self.ports.blobs;
-        let unavailable = |e: crate::ports::BlobError| Error::Unavailable(e.to_string());
         let head = blobs
             .head(&record.object_key)
-            .await
-            .map_err(unavailable)?
+            .await?
             .ok_or_else(|| Error::invalid("fileIds", format!("file {} was not uploaded", record.id)))?;
         if head.size != record.size {
             return Err(Error::invalid(
@@ -359,10 +347,7 @@ impl Messaging {
                 ),
             ));
         }
-        let prefix = blobs
-            .read_prefix(&record.object_key, SNIFF_BYTES)
-            .await
-            .map_err(unavailable)?;
+        let prefix = blobs.read_prefix(&record.object_key, SNIFF_BYTES).await?;
         if !bytes_match_type(&record.content_type, &prefix) {
             return Err(Error::invalid(
                 "fileIds",
@@ -405,7 +390,7 @@ impl Messaging {
                 self.settings.files.download_ttl,
             )
             .await
-            .map_err(|e| Error::Unavailable(e.to_string()))
+            .map_err(Error::from)
     }
 }
 

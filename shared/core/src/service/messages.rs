@@ -80,18 +80,21 @@ impl Messaging {
         req: SendMessage,
     ) -> Result<(MessageView, bool), Error> {
         let members = self.require_member(who, conversation).await?;
-        if !req.file_ids.is_empty() {
+        let files = match self.confirm_attachments(who, conversation, &req.file_ids).await {
+            Ok(files) => files,
             // A retry of a send with attachments finds its files already attached: answer
-            // with the original before checking them again.
-            let store = &self.ports.store;
-            if let Some(existing) = store
-                .find_by_client_id(conversation, &who.user_id, &req.client_message_id)
-                .await?
-            {
-                return Ok((MessageView::from(&existing), false));
+            // with the original. Looked up only here, so a first send pays nothing for it.
+            Err(refused) => {
+                let store = &self.ports.store;
+                return match store
+                    .find_by_client_id(conversation, &who.user_id, &req.client_message_id)
+                    .await?
+                {
+                    Some(existing) => Ok((MessageView::from(&existing), false)),
+                    None => Err(refused),
+                };
             }
-        }
-        let files = self.confirm_attachments(who, conversation, &req.file_ids).await?;
+        };
         self.set_files_attached(conversation, &files, true).await?;
         let new = NewMessage {
             id: MessageId::generate(),

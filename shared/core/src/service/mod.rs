@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use conversations::{CreateConversation, NewParticipant};
-pub use files::{AttachmentRequest, FilePolicy, UploadGrant, UploadSlot, allowed_content_types, bytes_match_type};
+pub use files::{AttachmentRequest, FilePolicy, UploadGrant, UploadSlot, bytes_match_type};
 pub use messages::SendMessage;
 pub use realtime::Ticket;
 

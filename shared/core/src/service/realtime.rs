@@ -42,8 +42,7 @@ impl Messaging {
         self.ports
             .registry
             .put_ticket(&ticket, who, self.settings.ticket_ttl)
-            .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
+            .await?;
         Ok(Ticket {
             ticket,
             expires_in_seconds: self.settings.ticket_ttl.as_secs(),
@@ -58,8 +57,7 @@ impl Messaging {
         self.ports
             .registry
             .take_ticket(ticket)
-            .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?
+            .await?
             .ok_or_else(|| Error::unauthenticated("unknown, used or expired ticket"))
     }
 
@@ -76,12 +74,7 @@ impl Messaging {
     pub async fn connect(&self, connection: &ConnectionId, who: &Identity) -> Result<(), Error> {
         let now = Timestamp::now();
         let info = self.connection_info(connection, who, now);
-        let change = self
-            .ports
-            .registry
-            .add_connection(&info, now)
-            .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        let change = self.ports.registry.add_connection(&info, now).await?;
         tracing::info!(connection = %connection, user = %who.user_id, ?change, "connected");
         self.after_presence_change(who, change).await;
         self.schedule_presence_check(&who.user_id).await;
@@ -94,8 +87,7 @@ impl Messaging {
             .ports
             .registry
             .remove_connection(connection, Timestamp::now())
-            .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
+            .await?;
         if let Some((user, change)) = removed {
             tracing::info!(connection = %connection, user = %user, ?change, "disconnected");
             if change == PresenceChange::WentOffline {
@@ -116,12 +108,7 @@ impl Messaging {
             ClientAction::Ping => {
                 let now = Timestamp::now();
                 let info = self.connection_info(connection, who, now);
-                let change = self
-                    .ports
-                    .registry
-                    .touch_connection(&info, now)
-                    .await
-                    .map_err(|e| Error::Unavailable(e.to_string()))?;
+                let change = self.ports.registry.touch_connection(&info, now).await?;
                 self.after_presence_change(who, change).await;
                 self.schedule_presence_check(&who.user_id).await;
                 Ok(Some(ServerEvent::Pong { at: now }))
@@ -148,8 +135,7 @@ impl Messaging {
             .ports
             .registry
             .set_typing(conversation, &who.user_id, until)
-            .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
+            .await?;
         if change == TypingChange::Started {
             self.schedule(
                 DelayedTask::TypingExpiry {
@@ -199,7 +185,6 @@ impl Messaging {
 
     /// Runs a delayed task (from the SQS queue, or the local timer).
     pub async fn run_task(&self, task: DelayedTask) -> Result<(), Error> {
-        let unavailable = |e: crate::ports::RegistryError| Error::Unavailable(e.to_string());
         match task {
             DelayedTask::TypingExpiry {
                 conversation_id,
@@ -210,8 +195,7 @@ impl Messaging {
                     .ports
                     .registry
                     .expire_typing(&conversation_id, &user_id, now)
-                    .await
-                    .map_err(unavailable)?
+                    .await?
                 {
                     TypingExpiry::Expired => {
                         let members = self.members(&conversation_id).await?;
@@ -234,11 +218,8 @@ impl Messaging {
             }
             DelayedTask::PresenceCheck { user_id } => {
                 let registry = &self.ports.registry;
-                registry.release_presence_check(&user_id).await.map_err(unavailable)?;
-                let sweep = registry
-                    .sweep_user(&user_id, Timestamp::now())
-                    .await
-                    .map_err(unavailable)?;
+                registry.release_presence_check(&user_id).await?;
+                let sweep = registry.sweep_user(&user_id, Timestamp::now()).await?;
                 if sweep.change == PresenceChange::WentOffline {
                     self.announce_left(&user_id).await;
                 }
