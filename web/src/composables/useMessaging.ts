@@ -15,7 +15,6 @@ import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
 import type { ConversationSummary, FileMeta, MessageView, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
-import { showToast } from './useToasts'
 import { socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
 
 export const PAGE_SIZE = 50
@@ -65,33 +64,23 @@ export function createMessaging(deps: MessagingDeps) {
   const detailRequests = new Map<string, Promise<void>>()
 
   async function loadConversations(q: string = store.listQuery): Promise<void> {
-    const request = ++listRequest
-    store.listLoading = true
     store.listError = null
-    try {
-      const page = await api.listConversations({ q: q.trim() || undefined, limit: 30 })
-      if (request !== listRequest) return
-      store.setConversationPage(page.items, page.nextCursor, { query: q })
-      void loadMissingDetails(page.items)
-    } catch (e) {
-      if (request === listRequest) store.listError = errorMessage(e)
-    } finally {
-      if (request === listRequest) store.listLoading = false
-    }
+    await fetchConversations(q, null)
   }
 
   async function loadMoreConversations(): Promise<void> {
     if (!store.listCursor || store.listLoading) return
+    await fetchConversations(store.listQuery, store.listCursor)
+  }
+
+  /** A page of my conversations: the first for `q` (cursor null), or the next one. */
+  async function fetchConversations(q: string, cursor: string | null): Promise<void> {
     const request = ++listRequest
     store.listLoading = true
     try {
-      const page = await api.listConversations({
-        q: store.listQuery.trim() || undefined,
-        cursor: store.listCursor,
-        limit: 30,
-      })
+      const page = await api.listConversations({ q: q.trim() || undefined, ...(cursor ? { cursor } : {}), limit: 30 })
       if (request !== listRequest) return
-      store.setConversationPage(page.items, page.nextCursor, { append: true })
+      store.setConversationPage(page.items, page.nextCursor, cursor ? { append: true } : { query: q })
       void loadMissingDetails(page.items)
     } catch (e) {
       if (request === listRequest) store.listError = errorMessage(e)
@@ -294,8 +283,7 @@ export function createMessaging(deps: MessagingDeps) {
         clientMessageId: pending.clientMessageId,
         ...(pending.fileIds.length ? { fileIds: [...pending.fileIds] } : {}),
       })
-      store.mergeMessages(id, [message])
-      if (store.gapOf(id) !== null) void fillGaps(id).catch(() => undefined)
+      if (store.mergeMessages(id, [message]).gapAfter !== null) void fillGaps(id).catch(() => undefined)
     } catch (e) {
       store.markPendingFailed(id, clientMessageId, errorMessage(e))
     }
@@ -396,9 +384,9 @@ export function createMessaging(deps: MessagingDeps) {
         store.clearTyping(id, message.senderId)
         if (!store.conversations[id]) void discoverConversation(id)
         if (store.threads[id]) {
-          store.mergeMessages(id, [message])
+          const { gapAfter } = store.mergeMessages(id, [message])
           // An event past a hole (seq > last + 1): fetch what is missing.
-          if (store.threads[id]?.loaded && store.gapOf(id) !== null) void fillGaps(id).catch(() => undefined)
+          if (store.threads[id]?.loaded && gapAfter !== null) void fillGaps(id).catch(() => undefined)
         } else {
           store.noteMessage(id, message)
         }
@@ -463,13 +451,6 @@ export function createMessaging(deps: MessagingDeps) {
     }
   }
 
-  // --- files ----------------------------------------------------------------------------
-
-  /** A fresh short-lived download URL; used at once, never stored. */
-  async function downloadUrl(id: string, fileId: string): Promise<string> {
-    return (await api.downloadLink(id, fileId)).url
-  }
-
   // --- lifecycle ------------------------------------------------------------------------
 
   function start(): void {
@@ -507,10 +488,8 @@ export function createMessaging(deps: MessagingDeps) {
     markRead,
     notifyTyping,
     stopTyping,
-    downloadUrl,
     handleEvent,
     handleOpen,
-    notify: showToast,
   }
 }
 

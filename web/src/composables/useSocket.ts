@@ -11,13 +11,11 @@
 //   whether it was a reconnect, so the caller can catch up on what it missed.
 //
 // `SocketClient` is plain TypeScript (tested with a fake WebSocket and fake timers);
-// `useSocket` wraps it in Vue refs and the window's online/offline events.
+// `useSocket` ties it to the window's online/offline and visibility events.
 
-import { readonly, ref, type Ref } from 'vue'
 import { ApiError } from '../api/client'
 import type { ClientAction, ConnectionState, ServerEvent } from '../types'
 
-export const WS_CONNECTING = 0
 export const WS_OPEN = 1
 
 /** What the client needs of a WebSocket (the browser's, or a test double). */
@@ -90,8 +88,6 @@ export class SocketClient {
   state: ConnectionState = 'idle'
   /** Consecutive failed attempts since the last successful open. */
   attempt = 0
-  /** Epoch ms of the next scheduled attempt, when one is scheduled. */
-  nextRetryAt: number | null = null
 
   private readonly opts: Required<
     Pick<SocketClientOptions, 'heartbeatMs' | 'pongTimeoutMs' | 'connectTimeoutMs' | 'backoff' | 'random' | 'isOnline' | 'staleAfterMs'>
@@ -125,10 +121,6 @@ export class SocketClient {
       createSocket: (url: string) => new WebSocket(url) as unknown as WebSocketLike,
       ...given,
     }
-  }
-
-  get connected(): boolean {
-    return this.state === 'online' && this.socket?.readyState === WS_OPEN
   }
 
   /** Starts connecting (no-op when already running). */
@@ -173,13 +165,6 @@ export class SocketClient {
     this.scheduleReconnect()
   }
 
-  /** Simulates / forces a dropped connection (used by the offline handler and tests). */
-  drop(reason = 'dropped'): void {
-    if (!this.running) return
-    this.abandonSocket(4000, reason)
-    this.scheduleReconnect()
-  }
-
   // --- internals ------------------------------------------------------------------------
 
   private setState(state: ConnectionState): void {
@@ -191,7 +176,6 @@ export class SocketClient {
   private clearRetry(): void {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     this.retryTimer = null
-    this.nextRetryAt = null
   }
 
   private stopTimers(): void {
@@ -228,10 +212,8 @@ export class SocketClient {
     const delay = backoffDelay(this.attempt, this.opts.backoff, this.opts.random)
     this.attempt++
     this.setState(this.opts.isOnline() ? 'reconnecting' : 'offline')
-    this.nextRetryAt = Date.now() + delay
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null
-      this.nextRetryAt = null
       void this.connect()
     }, delay)
   }
@@ -349,32 +331,16 @@ export class SocketClient {
 }
 
 export interface UseSocket {
-  client: SocketClient
-  state: Readonly<Ref<ConnectionState>>
-  attempt: Readonly<Ref<number>>
-  nextRetryAt: Readonly<Ref<number | null>>
   start: () => void
-  stop: () => void
   send: (action: ClientAction) => boolean
   reconnectNow: () => void
   /** Removes the window listeners and stops the client. */
   dispose: () => void
 }
 
-/** The socket with reactive state, following the browser's online/offline events. */
+/** The socket, following the browser's online/offline and visibility events. */
 export function useSocket(options: SocketClientOptions): UseSocket {
-  const state = ref<ConnectionState>('idle')
-  const attempt = ref(0)
-  const nextRetryAt = ref<number | null>(null)
-  const client = new SocketClient({
-    ...options,
-    onStateChange: (s) => {
-      state.value = s
-      attempt.value = client.attempt
-      nextRetryAt.value = client.nextRetryAt
-      options.onStateChange?.(s)
-    },
-  })
+  const client = new SocketClient(options)
   const onOnline = () => client.reconnectNow()
   const onOffline = () => client.handleOffline()
   const onVisible = () => {
@@ -386,12 +352,7 @@ export function useSocket(options: SocketClientOptions): UseSocket {
     document.addEventListener('visibilitychange', onVisible)
   }
   return {
-    client,
-    state: readonly(state),
-    attempt: readonly(attempt),
-    nextRetryAt: readonly(nextRetryAt),
     start: () => client.start(),
-    stop: () => client.stop(),
     send: (a) => client.send(a),
     reconnectNow: () => client.reconnectNow(),
     dispose: () => {

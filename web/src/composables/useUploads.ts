@@ -6,7 +6,7 @@ import { computed, reactive, ref } from 'vue'
 import { errorMessage, type ApiClient } from '../api/client'
 import { uploadFile, type UploadHandle } from '../api/upload'
 import type { FileMeta, UploadItem, UploadSlot } from '../types'
-import { MAX_FILES, selectFiles } from '../utils/files'
+import { MAX_FILES, isPreviewableImage, selectFiles } from '../utils/files'
 
 let localIds = 0
 
@@ -93,7 +93,7 @@ export function useUploads(api: ApiClient, conversationId: () => string) {
       const localId = `u${++localIds}`
       files.set(localId, file)
       const previewUrl =
-        contentType.startsWith('image/') && typeof URL.createObjectURL === 'function' && contentType !== 'image/heic'
+        isPreviewableImage(contentType) && typeof URL.createObjectURL === 'function'
           ? URL.createObjectURL(file)
           : null
       items.value.push(

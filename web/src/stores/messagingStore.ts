@@ -80,6 +80,11 @@ export function previewOf(m: MessageView): MessagePreview {
   }
 }
 
+/** The ticks of my message `seq` when the others have read up to `othersRead`. */
+export function receiptFor(othersRead: number, seq: number): ReceiptState {
+  return othersRead >= seq ? 'read' : 'sent'
+}
+
 /** The seq after which a thread misses messages (seqs are gapless from 1), or null. */
 export function findGap(messages: MessageView[]): number | null {
   for (let i = 1; i < messages.length; i++) {
@@ -90,8 +95,6 @@ export function findGap(messages: MessageView[]): number | null {
 
 export interface MergeResult {
   added: number
-  /** Messages from others that were not held before (for announcements). */
-  incoming: MessageView[]
   /** A hole in the seqs: fetch `after=gapAfter`. */
   gapAfter: number | null
 }
@@ -280,7 +283,7 @@ export const useMessagingStore = defineStore('messaging', {
     mergeMessages(conversationId: string, incoming: MessageView[]): MergeResult {
       const thread = this.ensureThread(conversationId)
       const me = this.me?.userId
-      const result: MergeResult = { added: 0, incoming: [], gapAfter: null }
+      const result: MergeResult = { added: 0, gapAfter: null }
       for (const message of incoming) {
         if (message.conversationId && message.conversationId !== conversationId) continue
         const messages = thread.messages
@@ -294,7 +297,6 @@ export const useMessagingStore = defineStore('messaging', {
           } else {
             messages.splice(at, 0, message)
             result.added++
-            if (message.senderId !== me) result.incoming.push(message)
           }
         }
         // The optimistic copy is now stored: replace it (matched by clientMessageId).
@@ -304,7 +306,7 @@ export const useMessagingStore = defineStore('messaging', {
         }
         this.noteMessage(conversationId, message)
       }
-      result.gapAfter = findGap(thread.messages)
+      result.gapAfter = this.gapOf(conversationId)
       return result
     },
 
@@ -430,7 +432,7 @@ export const useMessagingStore = defineStore('messaging', {
 
     /** Ticks of one of my messages: read (✓✓) once another participant's watermark reaches it. */
     receiptOf(conversationId: string, message: MessageView): ReceiptState {
-      return this.othersReadSeq(conversationId) >= message.seq ? 'read' : 'sent'
+      return receiptFor(this.othersReadSeq(conversationId), message.seq)
     },
 
     /** My own watermark in a conversation. */

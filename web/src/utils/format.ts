@@ -1,5 +1,13 @@
 // Dates and texts as the UI shows them.
 
+// Built once: formatting with an options object builds a new Intl.DateTimeFormat per call,
+// and these run for every message bubble and list row on every render.
+const DAY_OF_THIS_YEAR = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' })
+const DAY_OF_OTHER_YEAR = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+const SHORT_DATE = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' })
+
 export function toDate(ts: string): Date {
   return new Date(ts)
 }
@@ -15,28 +23,26 @@ export function dayLabel(ts: string, now: Date = new Date()): string {
   const yesterday = new Date(now)
   yesterday.setDate(now.getDate() - 1)
   if (sameDay(d, yesterday)) return 'Yesterday'
-  return d.toLocaleDateString(undefined, {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: d.getFullYear() === now.getFullYear() ? undefined : 'numeric',
-  })
+  return (d.getFullYear() === now.getFullYear() ? DAY_OF_THIS_YEAR : DAY_OF_OTHER_YEAR).format(d)
 }
 
 export function timeLabel(ts: string): string {
-  return toDate(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+  return TIME.format(toDate(ts))
 }
 
 export function fullDateTime(ts: string): string {
-  return toDate(ts).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+  return DATE_TIME.format(toDate(ts))
 }
 
 /** Short label for conversation lists: a time today, otherwise a date. */
 export function shortWhen(ts: string, now: Date = new Date()): string {
   const d = toDate(ts)
   if (sameDay(d, now)) return timeLabel(ts)
-  return d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })
+  return SHORT_DATE.format(d)
 }
+
+/** The longest message body, in [`charCount`] units (the server's limit). */
+export const MAX_BODY = 5000
 
 /** Unicode scalar values after trimming, as the server counts a body's length. */
 export function charCount(text: string): number {
