@@ -299,6 +299,15 @@ async fn bad_input_gets_a_4xx_naming_the_field_and_writes_nothing() {
         (bad_id.status.as_u16(), bad_id.body["error"]["field"].as_str()),
         (400, Some("conversationId"))
     );
+    // A path parameter is decoded once: `%2530…` is the text `%30…`, not an id.
+    let twice_encoded = format!("/api/messaging/conversations/%25{:x}{}", conv.as_bytes()[0], &conv[1..]);
+    let reply = ana.get(&twice_encoded).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.body["error"]["field"].as_str()),
+        (400, Some("conversationId")),
+        "{twice_encoded}: {}",
+        reply.text
+    );
     let bad_limit = ana.get(&format!("{base}/messages?limit=1000")).await;
     assert_eq!(bad_limit.body["error"]["field"], "limit");
     let bad_title = ana.post("/api/messaging/conversations", json!({ "title": "  " })).await;

@@ -183,8 +183,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
 
 impl PathParams {
     pub fn get<T>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, Error>) -> Result<T, Error> {
-        let raw = self.0.get(name).map(String::as_str).unwrap_or("");
-        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-        parse(&decoded)
+        // Already percent-decoded by axum: decoding again would let `%2530` stand for `0`.
+        parse(self.0.get(name).map(String::as_str).unwrap_or(""))
     }
 }
