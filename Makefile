@@ -13,7 +13,7 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web lint-template deps system-deps venv web-deps web-build gateway services-up services-down clean lambdas bench bench-deps screenshots
+.PHONY: help dev test test-rust test-web lint-template sam-build arm64-target deps system-deps venv web-deps web-build gateway services-up services-down clean lambdas bench bench-deps screenshots
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
@@ -76,6 +76,7 @@ test: deps
 	trap 'infra/test-services/stop.sh' EXIT; \
 	echo "moto at $$AWS_ENDPOINT_URL, redis at $$REDIS_URL"; \
 	$(MAKE) --no-print-directory test-rust test-web lint-template
+	$(MAKE) --no-print-directory sam-build
 
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
@@ -94,6 +95,15 @@ lint-template: venv
 	$(VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
 
+# `sam build` twice from this checkout, as a SAM user runs it: every function builds
+# (cargo-lambda, arm64, release), then the second build takes every one from SAM's cache.
+sam-build: venv arm64-target
+	infra/sam/build-check.sh
+
+# The Rust standard library for arm64 Lambda (cargo-lambda cross-compiles with zig).
+arm64-target:
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+
 services-up: venv system-deps
 	@infra/test-services/start.sh
 
@@ -108,9 +118,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 
 # arm64 `bootstrap` binaries for every function (what `sam build` produces), with
 # cargo-lambda from PyPI (it brings zig as the cross linker).
-lambdas: venv
-	$(VENV)/bin/pip install -q cargo-lambda
-	rustup target add aarch64-unknown-linux-gnu >/dev/null
+lambdas: venv arm64-target
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do printf "%-16s %s bytes\n" $$f $$(stat -c %s target/lambda/$$f/bootstrap); done
 

@@ -1,17 +1,22 @@
 //! Request accounting: what one operation costs in DynamoDB requests (and the capacity
-//! units DynamoDB reports), Redis round trips, Management API calls and SQS messages,
-//! measured by running the service on the real AWS adapters (moto at `AWS_ENDPOINT_URL`,
-//! Redis at `REDIS_URL`) and counting.
+//! units DynamoDB reports), Redis commands, Management API calls and SQS messages, and how
+//! many round trips it waits for one after the other — measured by running the service on
+//! the real AWS adapters (moto at `AWS_ENDPOINT_URL`, Redis at `REDIS_URL`) and counting.
+//!
+//! Round trips are timed, not inferred: DynamoDB and Redis are reached through
+//! [`LatencyProxy`]s, and each operation runs once with no added delay and once with
+//! [`ROUND_TRIP`] added to every request; (slow − fast) ÷ [`ROUND_TRIP`] is the number of
+//! round trips it waited for in sequence. Requests sent together count once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
 use messaging_aws::{DynamoStore, ManagementApiPusher, S3BlobStore, TableNames, create_tables};
 use messaging_core::Identity;
-use messaging_core::ids::{ClientMessageId, ConnectionId, UserId};
+use messaging_core::ids::{ClientMessageId, ConnectionId, ConversationId, UserId};
 use messaging_core::model::Role;
 use messaging_core::ports::{DelayedTask, ScheduleError, TaskScheduler};
 use messaging_core::service::{CreateConversation, NewParticipant, SendMessage};
@@ -19,14 +24,24 @@ use messaging_core::text::{MessageBody, Title};
 use messaging_core::{Messaging, Ports, Settings};
 use messaging_redis::{RedisOptions, RedisRegistry};
 
+use crate::latency::{LatencyProxy, socket_of};
+
+/// The delay added per request to count round trips.
+const ROUND_TRIP: Duration = Duration::from_millis(50);
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OperationCost {
     pub operation: String,
     pub dynamodb_requests: f64,
     pub capacity_units: f64,
-    pub redis_round_trips: f64,
+    /// Commands Redis processed (several may share a round trip).
+    #[serde(alias = "redis_round_trips")]
+    pub redis_commands: f64,
     pub management_api_calls: f64,
     pub sqs_messages: f64,
+    /// Round trips (to DynamoDB or Redis) waited for one after the other.
+    #[serde(default)]
+    pub round_trips: f64,
 }
 
 #[derive(Default)]
@@ -62,9 +77,23 @@ async fn connections_stub() -> String {
     format!("http://{addr}")
 }
 
-pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCost>, String> {
+/// The service on the AWS adapters, reached through latency proxies, and its meters.
+struct Bench {
+    svc: Messaging,
+    meter: Meter,
+    dynamodb_proxy: LatencyProxy,
+    redis_proxy: LatencyProxy,
+}
+
+async fn bench(endpoint: &str, redis_url: &str) -> Result<Bench, String> {
+    let dynamodb_proxy = LatencyProxy::start(socket_of(endpoint).ok_or("AWS_ENDPOINT_URL is not host:port")?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let redis_proxy = LatencyProxy::start(socket_of(redis_url).ok_or("REDIS_URL is not host:port")?)
+        .await
+        .map_err(|e| e.to_string())?;
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
+        .endpoint_url(format!("http://{}", dynamodb_proxy.addr))
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "test", "test", None, None, "bench",
@@ -81,7 +110,7 @@ pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCos
     let scheduler = Arc::new(CountingScheduler::default());
     let options = RedisOptions {
         prefix: format!("acct{}:", ulid::Ulid::generate()),
-        ..RedisOptions::new(redis_url)
+        ..RedisOptions::new(format!("redis://{}", redis_proxy.addr))
     };
     let registry = RedisRegistry::connect(&options).await.map_err(|e| e.to_string())?;
     let ports = Ports {
@@ -91,42 +120,108 @@ pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCos
         blobs: Arc::new(S3BlobStore::new(&sdk, "unused")),
         scheduler: scheduler.clone(),
     };
-    let svc = Messaging::new(ports, Settings::default());
     let redis = redis::Client::open(redis_url).map_err(|e| e.to_string())?;
+    Ok(Bench {
+        svc: Messaging::new(ports, Settings::default()),
+        meter: Meter {
+            dynamo: dynamo_stats,
+            pushes,
+            sqs: scheduler,
+            redis,
+        },
+        dynamodb_proxy,
+        redis_proxy,
+    })
+}
 
-    // Four participants with two connections each (three recipients per message, as in the load runs).
-    let who = |i: usize| Identity {
-        user_id: UserId::parse(&format!("acct-u{i}")).unwrap(),
+impl Bench {
+    fn set_delay(&self, delay: Duration) {
+        self.dynamodb_proxy.set_delay(delay);
+        self.redis_proxy.set_delay(delay);
+    }
+}
+
+/// Runs `op` `2 N` times, alternately as is (counting its requests) and with
+/// [`ROUND_TRIP`] added to every request, timing both; `prepare` runs before each, not
+/// measured. Alternating keeps slow drifts of the servers out of the difference.
+macro_rules! measure_op {
+    ($bench:expr, $name:expr, |$i:ident| $prepare:block, $op:block) => {{
+        let bench = &$bench;
+        let mut cost = Cost::default();
+        let (mut fast, mut slow) = (Duration::ZERO, Duration::ZERO);
+        for $i in 0..2 * N {
+            $prepare;
+            let delayed = $i % 2 == 1;
+            bench.set_delay(if delayed { ROUND_TRIP } else { Duration::ZERO });
+            let before = bench.meter.read().await;
+            let started = Instant::now();
+            $op;
+            let took = started.elapsed();
+            bench.set_delay(Duration::ZERO);
+            if delayed {
+                slow += took;
+            } else {
+                fast += took;
+                cost.add(&before, &bench.meter.read().await);
+            }
+        }
+        let mut c = cost.per_operation($name);
+        c.round_trips =
+            ((slow.as_secs_f64() - fast.as_secs_f64()) / N as f64 / ROUND_TRIP.as_secs_f64() * 10.0).round() / 10.0;
+        c
+    }};
+}
+
+fn person(i: usize, prefix: &str) -> Identity {
+    Identity {
+        user_id: UserId::parse(&format!("{prefix}-u{i}")).unwrap(),
         role: Role::Client,
         name: format!("U{i}"),
-    };
-    let people: Vec<Identity> = (0..4).map(who).collect();
+    }
+}
+
+async fn create(svc: &Messaging, by: &Identity, others: &[&Identity]) -> Result<ConversationId, String> {
+    let c = svc
+        .create_conversation(
+            by,
+            CreateConversation {
+                title: Title::parse("Accounting").unwrap(),
+                project_id: None,
+                participants: others
+                    .iter()
+                    .map(|p| NewParticipant {
+                        user_id: p.user_id.clone(),
+                        name: None,
+                        role: None,
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(c.conversation.id)
+}
+
+fn connection(name: &str) -> ConnectionId {
+    ConnectionId::parse(&format!("{name}AAAA=")).unwrap()
+}
+
+pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCost>, String> {
+    let b = bench(endpoint, redis_url).await?;
+    let svc = &b.svc;
+
+    // Four participants with two connections each (three recipients per message, as in the load runs).
+    let prefix = format!("acct{}", ulid::Ulid::generate().to_string().to_lowercase());
+    let people: Vec<Identity> = (0..4).map(|i| person(i, &prefix)).collect();
+    let others: Vec<&Identity> = people[1..].iter().collect();
     let mut conversations = Vec::new();
     for _ in 0..10 {
-        let c = svc
-            .create_conversation(
-                &people[0],
-                CreateConversation {
-                    title: Title::parse("Accounting").unwrap(),
-                    project_id: None,
-                    participants: people[1..]
-                        .iter()
-                        .map(|p| NewParticipant {
-                            user_id: p.user_id.clone(),
-                            name: None,
-                            role: None,
-                        })
-                        .collect(),
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        conversations.push(c.conversation.id);
+        conversations.push(create(svc, &people[0], &others).await?);
     }
     let conv = conversations[0].clone();
     for (i, p) in people.iter().enumerate() {
         for d in 0..2 {
-            svc.connect(&ConnectionId::parse(&format!("acct{i}d{d}AAAA=")).unwrap(), p)
+            svc.connect(&connection(&format!("acct{i}d{d}")), p)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -141,78 +236,132 @@ pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCos
         .await
         .map_err(|e| e.to_string())?;
 
-    let meter = Meter {
-        dynamo: dynamo_stats,
-        pushes,
-        sqs: scheduler,
-        redis,
-    };
     let (p0, p1) = (&people[0], &people[1]);
     let mut costs = Vec::new();
+    let err = |e: messaging_core::Error| e.to_string();
 
-    let mut cost = Cost::default();
-    for i in 0..N {
-        let before = meter.read().await;
-        svc.send_message(p0, &conv, send(i + 1))
-            .await
-            .map_err(|e| e.to_string())?;
-        cost.add(&before, &meter.read().await);
-    }
-    costs.push(cost.per_operation("send message (4 participants, 8 connections)"));
+    costs.push(measure_op!(
+        b,
+        "send message (4 participants, 8 connections)",
+        |i| {},
+        {
+            svc.send_message(p0, &conv, send(i + 1)).await.map_err(err)?;
+        }
+    ));
+    costs.push(measure_op!(b, "list my conversations (10 conversations)", |_i| {}, {
+        svc.list_my_conversations(p1, None, None, None).await.map_err(err)?;
+    }));
+    costs.push(measure_op!(b, "list messages (newest page)", |_i| {}, {
+        svc.list_messages(p1, &conv, None, None, None).await.map_err(err)?;
+    }));
+    // A new message before each, so that every mark moves the watermark (and is announced).
+    costs.push(measure_op!(
+        b,
+        "mark read",
+        |i| {
+            svc.send_message(p0, &conv, send(1000 + i)).await.map_err(err)?;
+        },
+        {
+            svc.mark_read(p1, &conv, None).await.map_err(err)?;
+        }
+    ));
 
-    let mut cost = Cost::default();
-    for _ in 0..N {
-        let before = meter.read().await;
-        svc.list_my_conversations(p1, None, None, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        cost.add(&before, &meter.read().await);
-    }
-    costs.push(cost.per_operation("list my conversations (10 conversations)"));
-
-    let mut cost = Cost::default();
-    for _ in 0..N {
-        let before = meter.read().await;
-        svc.list_messages(p1, &conv, None, None, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        cost.add(&before, &meter.read().await);
-    }
-    costs.push(cost.per_operation("list messages (newest page)"));
-
-    let mut cost = Cost::default();
-    for i in 0..N {
-        // A new message each time, so that every mark moves the watermark (and is announced).
-        svc.send_message(p0, &conv, send(1000 + i))
-            .await
-            .map_err(|e| e.to_string())?;
-        let before = meter.read().await;
-        svc.mark_read(p1, &conv, None).await.map_err(|e| e.to_string())?;
-        cost.add(&before, &meter.read().await);
-    }
-    costs.push(cost.per_operation("mark read"));
-
-    // Connect a participant's first device (they come online: presence goes to co-members);
-    // the disconnect between rounds is not counted.
+    // A participant's first device (they come online: presence goes to co-members); the
+    // disconnect between rounds is not counted.
     let p3 = &people[3];
     for d in 0..2 {
-        svc.disconnect(&ConnectionId::parse(&format!("acct3d{d}AAAA=")).unwrap())
-            .await
-            .map_err(|e| e.to_string())?;
+        svc.disconnect(&connection(&format!("acct3d{d}"))).await.map_err(err)?;
     }
-    let mut cost = Cost::default();
-    for i in 0..N {
-        let id = ConnectionId::parse(&format!("acctnew{i}AAAA=")).unwrap();
-        let before = meter.read().await;
-        svc.connect(&id, p3).await.map_err(|e| e.to_string())?;
-        cost.add(&before, &meter.read().await);
-        svc.disconnect(&id).await.map_err(|e| e.to_string())?;
-    }
-    costs.push(cost.per_operation("connect (first device; presence to co-members)"));
+    costs.push(measure_op!(
+        b,
+        "connect (first device; presence to co-members)",
+        |i| {
+            if i > 0 {
+                svc.disconnect(&connection(&format!("acctnew{}", i - 1)))
+                    .await
+                    .map_err(err)?;
+            }
+        },
+        {
+            svc.connect(&connection(&format!("acctnew{i}")), p3)
+                .await
+                .map_err(err)?;
+        }
+    ));
+
+    costs.extend(measure_wide(&b, &prefix).await?);
     Ok(costs)
 }
 
-const N: usize = 20;
+/// Conversations of the wide user: a team member in many projects.
+const WIDE: usize = 300;
+
+/// A user in [`WIDE`] conversations (each with two of 40 other people): connecting (which
+/// tells everyone they share a conversation with) and listing their conversations must not
+/// cost round trips per conversation.
+async fn measure_wide(b: &Bench, prefix: &str) -> Result<Vec<OperationCost>, String> {
+    let svc = &b.svc;
+    let err = |e: messaging_core::Error| e.to_string();
+    let wide = person(999, prefix);
+    let pool: Vec<Identity> = (100..140).map(|i| person(i, prefix)).collect();
+    let mut conversations = Vec::with_capacity(WIDE);
+    for i in 0..WIDE {
+        let others = [&pool[i % pool.len()], &pool[(i * 7 + 3) % pool.len()]];
+        conversations.push(create(svc, &wide, &others).await?);
+    }
+    // Some of the audience is online, as in a working day.
+    for (i, p) in pool.iter().enumerate().take(10) {
+        svc.connect(&connection(&format!("acctpool{i}")), p)
+            .await
+            .map_err(err)?;
+    }
+    let registry = &svc.ports().registry;
+    let mut costs = Vec::new();
+    costs.push(measure_op!(
+        b,
+        &format!("connect, member of {WIDE} conversations (members cached)"),
+        |i| {
+            if i > 0 {
+                svc.disconnect(&connection(&format!("acctwide{}", i - 1)))
+                    .await
+                    .map_err(err)?;
+            }
+        },
+        {
+            svc.connect(&connection(&format!("acctwide{i}")), &wide)
+                .await
+                .map_err(err)?;
+        }
+    ));
+    costs.push(measure_op!(
+        b,
+        &format!("connect, member of {WIDE} conversations (members not cached)"),
+        |i| {
+            svc.disconnect(&connection(&format!("acctwide{}", i + N * 2 - 1)))
+                .await
+                .map_err(err)?;
+            for c in &conversations {
+                registry.invalidate_members(c).await.map_err(|e| e.to_string())?;
+            }
+        },
+        {
+            svc.connect(&connection(&format!("acctwide{}", i + N * 2)), &wide)
+                .await
+                .map_err(err)?;
+        }
+    ));
+    costs.push(measure_op!(
+        b,
+        &format!("list my conversations, member of {WIDE} (first page)"),
+        |_i| {},
+        {
+            svc.list_my_conversations(&wide, None, None, None).await.map_err(err)?;
+        }
+    ));
+    Ok(costs)
+}
+
+const N: usize = 10;
 
 struct Meter {
     dynamo: Arc<messaging_aws::RequestStats>,
@@ -268,9 +417,10 @@ impl Cost {
             operation: name.to_owned(),
             dynamodb_requests: self.dynamo_requests as f64 / n,
             capacity_units: self.capacity / n,
-            redis_round_trips: self.redis as f64 / n,
+            redis_commands: self.redis as f64 / n,
             management_api_calls: self.pushes as f64 / n,
             sqs_messages: self.sqs as f64 / n,
+            round_trips: 0.0,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod accounting;
 mod coldstart;
+mod latency;
 mod procinfo;
 mod report;
 mod run;

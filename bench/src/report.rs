@@ -82,19 +82,20 @@ pub fn markdown(runs: &[RunResult], cold: &[ColdStart], costs: &[OperationCost],
         );
         let _ = writeln!(
             out,
-            "| operation | DynamoDB requests | capacity units (reported) | Redis round trips | Management API calls | SQS messages |"
+            "| operation | DynamoDB requests | capacity units (reported) | Redis commands | Management API calls | SQS messages | round trips in sequence |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
         for c in costs {
             let _ = writeln!(
                 out,
-                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} |",
                 c.operation,
                 c.dynamodb_requests,
                 c.capacity_units,
-                c.redis_round_trips,
+                c.redis_commands,
                 c.management_api_calls,
-                c.sqs_messages
+                c.sqs_messages,
+                c.round_trips
             );
         }
     }

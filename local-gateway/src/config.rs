@@ -10,6 +10,7 @@
 //! | web client folder | `--web-dir` | `WEB_DIR` | `web/dist` |
 //! | pushes | `--pusher in-process|management-api` | | in-process (see [`PusherMode`]) |
 //! | demo data / dev login | `--no-seed`, `--no-dev-login` | | on |
+//! | extra time before a WebSocket opens after `$connect` (pushes get 410 meanwhile) | `--connect-delay-ms` | | 0 |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -66,6 +67,9 @@ pub struct GatewayConfig {
     pub dev_login: bool,
     pub jwt_secret: String,
     pub settings: Settings,
+    /// How long a new WebSocket stays unopened after its `$connect` handler returned, to
+    /// reproduce a slow `$connect` (pushes to it get 410 meanwhile, as in AWS).
+    pub connect_delay: std::time::Duration,
 }
 
 impl GatewayConfig {
@@ -86,6 +90,7 @@ impl GatewayConfig {
             dev_login: true,
             jwt_secret: "local-gateway-test-secret-0123456789".into(),
             settings: Settings::default(),
+            connect_delay: std::time::Duration::ZERO,
         }
     }
 
@@ -144,6 +149,10 @@ impl GatewayConfig {
             seed: !has("--no-seed"),
             dev_login: !has("--no-dev-login"),
             settings: messaging_backends::settings_from_env(),
+            connect_delay: std::time::Duration::from_millis(match flag("--connect-delay-ms") {
+                Some(ms) => ms.parse()?,
+                None => 0,
+            }),
         })
     }
 }

@@ -54,6 +54,8 @@ pub struct Gateway {
     pub hub: Arc<Hub>,
     pub local_blobs: Option<Arc<LocalBlobStore>>,
     pub dev_tokens: Option<DevTokens>,
+    /// How long a connection stays unopened after its `$connect` handler returned.
+    pub connect_delay: Duration,
 }
 
 /// Pushes straight into the hub, skipping the `@connections` HTTP hop (the default; see
@@ -68,10 +70,6 @@ impl ConnectionPusher for HubPusher {
             Err(SendError::Gone) => Err(PushError::Gone),
             Err(SendError::Full) => Err(PushError::Failed("connection queue full".into())),
         }
-    }
-
-    async fn disconnect(&self, connection: &ConnectionId) -> Result<(), PushError> {
-        self.0.close(connection.as_str()).map_err(|_| PushError::Gone)
     }
 }
 
@@ -157,6 +155,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         hub,
         local_blobs: backends.local_blobs.clone(),
         dev_tokens,
+        connect_delay: config.connect_delay,
     });
 
     // Delayed tasks run through the `delayed-tasks` function with an SQS-shaped event.

@@ -1,7 +1,8 @@
 //! The WebSocket endpoint: what API Gateway's WebSocket API does for the functions.
 //!
 //! Upgrade request → `$connect` authorizer (ticket in the query string) → `$connect`
-//! handler; frames → the route chosen by `$request.body.action` (unknown actions go to
+//! handler (while it runs, `@connections` answers 410 for the new id, as API Gateway
+//! does) → open; frames → the route chosen by `$request.body.action` (unknown actions go to
 //! `$default`), whose response body, if any, comes back as a frame (two-way routes);
 //! close, error, or idle timeout → `$disconnect`.
 
@@ -126,19 +127,8 @@ pub async fn upgrade(
     authorizer.insert("principalId".into(), policy["principalId"].clone());
     ctx.authorizer = Value::Object(authorizer);
 
-    // 2. Register the connection before `$connect` runs, so a push racing the upgrade is
-    //    queued rather than answered 410 (which would make the functions forget it).
-    let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-    let connection = Arc::new(Connection {
-        tx,
-        connected_at: Timestamp::from_millis(ctx.connected_at),
-        last_active_ms: AtomicI64::new(ctx.connected_at),
-        source_ip: ctx.source_ip.clone(),
-        user_agent: ctx.user_agent.clone(),
-    });
-    gw.hub.insert(ctx.id.clone(), connection.clone());
-
-    // 3. `$connect`: anything but 2xx refuses the connection.
+    // 2. `$connect`: anything but 2xx refuses the connection. Until it has returned the
+    //    connection does not exist for `@connections`: pushes to it get 410, as in AWS.
     let connect_event = json!({
         "requestContext": ctx.request_context("$connect", "CONNECT"),
         "headers": header_map(&headers),
@@ -153,26 +143,37 @@ pub async fn upgrade(
         }
     };
     if !(200..300).contains(&status) {
-        gw.hub.remove(&ctx.id);
         let code = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (code, "connection refused").into_response();
     }
+    // A slow `$connect` (a cold start, a large presence audience) keeps the 410 window
+    // open longer; `--connect-delay-ms` stretches it on purpose.
+    if !gw.connect_delay.is_zero() {
+        tokio::time::sleep(gw.connect_delay).await;
+    }
+
     // Small socket buffers: frames are at most 32 KB, and an idle connection should cost
     // kilobytes, not the 128 KB read buffer tungstenite allocates by default.
     ws.max_frame_size(MAX_FRAME)
         .max_message_size(MAX_FRAME)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
-        .on_upgrade(move |socket| run(gw, ctx, connection, rx, socket))
+        .on_upgrade(move |socket| run(gw, ctx, socket))
 }
 
-async fn run(
-    gw: Arc<Gateway>,
-    ctx: ConnectionContext,
-    connection: Arc<Connection>,
-    mut rx: mpsc::Receiver<Outbound>,
-    socket: WebSocket,
-) {
+/// 3. Open: from here on `@connections` knows the id and pushes are queued for the
+///    socket. A client that left during `$connect` never gets here: its id stays unknown
+///    (410) and no `$disconnect` runs, as with API Gateway.
+async fn run(gw: Arc<Gateway>, ctx: ConnectionContext, socket: WebSocket) {
+    let (tx, mut rx) = mpsc::channel(QUEUE_DEPTH);
+    let connection = Arc::new(Connection {
+        tx,
+        connected_at: Timestamp::from_millis(ctx.connected_at),
+        last_active_ms: AtomicI64::new(ctx.connected_at),
+        source_ip: ctx.source_ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+    });
+    gw.hub.insert(ctx.id.clone(), connection.clone());
     let (mut sink, mut stream) = socket.split();
     let (reply_tx, mut reply_rx) = mpsc::channel::<Vec<u8>>(64);
 

@@ -7,12 +7,15 @@ use messaging_aws::{DynamoStore, TableNames, create_tables};
 use messaging_core::ports::Store;
 use messaging_embedded::SqliteStore;
 
+use crate::dynamo_faults::{FaultPlan, FaultProxy};
 use crate::services::{aws_config, unique};
 
-/// A store and whatever must outlive it (the temp folder of an SQLite file).
+/// A store and whatever must outlive it (the temp folder of an SQLite file, a proxy).
 pub struct StoreFixture {
     pub store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
+    /// The fault proxy the store talks through, if any.
+    pub faults: Option<FaultProxy>,
 }
 
 pub async fn sqlite_store() -> StoreFixture {
@@ -21,6 +24,7 @@ pub async fn sqlite_store() -> StoreFixture {
     StoreFixture {
         store: Arc::new(store),
         _dir: Some(dir),
+        faults: None,
     }
 }
 
@@ -60,6 +64,25 @@ pub async fn dynamo_fixture() -> StoreFixture {
     StoreFixture {
         store: Arc::new(dynamo_store().await),
         _dir: None,
+        faults: None,
+    }
+}
+
+/// A DynamoDB store behind a [`FaultProxy`] in front of moto with `plan`.
+pub async fn dynamo_store_with_faults(plan: FaultPlan) -> (DynamoStore, FaultProxy) {
+    let tables = test_tables();
+    let proxy = FaultProxy::start(crate::services::aws_endpoint(), plan).await;
+    let client = aws_sdk_dynamodb::Client::new(&crate::services::aws_config_at(&proxy.url).await);
+    (DynamoStore::new(client, tables), proxy)
+}
+
+/// The conformance suite's DynamoDB store with one request in five answered by a fault.
+pub async fn dynamo_faulty_fixture() -> StoreFixture {
+    let (store, proxy) = dynamo_store_with_faults(FaultPlan::random(0.2)).await;
+    StoreFixture {
+        store: Arc::new(store),
+        _dir: None,
+        faults: Some(proxy),
     }
 }
 

@@ -1,8 +1,11 @@
 //! Shared test support: the servers tests need ([`services`]), adapters ready to use
-//! ([`fixtures`]), and one conformance suite per port ([`conformance`]).
+//! ([`fixtures`]), one conformance suite per port ([`conformance`]), and a DynamoDB
+//! endpoint that misbehaves as DynamoDB does ([`dynamo_faults`]).
 
 pub mod conformance;
+pub mod dynamo_faults;
 pub mod fixtures;
 pub mod gateway;
 pub mod services;
+pub mod template;
 pub mod ws;

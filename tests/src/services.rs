@@ -115,6 +115,17 @@ fn spawn_for_process_lifetime(mut cmd: Command) {
         .expect("could not start a test server");
 }
 
+/// A tool from the test venv (`make test` creates it: moto, SAM CLI, cargo-lambda).
+pub fn venv_tool(name: &str) -> PathBuf {
+    let path = repo_root().join(".venv/bin").join(name);
+    assert!(
+        path.exists(),
+        "{} not found: run `make test` (it creates the venv from infra/test-services/requirements.txt)",
+        path.display()
+    );
+    path
+}
+
 fn start_moto() -> String {
     let port = free_port();
     let python = std::env::var("MOTO_PYTHON")
@@ -296,8 +307,13 @@ fn assign_every_slot(port: u16, cli_args: &[&str], dir: &std::path::Path) {
 /// SDK configuration for the test endpoint. Static test credentials unless the
 /// environment provides real ones.
 pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config_at(aws_endpoint()).await
+}
+
+/// [`aws_config`] for another endpoint (the fault proxy in front of moto).
+pub async fn aws_config_at(endpoint: &str) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(aws_endpoint())
+        .endpoint_url(endpoint)
         .region(aws_config::Region::new(
             std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
         ));

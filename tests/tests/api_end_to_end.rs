@@ -92,6 +92,13 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
         .expect(200);
     assert_eq!(edited["body"], "typo here");
     assert!(edited["editedAt"].is_string());
+    // The same edit again (a client retrying after a lost answer) changes nothing: no
+    // second revision, the same edit time.
+    let retried = ana
+        .patch(&format!("{base}/messages/{mine_id}"), json!({ "body": "typo here" }))
+        .await
+        .expect(200);
+    assert_eq!(retried["editedAt"], edited["editedAt"]);
     let refused = ben
         .patch(&format!("{base}/messages/{mine_id}"), json!({ "body": "hijack" }))
         .await;

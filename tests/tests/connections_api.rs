@@ -48,6 +48,10 @@ async fn a_push_to_a_dead_connection_gets_410_and_the_registry_forgets_it() {
     };
     let svc = gw.running.service();
     svc.connect(&dead, &ana).await.unwrap();
+    // It was open: it had pinged (a 410 for a connection still opening is kept).
+    svc.handle_action(&dead, &ana, messaging_core::events::ClientAction::Ping)
+        .await
+        .unwrap();
     b1.wait_event("user-joined", WAIT).await;
     let registry = &svc.ports().registry;
     assert!(registry.get_connection(&dead).await.unwrap().is_some());

@@ -7,44 +7,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use integration_tests::fixtures::test_tables;
 use integration_tests::services::{aws_config, repo_root};
+use integration_tests::template::{binary, functions, template, untag};
+use messaging_backends::environment::{Readers, VARIABLES, Variable};
 use messaging_http::routes::{Function, ROUTES};
 use serde_yaml::Value;
-
-fn template() -> Value {
-    let text = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml");
-    serde_yaml::from_str(&text).expect("template.yaml is YAML")
-}
-
-/// Strips CloudFormation short-form tags (`!Ref x` → `x`) so the tests can look through them.
-fn untag(v: &Value) -> &Value {
-    match v {
-        Value::Tagged(t) => untag(&t.value),
-        other => other,
-    }
-}
-
-fn functions(t: &Value) -> BTreeMap<String, Value> {
-    t["Resources"]
-        .as_mapping()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
-        .map(|(k, r)| (k.as_str().unwrap().to_owned(), r.clone()))
-        .collect()
-}
-
-fn binary(function: &Value) -> String {
-    function["Metadata"]["BuildProperties"]["Binary"]
-        .as_str()
-        .expect("every function names its binary")
-        .to_owned()
-}
 
 /// The `[[bin]]` names of the crates under `functions/`.
 fn workspace_binaries() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for entry in std::fs::read_dir(repo_root().join("functions")).unwrap() {
-        let manifest = std::fs::read_to_string(entry.unwrap().path().join("Cargo.toml")).unwrap();
+        let Ok(manifest) = std::fs::read_to_string(entry.unwrap().path().join("Cargo.toml")) else {
+            continue; // .build-inputs
+        };
         let mut in_bin = false;
         for line in manifest.lines() {
             let line = line.trim();
@@ -70,49 +44,44 @@ fn every_function_binary_in_the_template_is_built_by_the_workspace_and_vice_vers
     assert_eq!(t["Globals"]["Function"]["Architectures"][0], "arm64");
 }
 
-/// Variables the code requires, found in the code itself: `required("X")` in the wiring,
-/// the table names, and the token settings.
-fn required_variables() -> BTreeSet<String> {
-    let backends = std::fs::read_to_string(repo_root().join("shared/backends/src/lib.rs")).unwrap();
-    let mut vars: BTreeSet<String> = backends
-        .split("required(\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .map(str::to_owned)
-        .collect();
-    let schema = std::fs::read_to_string(repo_root().join("shared/aws/src/dynamodb/schema.rs")).unwrap();
-    vars.extend(
-        schema
-            .split("var(\"")
-            .skip(1)
-            .filter_map(|s| s.split('"').next())
-            .map(str::to_owned),
-    );
-    vars.extend(["JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "REDIS_CLUSTER"].map(String::from));
-    assert!(
-        vars.contains("REDIS_URL") && vars.contains("CONVERSATIONS_TABLE"),
-        "found: {vars:?}"
-    );
-    vars
+/// The variables `function` (a binary name) reads, from their one declaration.
+fn variables_read_by(function: &str) -> Vec<&'static Variable> {
+    let rest = Function::ALL.iter().any(|f| f.binary() == function);
+    VARIABLES
+        .iter()
+        .filter(|v| rest || v.readers == Readers::AllFunctions)
+        .collect()
+}
+
+/// A function's environment in the template: Globals, then its own.
+fn environment_of(t: &Value, function: &Value) -> BTreeMap<String, Value> {
+    let mut env = BTreeMap::new();
+    for source in [
+        &t["Globals"]["Function"]["Environment"]["Variables"],
+        &function["Properties"]["Environment"]["Variables"],
+    ] {
+        if let Some(m) = source.as_mapping() {
+            env.extend(m.iter().map(|(k, v)| (k.as_str().unwrap().to_owned(), v.clone())));
+        }
+    }
+    env
 }
 
 #[test]
-fn every_variable_the_functions_read_is_set_for_every_function() {
+fn every_variable_a_function_needs_is_set_for_it_and_every_variable_set_is_declared() {
     let t = template();
-    let globals: BTreeSet<String> = t["Globals"]["Function"]["Environment"]["Variables"]
-        .as_mapping()
-        .map(|m| m.keys().map(|k| k.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default();
     for (name, f) in functions(&t) {
-        let mut set = globals.clone();
-        if let Some(own) = f["Properties"]["Environment"]["Variables"].as_mapping() {
-            set.extend(own.keys().map(|k| k.as_str().unwrap().to_owned()));
-        }
-        for var in required_variables() {
-            if var == "TABLE_PREFIX" {
-                continue; // only a local fallback for the table names
+        let env = environment_of(&t, &f);
+        for var in variables_read_by(&binary(&f)) {
+            if var.required {
+                assert!(env.contains_key(var.name), "{name} does not get {}", var.name);
             }
-            assert!(set.contains(&var), "{name} does not get {var}");
+        }
+        for key in env.keys() {
+            assert!(
+                VARIABLES.iter().any(|v| v.name == key.as_str()),
+                "{name} gets {key}, which no function reads (declare it in messaging_backends::environment)"
+            );
         }
     }
     // What the variables point at exists in the template.
@@ -303,13 +272,7 @@ fn every_route_in_the_route_table_and_the_openapi_document_is_in_the_template() 
     let deployed = template_routes(&t);
     let table: BTreeMap<(String, String), String> = ROUTES
         .iter()
-        .map(|r| {
-            let f = match r.function {
-                Function::MessagingApi => "messaging-api",
-                Function::AdminApi => "admin-api",
-            };
-            ((r.method.to_owned(), r.path.to_owned()), f.to_owned())
-        })
+        .map(|r| ((r.method.to_owned(), r.path.to_owned()), r.function.binary().to_owned()))
         .collect();
     assert_eq!(
         deployed, table,
@@ -362,4 +325,235 @@ fn the_websocket_api_routes_by_action_with_an_authorizer_on_connect() {
     );
     assert_eq!(routes.keys().cloned().collect::<BTreeSet<_>>(), expected);
     assert_eq!(routes["$connect"]["Properties"]["AuthorizationType"], "CUSTOM");
+}
+
+/// `sam build` hashes each function's CodeUri for its cache: that folder is the crate,
+/// and its `.build-inputs` link leads to everything else the binary is built from.
+#[test]
+fn every_function_builds_from_its_own_crate_with_the_shared_inputs_linked() {
+    let t = template();
+    assert!(
+        t["Globals"]["Function"]["CodeUri"].is_null(),
+        "a CodeUri of `.` would hash target/ and every other build output"
+    );
+    let root = repo_root();
+    let canonical = |p: std::path::PathBuf| p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    for (name, f) in functions(&t) {
+        let code_uri = f["Properties"]["CodeUri"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no CodeUri"));
+        assert_eq!(code_uri, format!("functions/{}", binary(&f)), "{name}");
+        let inputs = root.join(code_uri).join(".build-inputs");
+        for (link, target) in [
+            ("Cargo.toml", "Cargo.toml"),
+            ("Cargo.lock", "Cargo.lock"),
+            ("shared", "shared"),
+        ] {
+            assert_eq!(
+                canonical(inputs.join(link)),
+                canonical(root.join(target)),
+                "{name}: .build-inputs/{link}"
+            );
+        }
+        assert!(
+            !canonical(inputs.clone()).starts_with(canonical(root.join("target"))),
+            "{name}: build outputs must stay outside the hashed folder"
+        );
+    }
+}
+
+#[test]
+fn a_deployed_stack_gets_no_endpoint_override_and_no_dev_secret() {
+    let t = template();
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    // `!If [UseLocalEndpoint, !Ref LocalEndpointUrl, !Ref AWS::NoValue]`
+    let endpoint = serde_yaml::to_string(&env["AWS_ENDPOINT_URL"]).unwrap();
+    assert!(
+        endpoint.contains("UseLocalEndpoint") && endpoint.contains("AWS::NoValue"),
+        "{endpoint}"
+    );
+    assert_eq!(
+        serde_yaml::to_string(&t["Conditions"]["UseLocalEndpoint"])
+            .unwrap()
+            .trim(),
+        serde_yaml::to_string(&serde_yaml::from_str::<Value>("!Not [!Equals [!Ref LocalEndpointUrl, \"\"]]").unwrap())
+            .unwrap()
+            .trim()
+    );
+    assert_eq!(t["Parameters"]["LocalEndpointUrl"]["Default"], "");
+    assert_eq!(untag(&env["JWT_SECRET"]), "LocalJwtSecret");
+    assert_eq!(t["Parameters"]["LocalJwtSecret"]["Default"], "");
+    assert_eq!(t["Parameters"]["LocalJwtSecret"]["NoEcho"], true);
+    // Tokens are verified against the user pool, which JWT_SECRET never overrides.
+    let jwks = serde_yaml::to_string(&env["JWKS_URL"]).unwrap();
+    assert!(jwks.contains("cognito-idp") && jwks.contains("jwks.json"), "{jwks}");
+}
+
+fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .map(|(k, r)| (k.as_str().unwrap(), r))
+        .collect()
+}
+
+/// Without a route response API Gateway drops what a route's integration answers: the
+/// error frame of a `typing` for a conversation one is not in would never arrive.
+#[test]
+fn every_websocket_message_route_answers_on_the_socket() {
+    let t = template();
+    let responses: Vec<(&str, &Value)> = resources_of_type(&t, "AWS::ApiGatewayV2::RouteResponse");
+    let stage = resources_of_type(&t, "AWS::ApiGatewayV2::Stage")[0].1;
+    let depends: BTreeSet<&str> = stage["DependsOn"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    for (logical, route) in resources_of_type(&t, "AWS::ApiGatewayV2::Route") {
+        let key = route["Properties"]["RouteKey"].as_str().unwrap();
+        if key == "$connect" || key == "$disconnect" {
+            continue; // no frames: API Gateway answers the upgrade or nothing
+        }
+        assert_eq!(
+            route["Properties"]["RouteResponseSelectionExpression"], "$default",
+            "{key} is one-way"
+        );
+        let response = responses
+            .iter()
+            .find(|(_, r)| untag(&r["Properties"]["RouteId"]) == logical)
+            .unwrap_or_else(|| panic!("{key} has no route response"));
+        assert_eq!(response.1["Properties"]["RouteResponseKey"], "$default");
+        assert!(depends.contains(response.0), "the stage deploys after {}", response.0);
+    }
+}
+
+/// The functions call PostToConnection and nothing else of the Management API.
+#[test]
+fn functions_may_post_to_connections_and_nothing_more() {
+    let t = template();
+    let mut seen = 0;
+    for (name, f) in functions(&t) {
+        let Some(policies) = f["Properties"]["Policies"].as_sequence() else {
+            continue;
+        };
+        for policy in policies {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                if statement["Sid"] != "PushToConnections" {
+                    continue;
+                }
+                seen += 1;
+                assert_eq!(
+                    statement["Action"].as_sequence().unwrap(),
+                    &vec![Value::from("execute-api:ManageConnections")],
+                    "{name}"
+                );
+                let resource = untag(&statement["Resource"]).as_str().unwrap();
+                assert!(
+                    resource.ends_with("/${StageName}/POST/@connections/*"),
+                    "{name}: {resource}"
+                );
+            }
+        }
+    }
+    assert_eq!(seen, 6, "every function but the authorizer pushes");
+    let source = std::fs::read_to_string(repo_root().join("shared/aws/src/management.rs")).unwrap();
+    assert!(source.contains(".post_to_connection()"));
+    for other in [".delete_connection()", ".get_connection()"] {
+        assert!(
+            !source.contains(other),
+            "the pusher calls {other}: allow it in the template"
+        );
+    }
+}
+
+#[test]
+fn alarms_watch_dead_letters_errors_throttles_5xx_and_failed_pushes() {
+    let t = template();
+    let alarms = resources_of_type(&t, "AWS::CloudWatch::Alarm");
+    let text = |v: &Value| serde_yaml::to_string(v).unwrap();
+    let watching = |metric: &str| -> Vec<&Value> {
+        alarms
+            .iter()
+            .filter(|(_, a)| text(&a["Properties"]).contains(&format!("MetricName: {metric}")))
+            .map(|(_, a)| *a)
+            .collect()
+    };
+    for metric in [
+        "ApproximateNumberOfMessagesVisible",
+        "Errors",
+        "Throttles",
+        "5XXError",
+        "IntegrationError",
+        "PushFailures",
+    ] {
+        let found = watching(metric);
+        assert!(!found.is_empty(), "no alarm on {metric}");
+        for alarm in found {
+            assert_eq!(untag(&alarm["Properties"]["AlarmActions"][0]), "AlarmTopic", "{metric}");
+        }
+    }
+    // Function errors and throttles cover every function.
+    for metric in ["Errors", "Throttles"] {
+        let alarm = text(&watching(metric)[0]["Properties"]);
+        for name in functions(&t).keys() {
+            assert!(alarm.contains(name.as_str()), "{metric} alarm misses {name}");
+        }
+    }
+    // The dead-letter alarm watches the dead-letter queue.
+    let dlq = text(&watching("ApproximateNumberOfMessagesVisible")[0]["Properties"]);
+    assert!(dlq.contains("DelayedTasksDeadLetterQueue.QueueName"), "{dlq}");
+    // The push-failure alarm reads the namespace the functions write their metrics to.
+    let push = &watching("PushFailures")[0]["Properties"];
+    let namespace = untag(&t["Globals"]["Function"]["Environment"]["Variables"]["METRICS_NAMESPACE"]);
+    assert_eq!(untag(&push["Namespace"]), namespace);
+    assert_eq!(
+        messaging_core::metrics::PUSH_FAILURES,
+        push["MetricName"].as_str().unwrap()
+    );
+    assert!(
+        push["Dimensions"].is_null(),
+        "the alarm watches the total (EMF's empty dimension set)"
+    );
+}
+
+#[test]
+fn the_dashboard_is_valid_json_over_resources_that_exist() {
+    let t = template();
+    let dashboard = resources_of_type(&t, "AWS::CloudWatch::Dashboard")[0].1;
+    let body = untag(&dashboard["Properties"]["DashboardBody"]).as_str().unwrap();
+    let resources = t["Resources"].as_mapping().unwrap();
+    let parameters = t["Parameters"].as_mapping().unwrap();
+    let mut substituted = String::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("${") {
+        substituted.push_str(&rest[..start]);
+        let end = rest[start..].find('}').unwrap() + start;
+        let name = &rest[start + 2..end];
+        let logical = name.split('.').next().unwrap();
+        assert!(
+            name.starts_with("AWS::") || resources.contains_key(logical) || parameters.contains_key(logical),
+            "the dashboard refers to {name}, which the template does not have"
+        );
+        substituted.push('x');
+        rest = &rest[end + 1..];
+    }
+    substituted.push_str(rest);
+    let parsed: serde_json::Value = serde_json::from_str(&substituted).expect("the dashboard body is JSON");
+    assert!(parsed["widgets"].as_array().is_some_and(|w| w.len() >= 6));
+}
+
+#[test]
+fn the_cache_is_capped_by_parameters() {
+    let t = template();
+    let cache = resources_of_type(&t, "AWS::ElastiCache::ServerlessCache")[0].1;
+    let limits = &cache["Properties"]["CacheUsageLimits"];
+    assert_eq!(untag(&limits["DataStorage"]["Maximum"]), "CacheMaxDataStorageGB");
+    assert_eq!(limits["DataStorage"]["Unit"], "GB");
+    assert_eq!(untag(&limits["ECPUPerSecond"]["Maximum"]), "CacheMaxEcpuPerSecond");
+    for p in ["CacheMaxDataStorageGB", "CacheMaxEcpuPerSecond"] {
+        assert!(t["Parameters"][p]["Default"].is_number(), "{p}");
+    }
 }

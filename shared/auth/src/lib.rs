@@ -179,11 +179,16 @@ impl Authenticator {
     /// From the environment: `JWKS_URL` (RS256) or `JWT_SECRET` (HS256), with
     /// `JWT_ISSUER` and `JWT_AUDIENCE`.
     pub fn from_env() -> Result<Self, String> {
-        let issuer = std::env::var("JWT_ISSUER").unwrap_or_else(|_| DevTokens::ISSUER.into());
-        let audience = std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| DevTokens::AUDIENCE.into());
         // Empty values count as unset (`sam local invoke --env-vars` cannot unset a variable).
-        let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let issuer = set("JWT_ISSUER").unwrap_or_else(|| DevTokens::ISSUER.into());
+        let audience = set("JWT_AUDIENCE").unwrap_or_else(|| DevTokens::AUDIENCE.into());
         if let Some(url) = set("JWKS_URL") {
+            // A deployed stack always has JWKS_URL: a dev secret given to it anyway must
+            // not open a second way in.
+            if set("JWT_SECRET").is_some() {
+                tracing::warn!("JWT_SECRET is ignored: JWKS_URL is set, tokens are verified against it");
+            }
             return Ok(Self::rs256_jwks(url, issuer, audience));
         }
         match set("JWT_SECRET").ok_or(()) {

@@ -13,12 +13,14 @@
 //! - [`events`]: WebSocket event and action shapes.
 //! - [`service`]: [`Messaging`], every operation with its permission check and events.
 //! - [`cursor`]: opaque pagination cursors.
+//! - [`metrics`]: counters for operators (CloudWatch metrics in AWS).
 
 pub mod cursor;
 pub mod error;
 pub mod events;
 pub mod identity;
 pub mod ids;
+pub mod metrics;
 pub mod model;
 pub mod ports;
 pub mod service;

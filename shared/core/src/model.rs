@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, ReportId, UserId};
 use crate::text::{MessageBody, Title};
 use crate::time::Timestamp;
@@ -153,6 +153,58 @@ impl Message {
             deleted: self.is_deleted(),
             at: self.created_at,
         }
+    }
+
+    /// The message after `by` replaced its body at `at`: the old body goes to the audit
+    /// trail. Tombstones cannot be edited, and a message at most [`MAX_EDITS`] times.
+    /// Adapters persist the result on the condition that the stored message is still
+    /// `self` (its `edit_count` and `deleted_at`).
+    pub fn edited(&self, body: &MessageBody, by: &UserId, at: Timestamp) -> Result<Message, StoreError> {
+        if self.is_deleted() {
+            return Err(StoreError::MessageDeleted);
+        }
+        if self.edit_count >= MAX_EDITS {
+            return Err(StoreError::EditLimitReached);
+        }
+        let mut edited = self.clone();
+        let old = edited.body.replace(body.to_string()).unwrap_or_default();
+        edited.revisions.push(Revision {
+            body: old,
+            kind: RevisionKind::Edited,
+            at,
+            by: by.clone(),
+        });
+        edited.edit_count += 1;
+        edited.edited_at = Some(at);
+        Ok(edited)
+    }
+
+    /// The tombstone `by` leaves by deleting the message at `at`: the body goes to the
+    /// audit trail. `None` when the message is a tombstone already (deleting it again
+    /// changes nothing).
+    pub fn tombstoned(&self, by: &UserId, at: Timestamp) -> Option<Message> {
+        if self.is_deleted() {
+            return None;
+        }
+        let mut tombstone = self.clone();
+        let old = tombstone.body.take().unwrap_or_default();
+        tombstone.revisions.push(Revision {
+            body: old,
+            kind: RevisionKind::Deleted,
+            at,
+            by: by.clone(),
+        });
+        tombstone.deleted_at = Some(at);
+        tombstone.deleted_by = Some(by.clone());
+        Some(tombstone)
+    }
+
+    /// Whether this message already carries the revision `by` made at `at`: a change
+    /// whose answer was lost and is being retried was in fact applied.
+    pub fn has_revision(&self, kind: RevisionKind, by: &UserId, at: Timestamp) -> bool {
+        self.revisions
+            .last()
+            .is_some_and(|r| r.kind == kind && &r.by == by && r.at == at)
     }
 }
 

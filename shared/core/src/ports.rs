@@ -46,6 +46,10 @@ pub trait ParticipantStore: Send + Sync {
     async fn list_participants(&self, conversation: &ConversationId) -> StoreResult<Vec<Participant>>;
     /// Every conversation `user` is a participant of.
     async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<ConversationId>>;
+    /// The member ids of each of `conversations` that exists, in a constant number of
+    /// round trips however many there are (presence reaches everyone a user shares a
+    /// conversation with on every connect).
+    async fn members_of(&self, conversations: &[ConversationId]) -> StoreResult<Vec<(ConversationId, Vec<UserId>)>>;
     /// Adds the participants not already in; returns those it added.
     async fn add_participants(
         &self,
@@ -174,6 +178,18 @@ pub struct ConnectionInfo {
     pub connected_at: Timestamp,
     /// The connection counts as live until then; heartbeats push it forward.
     pub expires_at: Timestamp,
+    /// Set by `$connect`: until then, or until the client's first frame, the connection
+    /// may still be opening. API Gateway answers 410 to pushes while `$connect` runs, so a
+    /// 410 then does not mean the connection is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_until: Option<Timestamp>,
+}
+
+impl ConnectionInfo {
+    /// Whether a 410 for this connection at `now` may only mean "not open yet".
+    pub fn is_opening(&self, now: Timestamp) -> bool {
+        self.opening_until.is_some_and(|until| until > now)
+    }
 }
 
 /// The result of sweeping a user's expired connections.
@@ -287,18 +303,33 @@ impl<T> Registry for T where T: TicketStore + ConnectionRegistry + TypingRegistr
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
-    /// 410: the connection no longer exists. Not an error: forget the connection.
+    /// 410: the connection no longer exists (or is still inside its `$connect`). Not an
+    /// error: the fan-out forgets the connection.
     #[error("connection is gone")]
     Gone,
+    /// 403: the functions may not push at all (an IAM policy that does not cover the
+    /// stage, or an execute-api VPC endpoint with private DNS capturing the public
+    /// hostname). Every push fails the same way until the deployment is fixed.
+    #[error("push forbidden: {0}")]
+    Forbidden(String),
     #[error("push failed: {0}")]
     Failed(String),
+}
+
+impl PushError {
+    /// The `Reason` dimension of the `PushFailures` metric.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PushError::Gone => "gone",
+            PushError::Forbidden(_) => "forbidden",
+            PushError::Failed(_) => "failed",
+        }
+    }
 }
 
 #[async_trait]
 pub trait ConnectionPusher: Send + Sync {
     async fn push(&self, connection: &ConnectionId, payload: &[u8]) -> Result<(), PushError>;
-    /// Closes the connection from the server side.
-    async fn disconnect(&self, connection: &ConnectionId) -> Result<(), PushError>;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -631,6 +631,39 @@ impl ParticipantStore for SqliteStore {
         .await
     }
 
+    async fn members_of(&self, conversations: &[ConversationId]) -> StoreResult<Vec<(ConversationId, Vec<UserId>)>> {
+        let ids: Vec<String> = conversations.iter().map(|i| i.to_string()).collect();
+        self.with(move |conn| {
+            let mut members: std::collections::BTreeMap<String, Vec<UserId>> = std::collections::BTreeMap::new();
+            for chunk in ids.chunks(100) {
+                let sql = format!(
+                    "SELECT c.id, p.user_id FROM conversations c
+                     LEFT JOIN conversation_participants p ON p.conversation_id = c.id
+                     WHERE c.id IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut stmt = conn.prepare(&sql).map_err(backend)?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                    })
+                    .map_err(backend)?;
+                for row in rows {
+                    let (conversation, user) = row.map_err(backend)?;
+                    let entry = members.entry(conversation).or_default();
+                    if let Some(user) = user {
+                        entry.push(UserId::parse(&user).map_err(backend)?);
+                    }
+                }
+            }
+            members
+                .into_iter()
+                .map(|(c, users)| Ok((ConversationId::parse(&c).map_err(backend)?, users)))
+                .collect()
+        })
+        .await
+    }
+
     async fn add_participants(
         &self,
         conversation: &ConversationId,
@@ -803,27 +836,13 @@ impl MessageStore for SqliteStore {
         by: &UserId,
         at: Timestamp,
     ) -> StoreResult<Message> {
-        let (c, m, body, by) = (conversation.to_string(), id.to_string(), body.to_string(), by.clone());
+        let (c, m, body, by) = (conversation.to_string(), id.to_string(), body.clone(), by.clone());
         self.with(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let mut message = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
-            if message.is_deleted() {
-                return Err(StoreError::MessageDeleted);
-            }
-            if message.edit_count >= MAX_EDITS {
-                return Err(StoreError::EditLimitReached);
-            }
-            let old = message.body.replace(body).unwrap_or_default();
-            message.revisions.push(Revision {
-                body: old,
-                kind: RevisionKind::Edited,
-                at,
-                by,
-            });
-            message.edit_count += 1;
-            message.edited_at = Some(at);
+            let current = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
+            let message = current.edited(&body, &by, at)?;
             tx.exec(
                 "UPDATE messages SET body = ?1, edited_at = ?2, edit_count = ?3, revisions = ?4
                  WHERE conversation_id = ?5 AND seq = ?6",
@@ -856,19 +875,10 @@ impl MessageStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let mut message = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
-            if message.is_deleted() {
-                return Ok(message);
-            }
-            let old = message.body.take().unwrap_or_default();
-            message.revisions.push(Revision {
-                body: old,
-                kind: RevisionKind::Deleted,
-                at,
-                by: by.clone(),
-            });
-            message.deleted_at = Some(at);
-            message.deleted_by = Some(by);
+            let current = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
+            let Some(message) = current.tombstoned(&by, at) else {
+                return Ok(current);
+            };
             tx.exec(
                 "UPDATE messages SET body = NULL, deleted_at = ?1, deleted_by = ?2, revisions = ?3
                  WHERE conversation_id = ?4 AND seq = ?5",

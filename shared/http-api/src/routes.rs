@@ -10,6 +10,18 @@ pub enum Function {
     AdminApi,
 }
 
+impl Function {
+    pub const ALL: [Function; 2] = [Function::MessagingApi, Function::AdminApi];
+
+    /// The binary (and `functions/` crate) of the function.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Function::MessagingApi => "messaging-api",
+            Function::AdminApi => "admin-api",
+        }
+    }
+}
+
 /// Who may call a route (beyond being authenticated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

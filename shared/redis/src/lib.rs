@@ -247,6 +247,7 @@ impl RedisRegistry {
             if let Some(raw) = existing {
                 stored = serde_json::from_str(&raw).map_err(err)?;
                 stored.expires_at = info.expires_at;
+                stored.opening_until = info.opening_until;
             }
         }
         let json = serde_json::to_string(&stored).map_err(err)?;

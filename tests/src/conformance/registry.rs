@@ -34,6 +34,7 @@ fn info(user: &UserId, connection: &ConnectionId, now: Timestamp, ttl_ms: i64) -
         identity: identity(user),
         connected_at: now,
         expires_at: now.plus_millis(ttl_ms),
+        opening_until: None,
     }
 }
 
@@ -190,6 +191,26 @@ pub async fn heartbeats_extend_a_connection_and_heal_a_swept_one(r: Arc<dyn Regi
     );
 }
 
+pub async fn an_opening_connection_stays_marked_until_its_first_heartbeat(r: Arc<dyn Registry>) {
+    let u = user();
+    let c = connection();
+    let now = Timestamp::now();
+    let opening = ConnectionInfo {
+        opening_until: Some(now.plus_millis(30_000)),
+        ..info(&u, &c, now, 60_000)
+    };
+    r.add_connection(&opening, now).await.unwrap();
+    let stored = r.get_connection(&c).await.unwrap().expect("registered");
+    assert!(stored.is_opening(now), "marked as opening: {stored:?}");
+    assert!(!stored.is_opening(now.plus_millis(30_001)), "only for the grace period");
+    // The client's first frame (a heartbeat) proves the socket open.
+    let later = now.plus_millis(500);
+    r.touch_connection(&info(&u, &c, later, 60_000), later).await.unwrap();
+    let stored = r.get_connection(&c).await.unwrap().expect("still registered");
+    assert!(!stored.is_opening(later), "open after a heartbeat: {stored:?}");
+    assert_eq!(stored.connected_at, now, "the connect time is kept");
+}
+
 pub async fn presence_check_claims_are_exclusive_until_released_or_expired(r: Arc<dyn Registry>) {
     let u = user();
     assert!(r.claim_presence_check(&u, Duration::from_secs(30)).await.unwrap());
@@ -306,6 +327,7 @@ macro_rules! registry_conformance_tests {
             connections_are_listed_per_user_and_carry_their_identity,
             expired_connections_stop_counting_and_a_sweep_takes_the_user_offline,
             heartbeats_extend_a_connection_and_heal_a_swept_one,
+            an_opening_connection_stays_marked_until_its_first_heartbeat,
             presence_check_claims_are_exclusive_until_released_or_expired,
             typing_starts_refreshes_and_expires_exactly_once,
             the_membership_cache_round_trips_expires_and_invalidates,

@@ -139,6 +139,34 @@ pub async fn participants_are_listed_and_indexed_by_user(store: Arc<dyn Store>) 
     assert!(store.get_participant(&c1.id, &outsider).await.unwrap().is_none());
 }
 
+pub async fn members_of_many_conversations_come_in_one_call(store: Arc<dyn Store>) {
+    let (a, b, d) = (user(&unique("a")), user(&unique("b")), user(&unique("d")));
+    // More than one batch (DynamoDB reads 100 keys per request).
+    let mut expected = Vec::new();
+    for i in 0..105 {
+        let members: Vec<&UserId> = if i % 3 == 0 { vec![&a, &b] } else { vec![&a] };
+        let c = conversation_with(&store, &members, &format!("Many {i}")).await;
+        expected.push((c.id, members.into_iter().cloned().collect::<HashSet<_>>()));
+    }
+    let emptied = conversation_with(&store, &[&d], "Emptied").await;
+    assert!(store.remove_participant(&emptied.id, &d).await.unwrap());
+    let mut ask: Vec<ConversationId> = expected.iter().map(|(id, _)| id.clone()).collect();
+    ask.push(emptied.id.clone());
+    ask.push(ConversationId::generate());
+    let got = store.members_of(&ask).await.unwrap();
+    assert_eq!(got.len(), 106, "every existing conversation, and only those");
+    for (id, members) in &expected {
+        let found = got.iter().find(|(c, _)| c == id).expect("listed");
+        assert_eq!(&found.1.iter().cloned().collect::<HashSet<_>>(), members);
+    }
+    let empty = got
+        .iter()
+        .find(|(c, _)| c == &emptied.id)
+        .expect("an emptied conversation is listed");
+    assert!(empty.1.is_empty());
+    assert!(store.members_of(&[]).await.unwrap().is_empty());
+}
+
 pub async fn adding_and_removing_participants(store: Arc<dyn Store>) {
     let (a, b, d) = (user(&unique("a")), user(&unique("b")), user(&unique("d")));
     let c = conversation_with(&store, &[&a, &b], "Team").await;
@@ -845,6 +873,7 @@ macro_rules! store_conformance_tests {
             created_conversation_reads_back,
             creating_an_existing_conversation_id_fails,
             participants_are_listed_and_indexed_by_user,
+            members_of_many_conversations_come_in_one_call,
             adding_and_removing_participants,
             appends_get_gapless_seqs_from_one,
             a_retried_client_message_id_returns_the_original,
@@ -872,6 +901,9 @@ macro_rules! store_conformance_tests {
             async fn $case() {
                 let fixture = $fixture().await;
                 $crate::conformance::store::$case(fixture.store.clone()).await;
+                if let Some(faults) = &fixture.faults {
+                    eprintln!("{}: {}", stringify!($case), faults.summary());
+                }
             }
         )+
     };

@@ -3,7 +3,7 @@
 // - Connects with a single-use ticket (`POST /api/messaging/ws-ticket`, then
 //   `/ws?ticket=...`): browsers cannot set headers on a WebSocket, and a long-lived
 //   token in a URL would end up in logs. Every (re)connect asks for a fresh ticket.
-// - Heartbeat: `{"action":"ping"}` every 25 s; no frame within the pong timeout means the
+// - Heartbeat: `{"action":"ping"}` on open and every 25 s; no frame within the pong timeout means the
 //   connection is dead (half-open TCP), so it is dropped and re-established.
 // - Reconnects on its own with exponential backoff and jitter, capped at 30 s; the
 //   browser's `online` event retries at once, `offline` drops the socket.
@@ -267,6 +267,9 @@ export class SocketClient {
       this.lastBeatAt = Date.now()
       this.resumePending = false
       this.startHeartbeat(ws)
+      // The first frame tells the server the socket is open: until then a push that API
+      // Gateway answered 410 (it does while `$connect` runs) does not make it forget us.
+      this.beat(ws)
       this.opts.onOpen?.({ reconnect })
     }
     ws.onmessage = (ev: MessageEvent) => {

@@ -161,21 +161,24 @@ describe('SocketClient', () => {
     expect(c.state).toBe('offline')
   })
 
-  it('pings every 25 s and treats a missing answer as a dead connection', async () => {
+  it('pings on open and every 25 s, and treats a missing answer as a dead connection', async () => {
     const c = client()
     c.start()
     await vi.advanceTimersByTimeAsync(0)
     const ws = FakeWebSocket.last()
     ws.open()
-
-    await vi.advanceTimersByTimeAsync(24_999)
-    expect(ws.actions()).toEqual([])
-    await vi.advanceTimersByTimeAsync(1)
+    // At once: the server learns that the socket is open.
     expect(ws.actions()).toEqual([{ action: 'ping' }])
     ws.receive({ type: 'pong', data: { at: 'now' } })
 
+    await vi.advanceTimersByTimeAsync(24_999)
+    expect(ws.actions()).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(ws.actions()).toEqual([{ action: 'ping' }, { action: 'ping' }])
+    ws.receive({ type: 'pong', data: { at: 'now' } })
+
     await vi.advanceTimersByTimeAsync(25_000)
-    expect(ws.actions()).toHaveLength(2)
+    expect(ws.actions()).toHaveLength(3)
     // No pong this time: after the 10 s pong timeout the socket is abandoned...
     await vi.advanceTimersByTimeAsync(9_999)
     expect(ws.closed).toBeNull()
@@ -196,13 +199,14 @@ describe('SocketClient', () => {
     await vi.advanceTimersByTimeAsync(0)
     const ws = FakeWebSocket.last()
     ws.open()
+    ws.receive({ type: 'pong', data: { at: 'now' } })
     await vi.advanceTimersByTimeAsync(25_000)
     ws.receive({ type: 'pong', data: { at: 'now' } })
     expect(onResume).not.toHaveBeenCalled()
     // The machine sleeps for two minutes: no timer ran meanwhile.
     vi.setSystemTime(Date.now() + 120_000)
     c.heartbeatNow() // the page became visible again
-    expect(ws.actions()).toHaveLength(2)
+    expect(ws.actions()).toHaveLength(3)
     expect(onResume).not.toHaveBeenCalled()
     ws.receive({ type: 'pong', data: { at: 'now' } })
     expect(onResume).toHaveBeenCalledTimes(1)
@@ -250,7 +254,7 @@ describe('SocketClient', () => {
     expect(c.send({ action: 'typing', conversationId: 'x' })).toBe(false)
     ws.open()
     expect(c.send({ action: 'typing', conversationId: 'x' })).toBe(true)
-    expect(ws.actions()).toEqual([{ action: 'typing', conversationId: 'x' }])
+    expect(ws.actions()).toEqual([{ action: 'ping' }, { action: 'typing', conversationId: 'x' }])
     c.stop()
     expect(ws.closed?.code).toBe(1000)
     await vi.advanceTimersByTimeAsync(120_000)

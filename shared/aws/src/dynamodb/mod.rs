@@ -2,6 +2,7 @@
 //! describes (one doc comment per operation gives its request count).
 
 mod item;
+mod retry;
 pub mod schema;
 mod store;
 

@@ -1,27 +1,30 @@
 //! [`Store`] on DynamoDB.
 //!
 //! Request costs (what each operation sends; all reads that must see the latest write
-//! are strongly consistent):
+//! are strongly consistent). Retries of what DynamoDB says is retryable come on top
+//! ([`super::retry`]); batches are sent concurrently, so their round trips do not grow
+//! with the number of keys.
 //!
 //! | operation | requests |
 //! |---|---|
 //! | append (send) | GetItem conversation + Query LSI `by-client-key` + TransactWriteItems (conversation, message, sender's receipt, attached files); +2 per lost race |
 //! | get message | Query LSI `by-id` (+ GetItem where the LSI does not fetch attributes) |
 //! | list messages | Query (1) |
-//! | edit / delete | get message + UpdateItem (optimistic on `edit_count`) + conditional UpdateItem of the preview |
+//! | edit / delete | get message + GetItem conversation + UpdateItem (optimistic on `edit_count`), or TransactWriteItems with the preview when it is the newest message |
 //! | mark read | UpdateItem (monotonic condition); + GetItem when the watermark was already ahead |
-//! | list my conversations | Query GSI `by-user` + BatchGetItem (per 100) + BatchGetItem receipts (per 100) |
+//! | list my conversations | Query GSI `by-user` + BatchGetItem (per 100, concurrent) + BatchGetItem receipts (per 100) |
+//! | members of N conversations | BatchGetItem of `member_ids` (per 100, concurrent) |
 //! | create conversation | TransactWriteItems (conversation + participants) |
 //! | admin search | Query GSI `by-created` (filtered, ≤ 10 pages) + BatchGetItem |
-//! | reports | PutItem / Query GSI / UpdateItem |
+//! | reports | PutItem / Query GSI / UpdateItem (+ GetItem when a retry finds its own write) |
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConsumedCapacity, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValue, Select,
     TransactWriteItem, Update,
@@ -35,6 +38,7 @@ use messaging_core::text::{MessageBody, Title};
 use messaging_core::time::Timestamp;
 
 use super::item::*;
+use super::retry::{self, Cancellation, is_condition_failure};
 use super::schema::TableNames;
 
 /// Requests sent and capacity consumed, for the benchmark's cost accounting.
@@ -55,6 +59,11 @@ impl RequestStats {
             .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
+    /// A request that failed (it consumed nothing we are told of).
+    fn record_failure(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// (requests, capacity units) so far.
     pub fn snapshot(&self) -> (u64, f64) {
         (
@@ -71,20 +80,14 @@ pub struct DynamoStore {
     stats: Arc<RequestStats>,
 }
 
-fn sdk<E: std::error::Error + 'static, R: std::fmt::Debug>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError {
+fn sdk<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
     StoreError::Backend(DisplayErrorContext(e).to_string())
 }
 
-fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
-    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
-}
-
-/// Why a transaction did not commit.
+/// Why a transaction did not commit, once retries are spent.
 enum TxOutcome {
     /// Item `index` failed its condition.
     ConditionFailed(usize),
-    /// Another transaction touched the same items; try again.
-    Conflict,
     Failed(StoreError),
 }
 
@@ -104,15 +107,36 @@ fn tx_delete(delete: aws_sdk_dynamodb::types::builders::DeleteBuilder) -> StoreR
     Ok(TransactWriteItem::builder().delete(build(delete.build())?).build())
 }
 
-/// Small randomised backoff for optimistic retries, so racing writers spread out.
-async fn backoff(attempt: u32) {
-    let mut b = [0u8; 1];
-    let _ = getrandom::fill(&mut b);
-    let ms = (u64::from(attempt.min(8)) * 2) + u64::from(b[0] % 5);
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-}
+/// Optimistic loops (a lost race for a seq, a concurrent edit) give up after this many rounds.
+const MAX_ROUNDS: u32 = 64;
 
-const MAX_ATTEMPTS: u32 = 64;
+/// The update that turns a message into `revised`, its edit or its tombstone (built in
+/// core by `Message::edited` / `Message::tombstoned`; the newest revision is the new one).
+fn revision_update(revised: &Message) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+    let newest = revised.revisions.last().cloned().into_iter().collect::<Vec<_>>();
+    match (&revised.body, revised.deleted_at) {
+        (_, Some(at)) => (
+            "SET deleted_at = :at, deleted_by = :by, revisions = list_append(revisions, :rev) REMOVE body",
+            vec![
+                (":at", s(at.to_rfc3339())),
+                (
+                    ":by",
+                    s(revised.deleted_by.as_ref().map(|u| u.as_str()).unwrap_or_default()),
+                ),
+                (":rev", to_attr(&newest)),
+            ],
+        ),
+        (body, None) => (
+            "SET body = :body, edited_at = :at, edit_count = :count, revisions = list_append(revisions, :rev)",
+            vec![
+                (":body", s(body.clone().unwrap_or_default())),
+                (":at", s(revised.edited_at.map(|t| t.to_rfc3339()).unwrap_or_default())),
+                (":count", n(revised.edit_count)),
+                (":rev", to_attr(&newest)),
+            ],
+        ),
+    }
+}
 
 impl DynamoStore {
     pub fn new(client: Client, tables: TableNames) -> Self {
@@ -127,88 +151,125 @@ impl DynamoStore {
         self.stats.clone()
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxOutcome> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.stats.record(out.consumed_capacity());
-                Ok(())
-            }
-            Err(e) => {
-                self.stats.record(None);
-                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-                match e.as_service_error() {
-                    Some(E::TransactionCanceledException(c)) => {
-                        let reasons = c.cancellation_reasons();
-                        if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
-                            Err(TxOutcome::ConditionFailed(i))
-                        } else if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
-                            Err(TxOutcome::Conflict)
-                        } else {
-                            Err(TxOutcome::Failed(sdk(e)))
-                        }
+    /// Sends one request, retrying what DynamoDB says is retryable ([`retry`]). `attempt`
+    /// sends it once (a clone of a fluent builder). Every try counts as a request; the
+    /// caller records the capacity of the one that succeeded.
+    async fn send<T, E, R, F, Fut>(&self, mut attempt: F) -> Result<T, SdkError<E, R>>
+    where
+        E: ProvideErrorMetadata,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    {
+        let mut tries = 0;
+        loop {
+            match attempt().await {
+                Ok(out) => return Ok(out),
+                Err(e) => {
+                    self.stats.record_failure();
+                    tries += 1;
+                    if tries >= retry::ATTEMPTS || !retry::is_retryable(&e) {
+                        return Err(e);
                     }
-                    Some(E::TransactionInProgressException(_)) => Err(TxOutcome::Conflict),
-                    _ => Err(TxOutcome::Failed(sdk(e))),
+                    tracing::debug!(code = e.code().unwrap_or("-"), tries, "retrying a DynamoDB request");
+                    retry::after_failure(tries - 1).await;
                 }
             }
         }
     }
 
+    /// One `TransactWriteItems`, with a client request token shared by all its retries:
+    /// a retry of a transaction that committed although its answer was lost succeeds
+    /// again without writing twice. Conflicts and throttling are retried here; only a
+    /// failed condition or a real failure reaches the caller.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxOutcome> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+        let token = retry::request_token();
+        let request = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(token)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for attempt in 0..retry::ATTEMPTS {
+            let e = match self.send(|| request.clone().send()).await {
+                Ok(out) => {
+                    self.stats.record(out.consumed_capacity());
+                    return Ok(());
+                }
+                Err(e) => e,
+            };
+            match e.as_service_error() {
+                Some(E::TransactionCanceledException(c)) => match retry::cancellation(c.cancellation_reasons()) {
+                    Cancellation::ConditionFailed(i) => return Err(TxOutcome::ConditionFailed(i)),
+                    Cancellation::Retry => {
+                        tracing::debug!(attempt, "transaction cancelled by a conflict or throttling; retrying");
+                        retry::after_failure(attempt).await;
+                    }
+                    Cancellation::Other => return Err(TxOutcome::Failed(sdk(e))),
+                },
+                _ => return Err(TxOutcome::Failed(sdk(e))),
+            }
+        }
+        Err(TxOutcome::Failed(StoreError::Contention))
+    }
+
     async fn get(&self, table: &str, key: Item) -> StoreResult<Option<Item>> {
-        let out = self
+        let request = self
             .client
             .get_item()
             .table_name(table)
             .set_key(Some(key))
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk)?;
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
         self.stats.record(out.consumed_capacity());
         Ok(out.item)
     }
 
-    /// BatchGetItem over any number of keys, 100 at a time, retrying unprocessed keys.
-    async fn batch_get(&self, table: &str, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(100) {
-            let mut pending = build(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build(),
-            )?;
-            for attempt in 0..MAX_ATTEMPTS {
-                let resp = self
-                    .client
-                    .batch_get_item()
-                    .request_items(table, pending.clone())
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(sdk)?;
-                self.stats.record(resp.consumed_capacity());
-                if let Some(mut responses) = resp.responses {
-                    out.extend(responses.remove(table).unwrap_or_default());
+    /// BatchGetItem over any number of keys: 100 per request, the requests concurrent,
+    /// unprocessed keys retried with backoff. Keys still unprocessed after that are an
+    /// error, never a silently shorter answer.
+    async fn batch_get(&self, table: &str, keys: Vec<Item>, projection: Option<&str>) -> StoreResult<Vec<Item>> {
+        let chunks = keys
+            .chunks(100)
+            .map(|chunk| self.batch_get_chunk(table, chunk.to_vec(), projection));
+        let found = futures::future::try_join_all(chunks).await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn batch_get_chunk(&self, table: &str, keys: Vec<Item>, projection: Option<&str>) -> StoreResult<Vec<Item>> {
+        let mut pending = build(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .set_projection_expression(projection.map(str::to_owned))
+                .build(),
+        )?;
+        let mut out = Vec::new();
+        for attempt in 0..retry::ATTEMPTS {
+            let request = self
+                .client
+                .batch_get_item()
+                .request_items(table, pending.clone())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            let resp = self.send(|| request.clone().send()).await.map_err(sdk)?;
+            self.stats.record(resp.consumed_capacity());
+            if let Some(mut responses) = resp.responses {
+                out.extend(responses.remove(table).unwrap_or_default());
+            }
+            match resp.unprocessed_keys.and_then(|mut u| u.remove(table)) {
+                Some(rest) if !rest.keys().is_empty() => {
+                    pending = rest;
+                    retry::after_failure(attempt).await;
                 }
-                match resp.unprocessed_keys.and_then(|mut u| u.remove(table)) {
-                    Some(rest) if !rest.keys().is_empty() => {
-                        pending = rest;
-                        backoff(attempt).await;
-                    }
-                    _ => break,
-                }
+                _ => return Ok(out),
             }
         }
-        Ok(out)
+        Err(StoreError::Backend(format!(
+            "DynamoDB left {} keys of {table} unprocessed after {} tries",
+            pending.keys().len(),
+            retry::ATTEMPTS
+        )))
     }
 
     /// Every item of a query, following pagination.
@@ -219,13 +280,11 @@ impl DynamoStore {
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let out = request
+            let page = request
                 .clone()
                 .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(sdk)?;
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            let out = self.send(|| page.clone().send()).await.map_err(sdk)?;
             self.stats.record(out.consumed_capacity());
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
@@ -256,7 +315,8 @@ impl DynamoStore {
         if set.contains("#status") {
             req = req.expression_attribute_names("#status", "status");
         }
-        match req.send().await {
+        // Setting the same values twice is harmless: a retry after a lost answer is fine.
+        match self.send(|| req.clone().send()).await {
             Ok(out) => {
                 self.stats.record(out.consumed_capacity());
                 conversation_from(&out.attributes.unwrap_or_default())
@@ -264,6 +324,10 @@ impl DynamoStore {
             Err(e) if is_condition_failure(&e) => Err(StoreError::ConversationNotFound),
             Err(e) => Err(sdk(e)),
         }
+    }
+
+    fn conversation_key(id: &ConversationId) -> Item {
+        Item::from([("id".into(), s(id.as_str()))])
     }
 
     fn message_key(conversation: &ConversationId, seq: u64) -> Item {
@@ -282,7 +346,7 @@ impl DynamoStore {
         sk: &str,
         value: &str,
     ) -> StoreResult<Option<Message>> {
-        let out = self
+        let request = self
             .client
             .query()
             .table_name(&self.t.messages)
@@ -293,10 +357,8 @@ impl DynamoStore {
             .expression_attribute_values(":v", s(value))
             .select(Select::AllAttributes)
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk)?;
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
         self.stats.record(out.consumed_capacity());
         let Some(found) = out.items.unwrap_or_default().into_iter().next() else {
             return Ok(None);
@@ -311,72 +373,86 @@ impl DynamoStore {
         }
     }
 
-    async fn set_preview_if_latest(&self, message: &Message) -> StoreResult<()> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.t.conversations)
-            .key("id", s(message.conversation_id.as_str()))
-            .update_expression("SET last_message = :p")
-            .condition_expression("last_seq = :seq")
-            .expression_attribute_values(":p", to_attr(&message.preview()))
-            .expression_attribute_values(":seq", n(message.seq))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.stats.record(out.consumed_capacity());
-                Ok(())
-            }
-            Err(e) if is_condition_failure(&e) => {
-                self.stats.record(None);
-                Ok(())
-            }
-            Err(e) => Err(sdk(e)),
-        }
-    }
-
-    /// Applies an edit or delete with optimistic concurrency on `edit_count` (edits and
+    /// Applies an edit or a delete with optimistic concurrency on `edit_count` (edits and
     /// deletes both change it or `deleted_at`), so the audit trail records the body that
-    /// was really replaced.
-    async fn revise_message<F>(
+    /// was really replaced. `revise` is the domain rule (`Message::edited` /
+    /// `Message::tombstoned`); `None` means nothing to change.
+    ///
+    /// When the message is the newest, the conversation's preview changes in the same
+    /// transaction (on the condition that it still is): a preview never shows a body that
+    /// was edited or deleted, and the change is never half made. A round that failed
+    /// after its write may have been applied: the next round recognises its own revision
+    /// (`kind`, `by`, `at`) and answers with it instead of writing a second one.
+    async fn revise_message(
         &self,
         conversation: &ConversationId,
         id: &MessageId,
-        mut change: F,
-    ) -> StoreResult<Message>
-    where
-        F: FnMut(&Message) -> StoreResult<Option<(String, Vec<(&'static str, AttributeValue)>, Message)>>,
-    {
-        for attempt in 0..MAX_ATTEMPTS {
+        (kind, by, at): (RevisionKind, &UserId, Timestamp),
+        revise: impl Fn(&Message) -> StoreResult<Option<Message>>,
+    ) -> StoreResult<Message> {
+        for round in 0..MAX_ROUNDS {
             let current = self
                 .get_message(conversation, id)
                 .await?
                 .ok_or(StoreError::MessageNotFound)?;
-            let Some((update, values, revised)) = change(&current)? else {
+            if round > 0 && current.has_revision(kind, by, at) {
+                return Ok(current);
+            }
+            let Some(revised) = revise(&current)? else {
                 return Ok(current);
             };
-            let mut req = self
-                .client
-                .update_item()
-                .table_name(&self.t.messages)
-                .set_key(Some(Self::message_key(conversation, current.seq)))
-                .update_expression(update)
-                .condition_expression("attribute_not_exists(deleted_at) AND edit_count = :expected")
-                .expression_attribute_values(":expected", n(current.edit_count))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total);
-            for (name, value) in values {
-                req = req.expression_attribute_values(name, value);
-            }
-            match req.send().await {
-                Ok(out) => {
-                    self.stats.record(out.consumed_capacity());
-                    self.set_preview_if_latest(&revised).await?;
-                    return Ok(revised);
+            let newest = self
+                .get(&self.t.conversations, Self::conversation_key(conversation))
+                .await?
+                .ok_or(StoreError::ConversationNotFound)?
+                .u64_of("last_seq")?
+                == current.seq;
+            let (set, values) = revision_update(&revised);
+            let condition = "attribute_not_exists(deleted_at) AND edit_count = :expected";
+            if newest {
+                let mut message = Update::builder()
+                    .table_name(&self.t.messages)
+                    .set_key(Some(Self::message_key(conversation, current.seq)))
+                    .update_expression(set)
+                    .condition_expression(condition)
+                    .expression_attribute_values(":expected", n(current.edit_count));
+                for (name, value) in values {
+                    message = message.expression_attribute_values(name, value);
                 }
-                Err(e) if is_condition_failure(&e) => backoff(attempt).await,
-                Err(e) => return Err(sdk(e)),
+                let preview = Update::builder()
+                    .table_name(&self.t.conversations)
+                    .key("id", s(conversation.as_str()))
+                    .update_expression("SET last_message = :p")
+                    .condition_expression("last_seq = :seq")
+                    .expression_attribute_values(":p", to_attr(&revised.preview()))
+                    .expression_attribute_values(":seq", n(current.seq));
+                match self.transact(vec![tx_update(message)?, tx_update(preview)?]).await {
+                    Ok(()) => return Ok(revised),
+                    // Edited meanwhile, or no longer the newest: look again.
+                    Err(TxOutcome::ConditionFailed(_)) => retry::after_lost_race(round).await,
+                    Err(TxOutcome::Failed(e)) => return Err(e),
+                }
+            } else {
+                let mut req = self
+                    .client
+                    .update_item()
+                    .table_name(&self.t.messages)
+                    .set_key(Some(Self::message_key(conversation, current.seq)))
+                    .update_expression(set)
+                    .condition_expression(condition)
+                    .expression_attribute_values(":expected", n(current.edit_count))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total);
+                for (name, value) in values {
+                    req = req.expression_attribute_values(name, value);
+                }
+                match self.send(|| req.clone().send()).await {
+                    Ok(out) => {
+                        self.stats.record(out.consumed_capacity());
+                        return Ok(revised);
+                    }
+                    Err(e) if is_condition_failure(&e) => retry::after_lost_race(round).await,
+                    Err(e) => return Err(sdk(e)),
+                }
             }
         }
         Err(StoreError::Contention)
@@ -403,24 +479,18 @@ impl ConversationStore for DynamoStore {
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxOutcome::ConditionFailed(_)) => Err(StoreError::AlreadyExists),
-            Err(TxOutcome::Conflict) => Err(StoreError::Contention),
             Err(TxOutcome::Failed(e)) => Err(e),
         }
     }
 
     async fn get_conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
-        let item = self
-            .get(&self.t.conversations, Item::from([("id".into(), s(id.as_str()))]))
-            .await?;
+        let item = self.get(&self.t.conversations, Self::conversation_key(id)).await?;
         item.as_ref().map(conversation_from).transpose()
     }
 
     async fn get_conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>> {
-        let keys = ids
-            .iter()
-            .map(|id| Item::from([("id".into(), s(id.as_str()))]))
-            .collect();
-        self.batch_get(&self.t.conversations, keys)
+        let keys = ids.iter().map(Self::conversation_key).collect();
+        self.batch_get(&self.t.conversations, keys, None)
             .await?
             .iter()
             .map(conversation_from)
@@ -499,13 +569,11 @@ impl ConversationStore for DynamoStore {
         // Filters apply after `Limit`, so a page may hold fewer matches than asked for:
         // read on, a bounded number of pages, and hand back a cursor where we stopped.
         for _ in 0..MAX_PAGES {
-            let out = req
+            let page = req
                 .clone()
                 .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(sdk)?;
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            let out = self.send(|| page.clone().send()).await.map_err(sdk)?;
             self.stats.record(out.consumed_capacity());
             let found = out.items.unwrap_or_default();
             let last = out.last_evaluated_key.filter(|k| !k.is_empty());
@@ -584,12 +652,34 @@ impl ParticipantStore for DynamoStore {
             .collect()
     }
 
+    /// From the conversations' `member_ids` (kept in the same transactions as the
+    /// participant rows): one BatchGetItem per 100 conversations, all at once.
+    async fn members_of(&self, conversations: &[ConversationId]) -> StoreResult<Vec<(ConversationId, Vec<UserId>)>> {
+        let keys = conversations.iter().map(Self::conversation_key).collect();
+        self.batch_get(&self.t.conversations, keys, Some("id, member_ids"))
+            .await?
+            .iter()
+            .map(|item| {
+                let id = item.parse("id", ConversationId::parse)?;
+                let members = match item.get("member_ids") {
+                    Some(AttributeValue::Ss(ids)) => ids
+                        .iter()
+                        .map(|u| UserId::parse(u).map_err(StoreError::backend))
+                        .collect::<StoreResult<Vec<_>>>()?,
+                    // The set disappears with its last member.
+                    _ => Vec::new(),
+                };
+                Ok((id, members))
+            })
+            .collect()
+    }
+
     async fn add_participants(
         &self,
         conversation: &ConversationId,
         participants: &[Participant],
     ) -> StoreResult<Vec<Participant>> {
-        for attempt in 0..MAX_ATTEMPTS {
+        for round in 0..MAX_ROUNDS {
             let existing = self.list_participants(conversation).await?;
             let new: Vec<&Participant> = participants
                 .iter()
@@ -622,7 +712,7 @@ impl ParticipantStore for DynamoStore {
                 Ok(()) => return Ok(new.into_iter().cloned().collect()),
                 Err(TxOutcome::ConditionFailed(0)) => return Err(StoreError::ConversationNotFound),
                 // Someone added one of them meanwhile: look again.
-                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => backoff(attempt).await,
+                Err(TxOutcome::ConditionFailed(_)) => retry::after_lost_race(round).await,
                 Err(TxOutcome::Failed(e)) => return Err(e),
             }
         }
@@ -630,31 +720,27 @@ impl ParticipantStore for DynamoStore {
     }
 
     async fn remove_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<bool> {
-        for attempt in 0..MAX_ATTEMPTS {
-            let items = vec![
-                tx_delete(
-                    Delete::builder()
-                        .table_name(&self.t.participants)
-                        .key("conversation_id", s(conversation.as_str()))
-                        .key("user_id", s(user.as_str()))
-                        .condition_expression("attribute_exists(user_id)"),
-                )?,
-                tx_update(
-                    Update::builder()
-                        .table_name(&self.t.conversations)
-                        .key("id", s(conversation.as_str()))
-                        .update_expression("DELETE member_ids :m")
-                        .expression_attribute_values(":m", AttributeValue::Ss(vec![user.to_string()])),
-                )?,
-            ];
-            match self.transact(items).await {
-                Ok(()) => return Ok(true),
-                Err(TxOutcome::ConditionFailed(_)) => return Ok(false),
-                Err(TxOutcome::Conflict) => backoff(attempt).await,
-                Err(TxOutcome::Failed(e)) => return Err(e),
-            }
+        let items = vec![
+            tx_delete(
+                Delete::builder()
+                    .table_name(&self.t.participants)
+                    .key("conversation_id", s(conversation.as_str()))
+                    .key("user_id", s(user.as_str()))
+                    .condition_expression("attribute_exists(user_id)"),
+            )?,
+            tx_update(
+                Update::builder()
+                    .table_name(&self.t.conversations)
+                    .key("id", s(conversation.as_str()))
+                    .update_expression("DELETE member_ids :m")
+                    .expression_attribute_values(":m", AttributeValue::Ss(vec![user.to_string()])),
+            )?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(TxOutcome::ConditionFailed(_)) => Ok(false),
+            Err(TxOutcome::Failed(e)) => Err(e),
         }
-        Err(StoreError::Contention)
     }
 }
 
@@ -668,12 +754,9 @@ impl MessageStore for DynamoStore {
     async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
         let conversation = new.conversation_id.clone();
         let key = client_key(&new.sender_id, &new.client_message_id);
-        for attempt in 0..MAX_ATTEMPTS {
+        for round in 0..MAX_ROUNDS {
             let current = self
-                .get(
-                    &self.t.conversations,
-                    Item::from([("id".into(), s(conversation.as_str()))]),
-                )
+                .get(&self.t.conversations, Self::conversation_key(&conversation))
                 .await?
                 .ok_or(StoreError::ConversationNotFound)?;
             let last_seq = current.u64_of("last_seq")?;
@@ -739,7 +822,7 @@ impl MessageStore for DynamoStore {
                     return Err(StoreError::FileNotAttachable(message.files[i - 3].id.to_string()));
                 }
                 // Lost the race for this seq (or the conversation closed): look again.
-                Err(TxOutcome::ConditionFailed(_)) | Err(TxOutcome::Conflict) => backoff(attempt).await,
+                Err(TxOutcome::ConditionFailed(_)) => retry::after_lost_race(round).await,
                 Err(TxOutcome::Failed(e)) => return Err(e),
             }
         }
@@ -785,7 +868,7 @@ impl MessageStore for DynamoStore {
                 .scan_index_forward(true)
                 .limit(limit as i32),
         };
-        let out = req.send().await.map_err(sdk)?;
+        let out = self.send(|| req.clone().send()).await.map_err(sdk)?;
         self.stats.record(out.consumed_capacity());
         let mut messages: Vec<Message> = out
             .items
@@ -805,35 +888,8 @@ impl MessageStore for DynamoStore {
         by: &UserId,
         at: Timestamp,
     ) -> StoreResult<Message> {
-        self.revise_message(conversation, id, |current| {
-            if current.is_deleted() {
-                return Err(StoreError::MessageDeleted);
-            }
-            if current.edit_count >= MAX_EDITS {
-                return Err(StoreError::EditLimitReached);
-            }
-            let mut revised = current.clone();
-            let old = revised.body.replace(body.to_string()).unwrap_or_default();
-            let revision = Revision {
-                body: old,
-                kind: RevisionKind::Edited,
-                at,
-                by: by.clone(),
-            };
-            revised.revisions.push(revision.clone());
-            revised.edit_count += 1;
-            revised.edited_at = Some(at);
-            Ok(Some((
-                "SET body = :body, edited_at = :at, edit_count = :count, revisions = list_append(revisions, :rev)"
-                    .into(),
-                vec![
-                    (":body", s(body.as_str())),
-                    (":at", s(at.to_rfc3339())),
-                    (":count", n(revised.edit_count)),
-                    (":rev", to_attr(&vec![revision])),
-                ],
-                revised,
-            )))
+        self.revise_message(conversation, id, (RevisionKind::Edited, by, at), |current| {
+            current.edited(body, by, at).map(Some)
         })
         .await
     }
@@ -845,30 +901,8 @@ impl MessageStore for DynamoStore {
         by: &UserId,
         at: Timestamp,
     ) -> StoreResult<Message> {
-        self.revise_message(conversation, id, |current| {
-            if current.is_deleted() {
-                return Ok(None);
-            }
-            let mut revised = current.clone();
-            let old = revised.body.take().unwrap_or_default();
-            let revision = Revision {
-                body: old,
-                kind: RevisionKind::Deleted,
-                at,
-                by: by.clone(),
-            };
-            revised.revisions.push(revision.clone());
-            revised.deleted_at = Some(at);
-            revised.deleted_by = Some(by.clone());
-            Ok(Some((
-                "SET deleted_at = :at, deleted_by = :by, revisions = list_append(revisions, :rev) REMOVE body".into(),
-                vec![
-                    (":at", s(at.to_rfc3339())),
-                    (":by", s(by.as_str())),
-                    (":rev", to_attr(&vec![revision])),
-                ],
-                revised,
-            )))
+        self.revise_message(conversation, id, (RevisionKind::Deleted, by, at), |current| {
+            Ok(current.tombstoned(by, at))
         })
         .await
     }
@@ -887,7 +921,7 @@ impl ReceiptStore for DynamoStore {
             ("conversation_id".into(), s(conversation.as_str())),
             ("user_id".into(), s(user.as_str())),
         ]);
-        let result = self
+        let request = self
             .client
             .update_item()
             .table_name(&self.t.receipts)
@@ -897,16 +931,15 @@ impl ReceiptStore for DynamoStore {
             .expression_attribute_values(":seq", n(seq))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
             .return_values(ReturnValue::AllNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        match self.send(|| request.clone().send()).await {
             Ok(out) => {
                 self.stats.record(out.consumed_capacity());
                 receipt_from(&out.attributes.unwrap_or_default())
             }
+            // Already at or past `seq` (perhaps by this very call, retried after a lost
+            // answer): the stored watermark is the answer.
             Err(e) if is_condition_failure(&e) => {
-                self.stats.record(None);
                 let item = self
                     .get(&self.t.receipts, key)
                     .await?
@@ -938,7 +971,7 @@ impl ReceiptStore for DynamoStore {
                 ])
             })
             .collect();
-        self.batch_get(&self.t.receipts, keys)
+        self.batch_get(&self.t.receipts, keys, None)
             .await?
             .iter()
             .map(receipt_from)
@@ -961,7 +994,6 @@ impl FileStore for DynamoStore {
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxOutcome::ConditionFailed(_)) => Err(StoreError::AlreadyExists),
-            Err(TxOutcome::Conflict) => Err(StoreError::Contention),
             Err(TxOutcome::Failed(e)) => Err(e),
         }
     }
@@ -971,7 +1003,7 @@ impl FileStore for DynamoStore {
             .iter()
             .map(|id| Item::from([("id".into(), s(id.as_str()))]))
             .collect();
-        self.batch_get(&self.t.files, keys)
+        self.batch_get(&self.t.files, keys, None)
             .await?
             .iter()
             .map(file_from)
@@ -980,20 +1012,25 @@ impl FileStore for DynamoStore {
 }
 
 impl DynamoStore {
+    fn report_table_key(message: &MessageId, reporter: &UserId) -> Item {
+        Item::from([
+            ("message_id".into(), s(message.as_str())),
+            ("reporter_id".into(), s(reporter.as_str())),
+        ])
+    }
+
     /// Finds a report's table key through the `by-id` index (eventually consistent: a
     /// report is found within about a second of its creation).
     async fn report_key(&self, id: &ReportId) -> StoreResult<Option<Item>> {
-        let out = self
+        let request = self
             .client
             .query()
             .table_name(&self.t.reports)
             .index_name("by-id")
             .key_condition_expression("id = :id")
             .expression_attribute_values(":id", s(id.as_str()))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk)?;
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
         self.stats.record(out.consumed_capacity());
         Ok(out.items.unwrap_or_default().into_iter().next().map(|found| {
             ["message_id", "reporter_id"]
@@ -1007,23 +1044,27 @@ impl DynamoStore {
 #[async_trait]
 impl ReportStore for DynamoStore {
     async fn create_report(&self, r: &Report) -> StoreResult<()> {
-        let result = self
+        let request = self
             .client
             .put_item()
             .table_name(&self.t.reports)
             .set_item(Some(report_item(r)))
             .condition_expression("attribute_not_exists(reporter_id)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        match self.send(|| request.clone().send()).await {
             Ok(out) => {
                 self.stats.record(out.consumed_capacity());
                 Ok(())
             }
             Err(e) if is_condition_failure(&e) => {
-                self.stats.record(None);
-                Err(StoreError::AlreadyExists)
+                // This report itself, written by a try whose answer was lost, or another one.
+                let existing = self
+                    .get(&self.t.reports, Self::report_table_key(&r.message_id, &r.reporter_id))
+                    .await?;
+                match existing.as_ref().map(report_from).transpose()? {
+                    Some(stored) if stored.id == r.id => Ok(()),
+                    _ => Err(StoreError::AlreadyExists),
+                }
             }
             Err(e) => Err(sdk(e)),
         }
@@ -1061,7 +1102,7 @@ impl ReportStore for DynamoStore {
             ),
         };
         let start = cursor.map(|c| cursor_to_key(c, &key_attrs)).transpose()?;
-        let out = self
+        let request = self
             .client
             .query()
             .table_name(&self.t.reports)
@@ -1072,10 +1113,8 @@ impl ReportStore for DynamoStore {
             .scan_index_forward(false)
             .limit(limit as i32)
             .set_exclusive_start_key(start)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk)?;
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
         self.stats.record(out.consumed_capacity());
         let items = out
             .items
@@ -1104,7 +1143,7 @@ impl ReportStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.t.reports)
-            .set_key(Some(key))
+            .set_key(Some(key.clone()))
             .condition_expression("#status = :open")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":status", s(status.as_str()))
@@ -1117,12 +1156,29 @@ impl ReportStore for DynamoStore {
             update.push_str(", resolution_note = :note");
             req = req.expression_attribute_values(":note", s(note));
         }
-        match req.update_expression(update).send().await {
+        let req = req.update_expression(update);
+        match self.send(|| req.clone().send()).await {
             Ok(out) => {
                 self.stats.record(out.consumed_capacity());
                 report_from(&out.attributes.unwrap_or_default())
             }
-            Err(e) if is_condition_failure(&e) => Err(StoreError::ReportAlreadyResolved),
+            Err(e) if is_condition_failure(&e) => {
+                // Resolved by this very call (a retry after a lost answer), or by someone else.
+                let stored = self
+                    .get(&self.t.reports, key)
+                    .await?
+                    .as_ref()
+                    .map(report_from)
+                    .transpose()?;
+                match stored {
+                    Some(r)
+                        if r.status == status && r.resolved_by.as_ref() == Some(by) && r.resolved_at == Some(at) =>
+                    {
+                        Ok(r)
+                    }
+                    _ => Err(StoreError::ReportAlreadyResolved),
+                }
+            }
             Err(e) => Err(sdk(e)),
         }
     }

@@ -2,21 +2,62 @@
 //!
 //! A push that fails never fails the operation that caused it: the state change is
 //! already stored and clients catch up with `after=<seq>`. A 410 Gone means the
-//! connection is dead; it is removed from the registry on the spot.
+//! connection is dead; it is removed from the registry on the spot, unless it is still
+//! opening (API Gateway answers 410 while `$connect` runs; see
+//! [`crate::ports::ConnectionInfo::is_opening`]). Any other failure is counted in the
+//! `PushFailures` metric and logged as an error: it usually means nobody hears anything.
 
 use futures::StreamExt;
 
 use super::Messaging;
 use crate::events::ServerEvent;
 use crate::ids::{ConnectionId, ConversationId, UserId};
+use crate::metrics;
 use crate::ports::{PresenceChange, PushError};
 use crate::time::Timestamp;
+
+/// What became of a connection API Gateway answered 410 for.
+enum Gone {
+    /// Still inside its `$connect`: kept, it will hear the next events.
+    StillOpening,
+    /// Removed from the registry; the user, if that took them offline.
+    Forgotten(Option<UserId>),
+}
+
+/// One metric point per reason and one error line per fan-out, however many pushes
+/// failed: a broken deployment fails every push, and a line per push would drown the logs.
+fn report_failures(event: &ServerEvent, failures: &[PushError]) {
+    let mut reasons: Vec<&'static str> = failures.iter().map(PushError::reason).collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    for reason in &reasons {
+        let n = failures.iter().filter(|f| f.reason() == *reason).count();
+        metrics::count(metrics::PUSH_FAILURES, n as u64, reason);
+    }
+    let forbidden = failures.iter().any(|f| matches!(f, PushError::Forbidden(_)));
+    let hint = if forbidden {
+        "PostToConnection is forbidden: check that the functions' IAM policy allows \
+         execute-api:ManageConnections on this stage, and that no execute-api VPC endpoint \
+         with private DNS captures the API's public hostname"
+    } else {
+        "pushes failed; clients will only catch up when they next fetch"
+    };
+    tracing::error!(
+        event = event.name(),
+        failed = failures.len(),
+        first = %failures[0],
+        "{hint}"
+    );
+}
 
 /// What one fan-out did; logged, and returned for tests and the benchmark.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct FanoutReport {
     pub delivered: usize,
+    /// 410s of connections that were forgotten.
     pub gone: usize,
+    /// 410s of connections still inside their `$connect` (kept).
+    pub opening: usize,
     pub failed: usize,
 }
 
@@ -93,25 +134,52 @@ impl Messaging {
             .await;
 
         let mut offline = Vec::new();
+        let mut failures: Vec<PushError> = Vec::new();
         for (conn, result) in results {
             match result {
                 Ok(()) => report.delivered += 1,
-                Err(PushError::Gone) => {
-                    report.gone += 1;
-                    match self.ports.registry.remove_connection(&conn, Timestamp::now()).await {
-                        Ok(Some((user, PresenceChange::WentOffline))) => offline.push(user),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "could not remove a gone connection"),
+                Err(PushError::Gone) => match self.forget_gone(&conn).await {
+                    Gone::StillOpening => report.opening += 1,
+                    Gone::Forgotten(went_offline) => {
+                        report.gone += 1;
+                        offline.extend(went_offline);
                     }
-                }
-                Err(PushError::Failed(detail)) => {
-                    report.failed += 1;
-                    tracing::warn!(connection = %conn, %detail, "push failed");
-                }
+                },
+                Err(e) => failures.push(e),
             }
+        }
+        report.failed = failures.len();
+        if !failures.is_empty() {
+            report_failures(event, &failures);
         }
         tracing::debug!(event = event.name(), ?report, "fan-out done");
         (report, offline)
+    }
+
+    /// A 410 for `connection`: forgets it, unless it is still opening. Returns who went
+    /// offline with it.
+    async fn forget_gone(&self, connection: &ConnectionId) -> Gone {
+        let registry = &self.ports.registry;
+        let now = Timestamp::now();
+        match registry.get_connection(connection).await {
+            Ok(Some(info)) if info.is_opening(now) => {
+                tracing::debug!(connection = %connection, "410 while the connection is opening; kept");
+                return Gone::StillOpening;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look up a gone connection");
+                return Gone::Forgotten(None);
+            }
+        }
+        match registry.remove_connection(connection, now).await {
+            Ok(Some((user, PresenceChange::WentOffline))) => Gone::Forgotten(Some(user)),
+            Ok(_) => Gone::Forgotten(None),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not remove a gone connection");
+                Gone::Forgotten(None)
+            }
+        }
     }
 
     /// The frame to push. An event over the frame limit is replaced by `resync`, which

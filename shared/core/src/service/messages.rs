@@ -157,6 +157,11 @@ impl Messaging {
         if status == ConversationStatus::Closed {
             return Err(Error::conflict("conversation_closed", "the conversation is closed"));
         }
+        // Editing to the body it already has changes nothing: a client retrying an edit
+        // whose answer it never got must not record a second revision.
+        if current.body.as_deref() == Some(body.as_str()) {
+            return Ok(MessageView::from(&current));
+        }
         let edited = self
             .ports
             .store

@@ -43,6 +43,10 @@ pub struct Settings {
     pub presence_ttl: Duration,
     /// Typing shows this long after the last `typing` action.
     pub typing_ttl: Duration,
+    /// How long after `$connect` a 410 for the new connection may only mean "not open
+    /// yet" (API Gateway answers 410 while `$connect` runs; its integrations time out
+    /// after 29 s). The client's first frame ends it sooner.
+    pub connect_grace: Duration,
     /// How long conversation members stay cached in the registry.
     pub member_cache_ttl: Duration,
     /// Concurrent pushes per fan-out.
@@ -60,6 +64,7 @@ impl Default for Settings {
             ticket_ttl: Duration::from_secs(30),
             presence_ttl: Duration::from_secs(90),
             typing_ttl: Duration::from_secs(6),
+            connect_grace: Duration::from_secs(30),
             member_cache_ttl: Duration::from_secs(300),
             fanout_concurrency: 64,
             delivery_order_timeout: Duration::from_millis(750),
@@ -114,6 +119,43 @@ impl Messaging {
             tracing::warn!(error = %e, "could not cache members");
         }
         Ok(members)
+    }
+
+    /// The members of many conversations: the registry's cache first (concurrent reads,
+    /// which a multiplexed Redis connection sends as one pipeline), then one batched store
+    /// read for the conversations it did not have, cached in turn. Conversations that do
+    /// not exist are left out.
+    pub(crate) async fn members_of_many(&self, conversations: &[ConversationId]) -> Result<Vec<Vec<UserId>>, Error> {
+        let registry = &self.ports.registry;
+        let cached = futures::future::join_all(conversations.iter().map(|c| registry.cached_members(c))).await;
+        let mut found = Vec::with_capacity(conversations.len());
+        let mut misses = Vec::new();
+        for (conversation, hit) in conversations.iter().zip(cached) {
+            match hit {
+                Ok(Some(members)) => found.push(members),
+                Ok(None) => misses.push(conversation.clone()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "membership cache unavailable");
+                    misses.push(conversation.clone());
+                }
+            }
+        }
+        if misses.is_empty() {
+            return Ok(found);
+        }
+        let loaded = self.ports.store.members_of(&misses).await?;
+        let ttl = self.settings.member_cache_ttl;
+        let writes = loaded
+            .iter()
+            .filter(|(_, members)| !members.is_empty())
+            .map(|(c, members)| registry.cache_members(c, members, ttl));
+        for result in futures::future::join_all(writes).await {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "could not cache members");
+            }
+        }
+        found.extend(loaded.into_iter().map(|(_, members)| members));
+        Ok(found)
     }
 
     /// Forgets cached members after a change of participants.

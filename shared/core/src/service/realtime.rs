@@ -61,19 +61,30 @@ impl Messaging {
             .ok_or_else(|| Error::unauthenticated("unknown, used or expired ticket"))
     }
 
+    /// The registration of a connection that has spoken (a heartbeat): it is open.
     fn connection_info(&self, connection: &ConnectionId, who: &Identity, now: Timestamp) -> ConnectionInfo {
         ConnectionInfo {
             connection_id: connection.clone(),
             identity: who.clone(),
             connected_at: now,
             expires_at: now.plus_millis(self.settings.presence_ttl.as_millis() as i64),
+            opening_until: None,
         }
     }
 
     /// `$connect`: registers the connection; the user's first one makes them online.
+    ///
+    /// The connection is registered before API Gateway has opened it (it opens when this
+    /// handler returns), so it is marked as opening: pushes racing this handler get 410,
+    /// and the fan-out keeps such a connection instead of forgetting it (which would leave
+    /// the new socket deaf until its next heartbeat). The client's first frame, or
+    /// [`super::Settings::connect_grace`], ends that.
     pub async fn connect(&self, connection: &ConnectionId, who: &Identity) -> Result<(), Error> {
         let now = Timestamp::now();
-        let info = self.connection_info(connection, who, now);
+        let info = ConnectionInfo {
+            opening_until: Some(now.plus_millis(self.settings.connect_grace.as_millis() as i64)),
+            ..self.connection_info(connection, who, now)
+        };
         let change = self.ports.registry.add_connection(&info, now).await?;
         tracing::info!(connection = %connection, user = %who.user_id, ?change, "connected");
         self.after_presence_change(who, change).await;
@@ -276,14 +287,18 @@ impl Messaging {
     }
 
     /// Everyone who shares a conversation with `user`: they see the user's presence.
+    /// A constant number of round trips however many conversations the user is in
+    /// ([`Messaging::members_of_many`]).
     pub(crate) async fn presence_audience(&self, user: &UserId) -> Result<Vec<UserId>, Error> {
         let conversations = self.ports.store.conversation_ids_of(user).await.inspect_err(|e| {
             tracing::warn!(error = %e, "could not list conversations for presence");
         })?;
-        let mut audience: HashSet<UserId> = HashSet::new();
-        for conversation in &conversations {
-            audience.extend(self.members(conversation).await?);
-        }
+        let mut audience: HashSet<UserId> = self
+            .members_of_many(&conversations)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         audience.remove(user);
         Ok(audience.into_iter().collect())
     }
