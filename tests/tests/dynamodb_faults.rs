@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use integration_tests::conformance::store::conversation_with;
+use integration_tests::conformance::store::{conversation_with, send};
 use integration_tests::dynamo_faults::{Fault, FaultPlan, FaultProxy};
 use integration_tests::fixtures::dynamo_store_with_faults;
 use integration_tests::services::unique;
@@ -22,30 +22,6 @@ fn user(name: &str) -> UserId {
 async fn faulty(script: Vec<(&'static str, Fault)>) -> (Arc<dyn Store>, FaultProxy) {
     let (store, proxy) = dynamo_store_with_faults(FaultPlan::scripted(script)).await;
     (Arc::new(store), proxy)
-}
-
-fn new_message(c: &Conversation, sender: &UserId, body: &str) -> NewMessage {
-    NewMessage {
-        id: MessageId::generate(),
-        conversation_id: c.id.clone(),
-        sender_id: sender.clone(),
-        sender_name: "Sender".into(),
-        body: MessageBody::parse(body).expect("body"),
-        client_message_id: ClientMessageId::parse(&unique("c")).expect("client id"),
-        created_at: Timestamp::now(),
-        files: Vec::new(),
-    }
-}
-
-async fn send(store: &Arc<dyn Store>, c: &Conversation, sender: &UserId, body: &str) -> Message {
-    match store
-        .append_message(new_message(c, sender, body))
-        .await
-        .expect("append")
-    {
-        Appended::Created(m) => m,
-        Appended::Existing(_) => panic!("a fresh client id creates"),
-    }
 }
 
 /// Asserts that every scripted fault was used, so a test cannot pass without them.

@@ -62,7 +62,8 @@ fn new_message(c: &Conversation, sender: &UserId, client_id: &str, body: &str) -
     }
 }
 
-async fn send(store: &Arc<dyn Store>, c: &Conversation, sender: &UserId, body: &str) -> Message {
+/// Appends a message with a fresh client id; it must be created.
+pub async fn send(store: &Arc<dyn Store>, c: &Conversation, sender: &UserId, body: &str) -> Message {
     match store
         .append_message(new_message(c, sender, &unique("c"), body))
         .await
