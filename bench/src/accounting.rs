@@ -14,15 +14,18 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use messaging_aws::{DynamoStore, ManagementApiPusher, S3BlobStore, TableNames, create_tables};
+use messaging_aws::TableNames;
+use messaging_backends::{
+    AwsTarget, BackendChoice, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
+};
 use messaging_core::Identity;
 use messaging_core::ids::{ClientMessageId, ConnectionId, ConversationId, UserId};
-use messaging_core::model::Role;
+use messaging_core::model::{MessageRange, Role};
 use messaging_core::ports::{DelayedTask, ScheduleError, TaskScheduler};
 use messaging_core::service::{CreateConversation, NewParticipant, SendMessage};
 use messaging_core::text::{MessageBody, Title};
-use messaging_core::{Messaging, Ports, Settings};
-use messaging_redis::{RedisOptions, RedisRegistry};
+use messaging_core::{Messaging, Settings};
+use messaging_redis::RedisOptions;
 
 use crate::latency::{LatencyProxy, socket_of};
 
@@ -92,34 +95,37 @@ async fn bench(endpoint: &str, redis_url: &str) -> Result<Bench, String> {
     let redis_proxy = LatencyProxy::start(socket_of(redis_url).ok_or("REDIS_URL is not host:port")?)
         .await
         .map_err(|e| e.to_string())?;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(format!("http://{}", dynamodb_proxy.addr))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "bench",
-        ))
-        .load()
-        .await;
     let tables = TableNames::with_prefix(&format!("acct{}-", ulid::Ulid::generate().to_string().to_lowercase()));
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    create_tables(&dynamodb, &tables).await.map_err(|e| e.to_string())?;
-    let store = DynamoStore::new(dynamodb, tables);
-    let dynamo_stats = store.stats();
-    let pusher = ManagementApiPusher::new(&sdk, &connections_stub().await);
-    let pushes = pusher.calls();
     let scheduler = Arc::new(CountingScheduler::default());
-    let options = RedisOptions {
+    let registry = RedisOptions {
         prefix: format!("acct{}:", ulid::Ulid::generate()),
         ..RedisOptions::new(format!("redis://{}", redis_proxy.addr))
     };
-    let registry = RedisRegistry::connect(&options).await.map_err(|e| e.to_string())?;
-    let ports = Ports {
-        store: Arc::new(store),
-        registry: Arc::new(registry),
-        pusher: Arc::new(pusher),
-        blobs: Arc::new(S3BlobStore::new(&sdk, "unused")),
-        scheduler: scheduler.clone(),
-    };
+    let backends = messaging_backends::build(BackendChoice {
+        aws: AwsTarget::Local {
+            endpoint: Some(format!("http://{}", dynamodb_proxy.addr)),
+        },
+        store: StoreChoice::DynamoDb {
+            tables,
+            create_tables: true,
+        },
+        registry: RegistryChoice::Redis(registry),
+        pusher: PusherChoice::ManagementApi {
+            endpoint: connections_stub().await,
+        },
+        blobs: BlobChoice::S3 {
+            bucket: "unused".into(),
+            create_bucket: false,
+        },
+        scheduler: SchedulerChoice::Given(scheduler.clone()),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let dynamo_stats = backends.dynamodb_stats.ok_or("a DynamoDB store has request stats")?;
+    let pushes = backends
+        .management_api_calls
+        .ok_or("a Management API pusher counts calls")?;
+    let ports = backends.ports;
     let redis = redis::Client::open(redis_url).map_err(|e| e.to_string())?;
     Ok(Bench {
         svc: Messaging::new(ports, Settings::default()),
@@ -252,7 +258,8 @@ pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCos
         svc.list_my_conversations(p1, None, None, None).await.map_err(err)?;
     }));
     costs.push(measure_op!(b, "list messages (newest page)", |_i| {}, {
-        svc.list_messages(p1, &conv, None, None, None).await.map_err(err)?;
+        let newest = MessageRange::parse(None, None, None).map_err(err)?;
+        svc.list_messages(p1, &conv, newest).await.map_err(err)?;
     }));
     // A new message before each, so that every mark moves the watermark (and is announced).
     costs.push(measure_op!(

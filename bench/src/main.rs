@@ -78,7 +78,7 @@ async fn main() -> Result<(), String> {
             write_report(&out);
         }
         Some("coldstart") => {
-            let redis = std::env::var("REDIS_URL").map_err(|_| "REDIS_URL is required")?;
+            let redis = messaging_backends::environment::get("REDIS_URL").ok_or("REDIS_URL is required")?;
             let env: Vec<(String, String)> = [
                 ("AWS_REGION", "us-east-1"),
                 ("AWS_ACCESS_KEY_ID", "bench"),
@@ -111,8 +111,9 @@ async fn main() -> Result<(), String> {
             write_report(&out);
         }
         Some("accounting") => {
-            let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is required")?;
-            let redis = std::env::var("REDIS_URL").map_err(|_| "REDIS_URL is required")?;
+            let endpoint =
+                messaging_backends::environment::get("AWS_ENDPOINT_URL").ok_or("AWS_ENDPOINT_URL is required")?;
+            let redis = messaging_backends::environment::get("REDIS_URL").ok_or("REDIS_URL is required")?;
             let costs = accounting::measure(&endpoint, &redis).await?;
             for c in &costs {
                 eprintln!("{c:?}");

@@ -14,12 +14,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use messaging_aws::{DynamoStore, S3BlobStore, TableNames};
+use messaging_aws::TableNames;
+use messaging_backends::environment as env;
+use messaging_backends::{AwsTarget, BackendChoice, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice};
 use messaging_core::Settings;
-use messaging_core::ports::{BlobStore, Registry, Store};
-use messaging_embedded::{LocalBlobStore, MemoryRegistry, SqliteStore};
 
 use crate::BoxError;
 
@@ -105,11 +104,11 @@ impl GatewayConfig {
         let has = |name: &str| args.iter().any(|a| a == name);
         let data_dir = PathBuf::from(
             flag("--data-dir")
-                .or_else(|| std::env::var("DATA_DIR").ok())
+                .or_else(|| env::get("DATA_DIR"))
                 .unwrap_or_else(|| ".dev-data".into()),
         );
         let mut bind: SocketAddr = flag("--bind")
-            .or_else(|| std::env::var("GATEWAY_BIND").ok())
+            .or_else(|| env::get("GATEWAY_BIND"))
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()?;
         if let Some(port) = flag("--port") {
@@ -119,7 +118,7 @@ impl GatewayConfig {
             Some("embedded") => StoreChoice::Embedded,
             Some("dynamodb") => StoreChoice::DynamoDb,
             Some(other) => return Err(format!("--store must be embedded or dynamodb, not {other}").into()),
-            None if std::env::var("AWS_ENDPOINT_URL").is_ok() => StoreChoice::DynamoDb,
+            None if env::get("AWS_ENDPOINT_URL").is_some() => StoreChoice::DynamoDb,
             None => StoreChoice::Embedded,
         };
         let pusher = match flag("--pusher").as_deref() {
@@ -128,7 +127,7 @@ impl GatewayConfig {
             Some(other) => return Err(format!("--pusher must be management-api or in-process, not {other}").into()),
         };
         let web_dir = flag("--web-dir")
-            .or_else(|| std::env::var("WEB_DIR").ok())
+            .or_else(|| env::get("WEB_DIR"))
             .map(PathBuf::from)
             .or_else(|| {
                 let default = PathBuf::from("web/dist");
@@ -136,14 +135,14 @@ impl GatewayConfig {
             });
         Ok(Self {
             bind,
-            public_url: std::env::var("PUBLIC_URL").ok(),
+            public_url: env::get("PUBLIC_URL"),
             jwt_secret: dev_secret(&data_dir)?,
             data_dir,
             store,
-            aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok(),
-            redis: messaging_redis::RedisOptions::from_env()?,
-            table_prefix: std::env::var("TABLE_PREFIX").unwrap_or_else(|_| "local-".into()),
-            bucket: std::env::var("ATTACHMENTS_BUCKET").unwrap_or_else(|_| "messaging-attachments-local".into()),
+            aws_endpoint: env::get("AWS_ENDPOINT_URL"),
+            redis: messaging_backends::choice::redis_options()?,
+            table_prefix: env::get("TABLE_PREFIX").unwrap_or_else(|| "local-".into()),
+            bucket: env::get("ATTACHMENTS_BUCKET").unwrap_or_else(|| "messaging-attachments-local".into()),
             web_dir,
             pusher,
             seed: !has("--no-seed"),
@@ -160,7 +159,7 @@ impl GatewayConfig {
 /// The HS256 secret for dev tokens: `JWT_SECRET`, or one generated once per data folder
 /// (so tokens survive restarts but no two checkouts share one).
 fn dev_secret(data_dir: &std::path::Path) -> Result<String, BoxError> {
-    if let Ok(secret) = std::env::var("JWT_SECRET") {
+    if let Some(secret) = env::get("JWT_SECRET") {
         return Ok(secret);
     }
     let path = data_dir.join("jwt-secret");
@@ -177,82 +176,43 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<String, BoxError> {
     Ok(secret)
 }
 
-/// SDK settings for talking to local endpoints: the environment's credentials, or
-/// placeholders (moto and the gateway's `@connections` accept any signature).
-pub async fn local_sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(
-        std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
-    ));
-    if let Some(endpoint) = endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
-        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "local-gateway",
-        ));
-    }
-    loader.load().await
-}
-
-pub struct Backends {
-    pub store: Arc<dyn Store>,
-    pub registry: Arc<dyn Registry>,
-    pub registry_name: &'static str,
-    pub blobs: Arc<dyn BlobStore>,
-    pub local_blobs: Option<Arc<LocalBlobStore>>,
-}
-
-pub async fn build_backends(config: &GatewayConfig, public_url: &str) -> Result<Backends, BoxError> {
-    let (registry, registry_name): (Arc<dyn Registry>, &'static str) = match &config.redis {
-        Some(options) => (
-            Arc::new(messaging_redis::RedisRegistry::connect(options).await?),
-            "Redis",
-        ),
-        None => (Arc::new(MemoryRegistry::new()), "in-process"),
-    };
-    match config.store {
-        StoreChoice::Embedded => {
-            let store = SqliteStore::open(&config.data_dir.join("messaging.sqlite3"))?;
-            let blobs = Arc::new(LocalBlobStore::new(
-                config.data_dir.join("blobs"),
-                public_url,
-                config.jwt_secret.as_bytes().to_vec(),
-            ));
-            Ok(Backends {
-                store: Arc::new(store),
-                registry,
-                registry_name,
-                blobs: blobs.clone(),
-                local_blobs: Some(blobs),
-            })
-        }
-        StoreChoice::DynamoDb => {
-            let sdk = local_sdk_config(config.aws_endpoint.as_deref()).await;
-            let tables = TableNames::with_prefix(&config.table_prefix);
-            let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-            messaging_aws::create_tables(&dynamodb, &tables).await?;
-            let blobs = S3BlobStore::new(&sdk, config.bucket.clone());
-            ensure_bucket(&blobs).await?;
-            Ok(Backends {
-                store: Arc::new(DynamoStore::new(dynamodb, tables)),
-                registry,
-                registry_name,
-                blobs: Arc::new(blobs),
-                local_blobs: None,
-            })
+impl GatewayConfig {
+    /// The adapters this configuration names (the pusher and scheduler are the
+    /// gateway's own, see [`crate::start`]), for the one composition root.
+    pub fn backend_choice(&self, public_url: &str, pusher: PusherChoice) -> BackendChoice {
+        let dynamodb = self.store == StoreChoice::DynamoDb;
+        BackendChoice {
+            aws: AwsTarget::Local {
+                endpoint: self.aws_endpoint.clone(),
+            },
+            store: if dynamodb {
+                messaging_backends::StoreChoice::DynamoDb {
+                    tables: TableNames::with_prefix(&self.table_prefix),
+                    create_tables: true,
+                }
+            } else {
+                messaging_backends::StoreChoice::Sqlite {
+                    path: self.data_dir.join("messaging.sqlite3"),
+                }
+            },
+            registry: match &self.redis {
+                Some(options) => RegistryChoice::Redis(options.clone()),
+                None => RegistryChoice::Memory,
+            },
+            pusher,
+            blobs: if dynamodb {
+                BlobChoice::S3 {
+                    bucket: self.bucket.clone(),
+                    create_bucket: true,
+                }
+            } else {
+                BlobChoice::Local {
+                    dir: self.data_dir.join("blobs"),
+                    public_url: public_url.to_owned(),
+                    secret: self.jwt_secret.as_bytes().to_vec(),
+                }
+            },
+            scheduler: SchedulerChoice::Local,
         }
     }
-}
-
-async fn ensure_bucket(blobs: &S3BlobStore) -> Result<(), BoxError> {
-    let client = blobs.client();
-    if client.head_bucket().bucket(blobs.bucket()).send().await.is_ok() {
-        return Ok(());
-    }
-    client.create_bucket().bucket(blobs.bucket()).send().await?;
-    Ok(())
 }

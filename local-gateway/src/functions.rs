@@ -24,7 +24,7 @@ pub struct Functions {
 impl Functions {
     pub fn new(state: AppState) -> Self {
         Self {
-            messaging_api: messaging_http::client_app(state.clone()),
+            messaging_api: messaging_http::messaging_api_app(state.clone()),
             admin_api: messaging_http::admin_app(state.clone()),
             state,
         }
@@ -68,12 +68,13 @@ impl Functions {
         serde_json::to_value(&response).map_err(|e| e.to_string())
     }
 
-    /// The `$connect` authorizer. `Err` is API Gateway's "Unauthorized".
+    /// The `$connect` authorizer. `Err` is what the function fails with (`Unauthorized`,
+    /// which API Gateway answers with 401).
     pub async fn invoke_authorizer(&self, event: Value) -> Result<Value, String> {
         let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
         let response = messaging_ws::authorize(&self.state.svc, event)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|refused| refused.to_string())?;
         serde_json::to_value(response).map_err(|e| e.to_string())
     }
 

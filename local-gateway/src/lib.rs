@@ -36,10 +36,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use messaging_auth::{Authenticator, DevTokens};
+use messaging_backends::PusherChoice;
+use messaging_core::Messaging;
 use messaging_core::ids::ConnectionId;
 use messaging_core::ports::{ConnectionPusher, PushError};
-use messaging_core::{Messaging, Ports};
-use messaging_embedded::{LocalBlobStore, LocalScheduler};
+use messaging_embedded::LocalBlobStore;
 use messaging_http::AppState;
 
 pub use config::{GatewayConfig, PusherMode, StoreChoice};
@@ -115,22 +116,20 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     let url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let hub = Arc::new(Hub::default());
 
-    let backends = config::build_backends(&config, &url).await?;
-    let pusher: Arc<dyn ConnectionPusher> = match config.pusher {
-        PusherMode::ManagementApi => Arc::new(messaging_aws::ManagementApiPusher::new(
-            &config::local_sdk_config(None).await,
-            &url,
-        )),
-        PusherMode::InProcess => Arc::new(HubPusher(hub.clone())),
+    // Pushes go into the hub directly, or through the functions' SDK client and this
+    // gateway's own `@connections` (see `PusherMode`).
+    let pusher = match config.pusher {
+        PusherMode::ManagementApi => PusherChoice::ManagementApi { endpoint: url.clone() },
+        PusherMode::InProcess => PusherChoice::Given(Arc::new(HubPusher(hub.clone()))),
     };
-    let scheduler = Arc::new(LocalScheduler::new());
-    let ports = Ports {
-        store: backends.store,
-        registry: backends.registry,
-        pusher,
-        blobs: backends.blobs,
-        scheduler: scheduler.clone(),
-    };
+    let backends = messaging_backends::build(config.backend_choice(&url, pusher)).await?;
+    let scheduler = backends
+        .local_scheduler
+        .clone()
+        .ok_or("the gateway runs delayed tasks on its local scheduler")?;
+    let local_blobs = backends.local_blobs.clone();
+    let summary = backends.summary.clone();
+    let ports = backends.ports;
     let svc = Arc::new(Messaging::new(ports, config.settings.clone()));
     let auth = Arc::new(Authenticator::hs256(
         config.jwt_secret.as_bytes(),
@@ -153,7 +152,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     let gateway = Arc::new(Gateway {
         functions,
         hub,
-        local_blobs: backends.local_blobs.clone(),
+        local_blobs: local_blobs.clone(),
         dev_tokens,
         connect_delay: config.connect_delay,
     });
@@ -179,7 +178,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         })
     }));
 
-    if let Some(blobs) = backends.local_blobs {
+    if let Some(blobs) = local_blobs {
         tokio::spawn(async move {
             loop {
                 match blobs.sweep_pending(Duration::from_secs(24 * 3600)).await {
@@ -203,7 +202,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
             tracing::error!(error = %e, "gateway stopped");
         }
     });
-    tracing::info!(%url, store = %config.store, registry = %backends.registry_name, "local gateway listening");
+    tracing::info!(%url, backends = %summary, "local gateway listening");
     Ok(Running {
         addr,
         gateway,

@@ -114,7 +114,7 @@ pub async fn upgrade(
         Ok(policy) => policy,
         Err(reason) => {
             tracing::info!(%reason, "websocket refused by the authorizer");
-            return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+            return (StatusCode::UNAUTHORIZED, messaging_ws::Unauthorized.to_string()).into_response();
         }
     };
     let allowed = policy["policyDocument"]["Statement"]

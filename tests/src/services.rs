@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use messaging_backends::environment as env;
+
 static AWS_ENDPOINT: OnceLock<String> = OnceLock::new();
 static REDIS_URL: OnceLock<String> = OnceLock::new();
 static REDIS_CLUSTER_URL: OnceLock<String> = OnceLock::new();
@@ -26,18 +28,18 @@ pub fn repo_root() -> PathBuf {
 
 /// The DynamoDB/S3/Management API endpoint (moto unless `AWS_ENDPOINT_URL` says otherwise).
 pub fn aws_endpoint() -> &'static str {
-    AWS_ENDPOINT.get_or_init(|| std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| start_moto()))
+    AWS_ENDPOINT.get_or_init(|| env::get("AWS_ENDPOINT_URL").unwrap_or_else(start_moto))
 }
 
 /// The Redis to use (a private redis-server unless `REDIS_URL` says otherwise).
 pub fn redis_url() -> &'static str {
-    REDIS_URL.get_or_init(|| std::env::var("REDIS_URL").unwrap_or_else(|_| start_redis()))
+    REDIS_URL.get_or_init(|| env::get("REDIS_URL").unwrap_or_else(start_redis))
 }
 
 /// A Redis in cluster mode (`REDIS_CLUSTER_URL`, or a private one-node cluster holding
 /// every slot), to run the registry suite through the cluster protocol.
 pub fn redis_cluster_url() -> &'static str {
-    REDIS_CLUSTER_URL.get_or_init(|| std::env::var("REDIS_CLUSTER_URL").unwrap_or_else(|_| start_redis_cluster()))
+    REDIS_CLUSTER_URL.get_or_init(|| env::get("REDIS_CLUSTER_URL").unwrap_or_else(start_redis_cluster))
 }
 
 /// A Redis reached over TLS, and the CA to trust for it when that is not a public one.
@@ -64,10 +66,8 @@ pub fn redis_tls_cluster() -> &'static TlsRedis {
 }
 
 fn tls_redis_from_env(url: &str, ca_file: &str) -> Option<TlsRedis> {
-    let url = std::env::var(url).ok()?;
-    let ca_pem = std::env::var(ca_file)
-        .ok()
-        .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{ca_file} {path}: {e}")));
+    let url = env::get(url)?;
+    let ca_pem = env::get(ca_file).map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{ca_file} {path}: {e}")));
     Some(TlsRedis { url, ca_pem })
 }
 
@@ -128,9 +128,9 @@ pub fn venv_tool(name: &str) -> PathBuf {
 
 fn start_moto() -> String {
     let port = free_port();
-    let python = std::env::var("MOTO_PYTHON")
+    let python = env::get("MOTO_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join(".venv/bin/python"));
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
     assert!(
         python.exists(),
         "{} not found: run `make test` (it creates the venv with moto) or set AWS_ENDPOINT_URL",
@@ -310,19 +310,13 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config_at(aws_endpoint()).await
 }
 
-/// [`aws_config`] for another endpoint (the fault proxy in front of moto).
+/// [`aws_config`] for another endpoint (the fault proxy in front of moto), built the way
+/// the composition root builds it for any local endpoint.
 pub async fn aws_config_at(endpoint: &str) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(
-            std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
-        ));
-    if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
-        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ));
-    }
-    loader.load().await
+    messaging_backends::choice::sdk_config(&messaging_backends::AwsTarget::Local {
+        endpoint: Some(endpoint.to_owned()),
+    })
+    .await
 }
 
 /// A fresh, unique name fragment for tables, key prefixes and titles.

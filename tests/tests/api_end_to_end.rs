@@ -382,7 +382,10 @@ async fn rest_responses_carry_cors_headers_for_the_web_origin() {
     let gw = gateway::start().await;
     let ana = gw.login("u-client-ana").await;
     let state = gw.running.gateway.functions.state().clone();
-    let app = messaging_http::with_cors(messaging_http::client_app(state), Some("https://app.example.com"));
+    let app = messaging_http::with_cors(
+        messaging_http::messaging_api_app(state),
+        Some("https://app.example.com"),
+    );
     let request = axum::http::Request::get("/api/messaging/me")
         .header("origin", "https://app.example.com")
         .header("authorization", format!("Bearer {}", ana.token.as_deref().unwrap()))

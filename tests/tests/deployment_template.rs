@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use integration_tests::fixtures::test_tables;
 use integration_tests::services::{aws_config, repo_root};
 use integration_tests::template::{binary, functions, template, untag};
-use messaging_backends::environment::{Readers, VARIABLES, Variable};
+use messaging_backends::environment::{Reader, VARIABLES, Variable};
 use messaging_http::routes::{Function, ROUTES};
 use serde_yaml::Value;
 
@@ -49,7 +49,7 @@ fn variables_read_by(function: &str) -> Vec<&'static Variable> {
     let rest = Function::ALL.iter().any(|f| f.binary() == function);
     VARIABLES
         .iter()
-        .filter(|v| rest || v.readers == Readers::AllFunctions)
+        .filter(|v| v.readers.contains(&Reader::Functions) || (rest && v.readers.contains(&Reader::RestFunctions)))
         .collect()
 }
 
@@ -79,8 +79,10 @@ fn every_variable_a_function_needs_is_set_for_it_and_every_variable_set_is_decla
         }
         for key in env.keys() {
             assert!(
-                VARIABLES.iter().any(|v| v.name == key.as_str()),
-                "{name} gets {key}, which no function reads (declare it in messaging_backends::environment)"
+                VARIABLES
+                    .iter()
+                    .any(|v| v.name == key.as_str() && v.readers.iter().any(|r| r.reads_in_lambda())),
+                "{name} gets {key}, which no function reads (declared in messaging_backends::environment?)"
             );
         }
     }

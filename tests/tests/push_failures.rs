@@ -8,12 +8,15 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
+use messaging_backends::{
+    AwsTarget, BackendChoice, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
+};
 use messaging_core::ids::{ClientMessageId, ConnectionId, UserId};
 use messaging_core::model::Role;
 use messaging_core::ports::{ConnectionPusher, PushError};
 use messaging_core::service::{CreateConversation, NewParticipant, SendMessage};
 use messaging_core::text::{MessageBody, Title};
-use messaging_core::{Identity, Messaging, Ports, Settings};
+use messaging_core::{Identity, Messaging, Settings};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Clone, Default)]
@@ -77,17 +80,23 @@ async fn a_forbidden_push_is_told_apart_from_a_gone_connection() {
 #[tokio::test]
 async fn forbidden_pushes_become_a_metric_and_an_error_but_the_send_succeeds() {
     let dir = tempfile::tempdir().unwrap();
-    let ports = Ports {
-        store: Arc::new(messaging_embedded::SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap()),
-        registry: Arc::new(messaging_embedded::MemoryRegistry::new()),
-        pusher: Arc::new(pusher(&forbidding_endpoint(true).await).await),
-        blobs: Arc::new(messaging_embedded::LocalBlobStore::new(
-            dir.path().join("blobs"),
-            "http://127.0.0.1:9",
-            b"blob-secret".to_vec(),
-        )),
-        scheduler: Arc::new(messaging_embedded::LocalScheduler::new()),
-    };
+    let backends = messaging_backends::build(BackendChoice {
+        aws: AwsTarget::Local { endpoint: None },
+        store: StoreChoice::SqliteInMemory,
+        registry: RegistryChoice::Memory,
+        pusher: PusherChoice::ManagementApi {
+            endpoint: forbidding_endpoint(true).await,
+        },
+        blobs: BlobChoice::Local {
+            dir: dir.path().join("blobs"),
+            public_url: "http://127.0.0.1:9".into(),
+            secret: b"blob-secret".to_vec(),
+        },
+        scheduler: SchedulerChoice::Local,
+    })
+    .await
+    .unwrap();
+    let ports = backends.ports;
     let svc = Messaging::new(ports, Settings::default());
     let who = |id: &str| Identity {
         user_id: UserId::parse(id).unwrap(),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use integration_tests::services::repo_root;
 use integration_tests::template::{binary, functions, sam_local_environments, template};
-use messaging_backends::environment::{Readers, VARIABLES};
+use messaging_backends::environment::{Reader, VARIABLES};
 use messaging_http::routes::Function;
 
 fn env_file() -> BTreeMap<String, String> {
@@ -27,7 +27,9 @@ fn with_events_env_json_every_function_gets_every_variable_it_needs() {
         let rest = Function::ALL.iter().any(|r| r.binary() == binary(&f));
         let value = |var: &str| env.get(var).map(String::as_str).unwrap_or("");
         for var in VARIABLES.iter().filter(|v| v.required) {
-            if var.readers == Readers::RestFunctions && !rest {
+            let reads =
+                var.readers.contains(&Reader::Functions) || (rest && var.readers.contains(&Reader::RestFunctions));
+            if !reads {
                 continue;
             }
             if var.name == "JWKS_URL" {

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    messaging_backends::run_rest(messaging_http::client_app).await
+    messaging_http::run(messaging_http::messaging_api_app).await
 }

@@ -176,11 +176,12 @@ impl Authenticator {
         }
     }
 
-    /// From the environment: `JWKS_URL` (RS256) or `JWT_SECRET` (HS256), with
-    /// `JWT_ISSUER` and `JWT_AUDIENCE`.
-    pub fn from_env() -> Result<Self, String> {
-        // Empty values count as unset (`sam local invoke --env-vars` cannot unset a variable).
-        let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// From `JWKS_URL` (RS256) or `JWT_SECRET` (HS256), with `JWT_ISSUER` and
+    /// `JWT_AUDIENCE`, looked up by `var` (the composition root passes its declared
+    /// environment, where empty counts as unset: `sam local invoke --env-vars` cannot unset
+    /// a variable).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let issuer = set("JWT_ISSUER").unwrap_or_else(|| DevTokens::ISSUER.into());
         let audience = set("JWT_AUDIENCE").unwrap_or_else(|| DevTokens::AUDIENCE.into());
         if let Some(url) = set("JWKS_URL") {

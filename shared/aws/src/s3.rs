@@ -171,17 +171,6 @@ impl BlobStore for S3BlobStore {
             .map_err(err)?;
         Ok(())
     }
-
-    async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

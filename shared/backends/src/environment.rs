@@ -1,21 +1,38 @@
-//! Every environment variable a Lambda function reads, declared once: who reads it,
-//! whether a deployment must set it, its default and what it is for. The template check
+//! Every environment variable the product reads, declared once: who reads it, whether a
+//! deployment must set it, its default and what it is for.
+//!
+//! Code reads variables only through [`get`] (or [`raw`]), which refuses an undeclared
+//! name; `tests/tests/environment.rs` fails on any other read of the environment in the
+//! sources. The README's configuration tables are generated from [`VARIABLES`]
+//! ([`markdown_table`], checked by the same test), the template check
 //! (`tests/tests/deployment_template.rs`) and the `sam local invoke` check
-//! (`tests/tests/sam_local_env.rs`) read this list instead of the code.
+//! (`tests/tests/sam_local_env.rs`) read it too.
 
-/// Which functions read a variable.
+/// Who reads a variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Readers {
-    /// Every function (they all build the same ports).
-    AllFunctions,
+pub enum Reader {
+    /// Every Lambda function (they all build the same ports).
+    Functions,
     /// The REST functions (`messaging-api`, `admin-api`): token verification and CORS.
     RestFunctions,
+    /// The local gateway (`make dev`).
+    Gateway,
+    /// The test harness (which servers the suites talk to).
+    Tests,
+    /// The benchmark (`loadgen`).
+    Benchmark,
+}
+
+impl Reader {
+    pub fn reads_in_lambda(self) -> bool {
+        matches!(self, Reader::Functions | Reader::RestFunctions)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct Variable {
     pub name: &'static str,
-    pub readers: Readers,
+    pub readers: &'static [Reader],
     /// A deployed function cannot run correctly without it (the template must set it).
     pub required: bool,
     /// What applies when it is unset (or empty), in words.
@@ -25,7 +42,7 @@ pub struct Variable {
 
 const fn var(
     name: &'static str,
-    readers: Readers,
+    readers: &'static [Reader],
     required: bool,
     default: &'static str,
     about: &'static str,
@@ -39,171 +56,286 @@ const fn var(
     }
 }
 
-use Readers::{AllFunctions, RestFunctions};
+use Reader::{Benchmark, Functions, Gateway, RestFunctions, Tests};
+
+const LAMBDA: &[Reader] = &[Functions];
+const LAMBDA_AND_GATEWAY: &[Reader] = &[Functions, Gateway];
+const REST: &[Reader] = &[RestFunctions];
+const GATEWAY: &[Reader] = &[Gateway];
+const TESTS: &[Reader] = &[Tests];
 
 pub const VARIABLES: &[Variable] = &[
-    var("RUST_LOG", AllFunctions, false, "info", "log filter"),
+    // --- what every function runs on -------------------------------------------------
+    var("RUST_LOG", &[Functions, Gateway], false, "info", "log filter"),
+    var(
+        "AWS_LAMBDA_FUNCTION_NAME",
+        LAMBDA,
+        false,
+        "unset outside Lambda",
+        "set by Lambda: JSON logs and EMF metrics instead of terminal logs",
+    ),
     var(
         "CONVERSATIONS_TABLE",
-        AllFunctions,
+        LAMBDA,
         true,
         "TABLE_PREFIX + conversations",
         "DynamoDB table",
     ),
     var(
         "MESSAGES_TABLE",
-        AllFunctions,
+        LAMBDA,
         true,
         "TABLE_PREFIX + messages",
         "DynamoDB table",
     ),
     var(
         "PARTICIPANTS_TABLE",
-        AllFunctions,
+        LAMBDA,
         true,
         "TABLE_PREFIX + conversation_participants",
         "DynamoDB table",
     ),
     var(
         "FILES_TABLE",
-        AllFunctions,
+        LAMBDA,
         true,
         "TABLE_PREFIX + message_files",
         "DynamoDB table",
     ),
     var(
         "RECEIPTS_TABLE",
-        AllFunctions,
+        LAMBDA,
         true,
         "TABLE_PREFIX + message_read_receipts",
         "DynamoDB table",
     ),
     var(
         "REPORTS_TABLE",
-        AllFunctions,
+        LAMBDA,
         true,
         "TABLE_PREFIX + message_reports",
         "DynamoDB table",
     ),
     var(
         "TABLE_PREFIX",
-        AllFunctions,
+        LAMBDA_AND_GATEWAY,
         false,
-        "none",
-        "prefix of the table names that are not set one by one (local runs)",
+        "none (functions), `local-` (gateway)",
+        "prefix of the table names that are not set one by one",
     ),
     var(
         "REDIS_URL",
-        AllFunctions,
+        &[Functions, Gateway, Tests, Benchmark],
         true,
-        "—",
+        "functions: none; gateway: in-process registry; tests: a private redis-server",
         "the registry: redis:// or rediss:// (TLS)",
     ),
     var(
         "REDIS_CLUSTER",
-        AllFunctions,
+        LAMBDA_AND_GATEWAY,
         false,
         "false",
         "speak the cluster protocol (ElastiCache Serverless)",
     ),
     var(
         "REDIS_KEY_PREFIX",
-        AllFunctions,
+        LAMBDA_AND_GATEWAY,
         false,
         "msg:",
         "prefix of every registry key",
     ),
     var(
         "REDIS_CA_FILE",
-        AllFunctions,
+        LAMBDA_AND_GATEWAY,
         false,
         "the public web PKI",
         "PEM of a private CA for rediss://",
     ),
     var(
         "ATTACHMENTS_BUCKET",
-        AllFunctions,
+        LAMBDA_AND_GATEWAY,
         true,
-        "—",
+        "gateway: messaging-attachments-local",
         "S3 bucket of attachments",
     ),
     var(
         "WEBSOCKET_MANAGEMENT_ENDPOINT",
-        AllFunctions,
+        LAMBDA,
         true,
-        "—",
+        "none",
         "https://{api}.execute-api.{region}.amazonaws.com/{stage}, where pushes go",
     ),
     var(
         "DELAYED_TASKS_QUEUE_URL",
-        AllFunctions,
+        LAMBDA,
         true,
-        "—",
+        "none",
         "SQS queue of typing expiry and presence checks",
     ),
     var(
         "PRESENCE_TTL_SECS",
-        AllFunctions,
+        LAMBDA_AND_GATEWAY,
         false,
         "90",
         "a connection is live this long after a ping",
     ),
-    var("TYPING_TTL_SECS", AllFunctions, false, "6", "typing shows this long"),
+    var(
+        "TYPING_TTL_SECS",
+        LAMBDA_AND_GATEWAY,
+        false,
+        "6",
+        "typing shows this long",
+    ),
     var(
         "TICKET_TTL_SECS",
-        AllFunctions,
+        LAMBDA_AND_GATEWAY,
         false,
         "30",
         "WebSocket ticket lifetime",
     ),
     var(
         "METRICS_NAMESPACE",
-        AllFunctions,
+        LAMBDA,
         false,
         "Messaging",
         "CloudWatch namespace of the embedded-metric-format metrics",
     ),
     var(
         "AWS_ENDPOINT_URL",
-        AllFunctions,
+        &[Functions, Gateway, Tests, Benchmark],
         false,
-        "AWS itself (empty counts as unset)",
-        "LocalStack / moto instead of AWS (read by the SDK)",
+        "AWS itself (empty counts as unset); tests: a private moto",
+        "LocalStack / moto instead of AWS; for the gateway, DynamoDB + S3 instead of SQLite + files",
     ),
     var(
+        "AWS_REGION",
+        &[Functions, Gateway, Tests],
+        false,
+        "us-east-1 for local endpoints",
+        "the AWS region (Lambda sets it)",
+    ),
+    var(
+        "AWS_ACCESS_KEY_ID",
+        &[Gateway, Tests],
+        false,
+        "placeholder credentials for local endpoints",
+        "credentials for AWS_ENDPOINT_URL (the SDK's chain otherwise)",
+    ),
+    var(
+        "AWS_SECRET_ACCESS_KEY",
+        &[Gateway, Tests],
+        false,
+        "placeholder credentials for local endpoints",
+        "goes with AWS_ACCESS_KEY_ID (read by the SDK)",
+    ),
+    // --- token verification (REST functions; the gateway issues dev tokens) ------------
+    var(
         "JWKS_URL",
-        RestFunctions,
+        REST,
         true,
         "none: then JWT_SECRET",
         "RS256 token keys (the Cognito user pool's JWKS)",
     ),
     var(
         "JWT_SECRET",
-        RestFunctions,
+        &[RestFunctions, Gateway],
         false,
-        "none",
-        "HS256 secret of dev tokens, used only while JWKS_URL is empty (local runs)",
+        "gateway: a secret generated per data folder",
+        "HS256 secret of dev tokens; functions use it only while JWKS_URL is empty",
     ),
-    var(
-        "JWT_ISSUER",
-        RestFunctions,
-        true,
-        "messaging-local",
-        "expected `iss` of tokens",
-    ),
+    var("JWT_ISSUER", REST, true, "messaging-local", "expected `iss` of tokens"),
     var(
         "JWT_AUDIENCE",
-        RestFunctions,
+        REST,
         true,
         "messaging",
         "expected `aud` (or `client_id`) of tokens",
     ),
     var(
         "WEB_ORIGIN",
-        RestFunctions,
+        REST,
         false,
         "no CORS headers",
         "the web client's origin (CORS)",
+    ),
+    // --- the local gateway --------------------------------------------------------------
+    var(
+        "GATEWAY_BIND",
+        GATEWAY,
+        false,
+        "127.0.0.1:8080",
+        "listen address (`--bind`, `--port`)",
+    ),
+    var(
+        "DATA_DIR",
+        GATEWAY,
+        false,
+        ".dev-data",
+        "SQLite file, attachments and the dev secret (`--data-dir`)",
+    ),
+    var(
+        "WEB_DIR",
+        GATEWAY,
+        false,
+        "web/dist when built",
+        "the built web client to serve at / (`--web-dir`)",
+    ),
+    var(
+        "PUBLIC_URL",
+        GATEWAY,
+        false,
+        "http://{bind address}",
+        "the gateway's URL as browsers reach it (signed blob URLs)",
+    ),
+    // --- the test harness ------------------------------------------------------------------
+    var(
+        "REDIS_CLUSTER_URL",
+        TESTS,
+        false,
+        "a private one-node cluster",
+        "a Redis in cluster mode",
+    ),
+    var(
+        "REDIS_TLS_URL",
+        TESTS,
+        false,
+        "a private TLS-only redis-server",
+        "a Redis reached over TLS",
+    ),
+    var(
+        "REDIS_TLS_CA_FILE",
+        TESTS,
+        false,
+        "the CA made for the run",
+        "the CA of REDIS_TLS_URL",
+    ),
+    var(
+        "REDIS_TLS_CLUSTER_URL",
+        TESTS,
+        false,
+        "a private TLS-only one-node cluster",
+        "a Redis cluster reached over TLS",
+    ),
+    var(
+        "REDIS_TLS_CLUSTER_CA_FILE",
+        TESTS,
+        false,
+        "the CA made for the run",
+        "the CA of REDIS_TLS_CLUSTER_URL",
+    ),
+    var(
+        "MOTO_PYTHON",
+        TESTS,
+        false,
+        ".venv/bin/python",
+        "the Python that runs the private moto",
+    ),
+    var(
+        "WRITE_DOCS",
+        TESTS,
+        false,
+        "unset",
+        "`1`: tests that check generated docs rewrite them instead of failing",
     ),
 ];
 
@@ -219,8 +351,27 @@ pub fn declared(name: &str) -> &'static Variable {
 /// The value of a declared variable; empty counts as unset (SAM passes a declared
 /// variable nobody set as "").
 pub fn get(name: &str) -> Option<String> {
+    raw(name).filter(|v| !v.trim().is_empty())
+}
+
+/// The value as set, empty included (for the few readers that must tell the two apart).
+pub fn raw(name: &str) -> Option<String> {
     let _ = declared(name);
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    std::env::var(name).ok()
+}
+
+/// The README's table of the variables `reader` reads.
+pub fn markdown_table(reader: Reader) -> String {
+    let mut out = String::from("| variable | default | what |\n|---|---|---|\n");
+    for v in VARIABLES.iter().filter(|v| v.readers.contains(&reader)) {
+        let required = if v.required && reader.reads_in_lambda() {
+            " **(required)**"
+        } else {
+            ""
+        };
+        out.push_str(&format!("| `{}`{required} | {} | {} |\n", v.name, v.default, v.about));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -234,5 +385,18 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(names.len(), before);
+    }
+
+    #[test]
+    fn every_variable_has_a_reader() {
+        for v in VARIABLES {
+            assert!(!v.readers.is_empty(), "{}", v.name);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "NOT_A_VARIABLE is not declared")]
+    fn reading_an_undeclared_variable_is_refused() {
+        let _ = get("NOT_A_VARIABLE");
     }
 }

@@ -1,23 +1,27 @@
-//! Wiring: builds the ports and the service from the environment, once per process.
-//! Function `main`s and the local gateway call this and nothing else to get running.
+//! The composition root: the only place that turns configuration into [`Ports`] and the
+//! service. Function `main`s, the local gateway, the benchmark and the test harness all
+//! come through here.
 //!
 //! # Layout
-//! - [`environment`]: every variable the functions read, declared once (the template
-//!   and `sam local invoke` checks read it).
+//! - [`environment`]: every environment variable the product reads, declared once (the
+//!   README's table, the template and `sam local invoke` checks read it).
+//! - [`choice`]: what to run on ([`BackendChoice`]) and [`build`], which makes the ports.
 //! - [`emf`]: the domain's metrics as CloudWatch embedded-metric-format lines.
-//! - this module: the SDK configuration, the ports on AWS, tracing, and the two ways a
-//!   function runs (`run_rest`, `run_with_service`).
+//! - this module: the SDK configuration, service settings, tracing, and how a non-REST
+//!   function runs ([`run_with_service`]; the REST ones run from `messaging-http`).
 
+pub mod choice;
 pub mod emf;
 pub mod environment;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use messaging_auth::Authenticator;
-use messaging_aws::{DynamoStore, ManagementApiPusher, S3BlobStore, SqsScheduler, TableNames};
-use messaging_core::{Messaging, Ports, Settings};
-use messaging_redis::{RedisOptions, RedisRegistry};
+use messaging_core::{Messaging, Settings};
+
+pub use choice::{
+    AwsTarget, BackendChoice, Backends, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice, build,
+};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -31,7 +35,7 @@ pub fn init_tracing() {
 
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let in_lambda = std::env::var("AWS_LAMBDA_FUNCTION_NAME").is_ok();
+    let in_lambda = environment::get("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let result = if in_lambda {
         let namespace = environment::get("METRICS_NAMESPACE").unwrap_or_else(|| "Messaging".into());
         let logs = tracing_subscriber::fmt::layer()
@@ -60,8 +64,7 @@ pub fn init_tracing() {
 }
 
 fn env_secs(name: &str, default: Duration) -> Duration {
-    std::env::var(name)
-        .ok()
+    environment::get(name)
         .and_then(|v| v.parse::<f64>().ok())
         .map(Duration::from_secs_f64)
         .unwrap_or(default)
@@ -76,10 +79,6 @@ pub fn settings_from_env() -> Settings {
         typing_ttl: env_secs("TYPING_TTL_SECS", d.typing_ttl),
         ..d
     }
-}
-
-fn required(name: &str) -> Result<String, BoxError> {
-    environment::get(name).ok_or_else(|| format!("environment variable {name} is required").into())
 }
 
 /// Answers "nothing configured" for every service setting the SDK would read from the
@@ -107,63 +106,13 @@ fn blank_endpoint_means_aws(config: aws_config::SdkConfig, endpoint_variable: Op
 /// The SDK configuration from the standard chain (Lambda: the execution role).
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    blank_endpoint_means_aws(config, std::env::var("AWS_ENDPOINT_URL").ok().as_deref())
+    blank_endpoint_means_aws(config, environment::raw("AWS_ENDPOINT_URL").as_deref())
 }
 
-/// The Redis registry from `REDIS_URL` and its companions ([`RedisOptions::from_env`]).
-pub async fn redis_registry_from_env() -> Result<RedisRegistry, BoxError> {
-    let options = RedisOptions::from_env()?.ok_or("environment variable REDIS_URL is required")?;
-    Ok(RedisRegistry::connect(&options).await?)
-}
-
-/// Everything on AWS: what every Lambda function runs on.
-pub async fn aws_ports(sdk: &aws_config::SdkConfig) -> Result<Ports, BoxError> {
-    let store = DynamoStore::new(aws_sdk_dynamodb_client(sdk), TableNames::from_env());
-    Ok(Ports {
-        store: Arc::new(store),
-        registry: Arc::new(redis_registry_from_env().await?),
-        pusher: Arc::new(ManagementApiPusher::new(
-            sdk,
-            &required("WEBSOCKET_MANAGEMENT_ENDPOINT")?,
-        )),
-        blobs: Arc::new(S3BlobStore::new(sdk, required("ATTACHMENTS_BUCKET")?)),
-        scheduler: Arc::new(SqsScheduler::new(sdk, required("DELAYED_TASKS_QUEUE_URL")?)),
-    })
-}
-
-fn aws_sdk_dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(sdk)
-}
-
-/// The service as a Lambda function runs it.
+/// The service as a Lambda function runs it: on AWS, named by the environment.
 pub async fn lambda_messaging() -> Result<Arc<Messaging>, BoxError> {
-    let sdk = aws_sdk_config().await;
-    Ok(Arc::new(Messaging::new(aws_ports(&sdk).await?, settings_from_env())))
-}
-
-/// The web client's origin (`WEB_ORIGIN`), for CORS on REST responses.
-pub fn web_origin() -> Option<String> {
-    environment::get("WEB_ORIGIN").filter(|o| o != "*")
-}
-
-/// The REST functions' state: the service and the token verifier.
-pub async fn lambda_app_state() -> Result<messaging_http::AppState, BoxError> {
-    let auth = Authenticator::from_env()?;
-    Ok(messaging_http::AppState {
-        svc: lambda_messaging().await?,
-        auth: Arc::new(auth),
-    })
-}
-
-/// Runs a REST function: `app` (the members' or the admin routes) with CORS for the web
-/// origin, behind API Gateway's stage prefix. Everything is built once, at init.
-pub async fn run_rest(app: fn(messaging_http::AppState) -> messaging_http::Router) -> Result<(), lambda_http::Error> {
-    init_tracing();
-    let router = messaging_http::with_cors(app(lambda_app_state().await?), web_origin().as_deref());
-    let service = lambda_http::tower::ServiceBuilder::new()
-        .map_request(messaging_http::strip_stage)
-        .service(router);
-    lambda_http::run(service).await
+    let backends = build(BackendChoice::lambda()?).await?;
+    Ok(Arc::new(Messaging::new(backends.ports, settings_from_env())))
 }
 
 /// Runs a function whose handler needs only the service (the WebSocket routes, the

@@ -2,7 +2,11 @@
 //!
 //! Every failure a caller can see is one of these variants; the HTTP crate maps them to a
 //! status and a JSON body in one place, the WebSocket crate to an error frame in one place.
-//! Store adapters report [`StoreError`], which converts into [`Error`] here, once.
+//! Adapters report the port errors defined here ([`StoreError`], [`RegistryError`],
+//! [`BlobError`], [`PushError`], [`ScheduleError`]), which convert into [`Error`] here, once.
+//!
+//! A leaf module: it imports nothing from the rest of the crate, so every other module may
+//! import it.
 
 use std::borrow::Cow;
 
@@ -18,7 +22,7 @@ pub enum Error {
     /// The thing does not exist, or the caller may not know that it does (HTTP 404).
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// A field of the request is wrong (HTTP 400 or 422); `field` names it.
+    /// A field of the request is wrong (HTTP 400); `field` names it.
     #[error("{field}: {message}")]
     Invalid {
         field: Cow<'static, str>,
@@ -30,6 +34,9 @@ pub enum Error {
         code: &'static str,
         message: Cow<'static, str>,
     },
+    /// The route exists, but not with this method (HTTP 405).
+    #[error("this method is not allowed on this route")]
+    MethodNotAllowed,
     /// The request body is larger than the route accepts (HTTP 413).
     #[error("{0}")]
     PayloadTooLarge(Cow<'static, str>),
@@ -72,7 +79,6 @@ impl Error {
         }
     }
 
-    /// The stable code clients switch on.
     /// The HTTP status this error answers with (REST, and `$connect` / `$disconnect`).
     pub fn http_status(&self) -> u16 {
         match self {
@@ -81,6 +87,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::Invalid { .. } => 400,
             Error::Conflict { .. } => 409,
+            Error::MethodNotAllowed => 405,
             Error::PayloadTooLarge(_) => 413,
             Error::Unavailable(_) => 503,
         }
@@ -97,6 +104,7 @@ impl Error {
         }
     }
 
+    /// The stable code clients switch on.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated(_) => "unauthenticated",
@@ -104,6 +112,7 @@ impl Error {
             Self::NotFound(_) => "not_found",
             Self::Invalid { .. } => "validation_failed",
             Self::Conflict { code, .. } => code,
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
         }
@@ -131,8 +140,9 @@ pub enum StoreError {
     MessageNotFound,
     #[error("message was deleted")]
     MessageDeleted,
+    /// The message was edited as often as it may be (the limit).
     #[error("message has reached its edit limit")]
-    EditLimitReached,
+    EditLimitReached(u32),
     #[error("file {0} cannot be attached")]
     FileNotAttachable(String),
     #[error("report not found")]
@@ -166,9 +176,9 @@ impl From<StoreError> for Error {
             }
             StoreError::MessageNotFound => Error::NotFound("message"),
             StoreError::MessageDeleted => Error::conflict("message_deleted", "the message was deleted"),
-            StoreError::EditLimitReached => Error::conflict(
+            StoreError::EditLimitReached(limit) => Error::conflict(
                 "edit_limit_reached",
-                format!("a message can be edited at most {} times", crate::model::MAX_EDITS),
+                format!("a message can be edited at most {limit} times"),
             ),
             StoreError::FileNotAttachable(id) => Error::Invalid {
                 field: "fileIds".into(),
@@ -189,16 +199,59 @@ impl From<StoreError> for Error {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+// --- the other ports' errors ----------------------------------------------------------
+
+/// A failure of the registry's backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("registry failure: {0}")]
+pub struct RegistryError(pub String);
+
+pub type RegistryResult<T> = Result<T, RegistryError>;
+
 /// A registry (Redis) failure: the caller sees 503; the detail goes to the logs.
-impl From<crate::ports::RegistryError> for Error {
-    fn from(e: crate::ports::RegistryError) -> Self {
+impl From<RegistryError> for Error {
+    fn from(e: RegistryError) -> Self {
         Error::Unavailable(e.to_string())
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("blob store failure: {0}")]
+pub struct BlobError(pub String);
+
 /// A blob store (S3) failure: the caller sees 503; the detail goes to the logs.
-impl From<crate::ports::BlobError> for Error {
-    fn from(e: crate::ports::BlobError) -> Self {
+impl From<BlobError> for Error {
+    fn from(e: BlobError) -> Self {
         Error::Unavailable(e.to_string())
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// 410: the connection no longer exists (or is still inside its `$connect`). Not an
+    /// error: the fan-out forgets the connection.
+    #[error("connection is gone")]
+    Gone,
+    /// 403: the functions may not push at all (an IAM policy that does not cover the
+    /// stage, or an execute-api VPC endpoint with private DNS capturing the public
+    /// hostname). Every push fails the same way until the deployment is fixed.
+    #[error("push forbidden: {0}")]
+    Forbidden(String),
+    #[error("push failed: {0}")]
+    Failed(String),
+}
+
+impl PushError {
+    /// The `Reason` dimension of the `PushFailures` metric.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PushError::Gone => "gone",
+            PushError::Forbidden(_) => "forbidden",
+            PushError::Failed(_) => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("scheduler failure: {0}")]
+pub struct ScheduleError(pub String);

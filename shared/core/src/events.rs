@@ -113,11 +113,11 @@ pub enum ConversationChange {
 pub enum ClientAction {
     #[serde(rename_all = "camelCase")]
     Typing {
-        conversation_id: String,
+        conversation_id: ConversationId,
     },
     #[serde(rename_all = "camelCase")]
     StopTyping {
-        conversation_id: String,
+        conversation_id: ConversationId,
     },
     Ping,
 }

@@ -4,7 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::UserId;
-use crate::model::Role;
+
+string_enum!(
+    /// What a user is to the business: its clients, its delivery team, its admins.
+    Role, "role" { Client => "client", Team => "team", Admin => "admin" }
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

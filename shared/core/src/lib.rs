@@ -12,14 +12,18 @@
 //! - [`ports`]: store, registry, pusher, blob store, scheduler traits.
 //! - [`events`]: WebSocket event and action shapes.
 //! - [`service`]: [`Messaging`], every operation with its permission check and events.
-//! - [`cursor`]: opaque pagination cursors.
+//! - [`cursor`]: opaque pagination cursors; [`json`]: client JSON into domain types.
 //! - [`metrics`]: counters for operators (CloudWatch metrics in AWS).
+
+#[macro_use]
+mod string_enum;
 
 pub mod cursor;
 pub mod error;
 pub mod events;
 pub mod identity;
 pub mod ids;
+pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod ports;

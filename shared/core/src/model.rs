@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cursor::Cursor;
 use crate::error::{Error, StoreError};
+pub use crate::identity::Role;
 use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, ReportId, UserId};
 use crate::text::{MessageBody, Title};
 use crate::time::Timestamp;
@@ -16,42 +18,6 @@ use crate::time::Timestamp;
 /// trail always fit one DynamoDB item (400 KB): 11 bodies of at most 20 KB each.
 pub const MAX_EDITS: u32 = 10;
 
-/// Declares a string-backed enum with `as_str` / `parse` (the field name goes in errors).
-macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Result<Self, Error> {
-                match raw {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(Error::invalid(
-                        $field,
-                        concat!("must be one of:", $(" ", $text),+),
-                    )),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum!(
-    /// What a user is to the business: its clients, its delivery team, its admins.
-    Role, "role" { Client => "client", Team => "team", Admin => "admin" }
-);
 string_enum!(
     /// A conversation's lifecycle. Closed conversations accept no new messages.
     ConversationStatus, "status" { Open => "open", Archived => "archived", Closed => "closed" }
@@ -164,7 +130,7 @@ impl Message {
             return Err(StoreError::MessageDeleted);
         }
         if self.edit_count >= MAX_EDITS {
-            return Err(StoreError::EditLimitReached);
+            return Err(StoreError::EditLimitReached(MAX_EDITS));
         }
         let mut edited = self.clone();
         let old = edited.body.replace(body.to_string()).unwrap_or_default();
@@ -346,11 +312,56 @@ pub enum MessageRange {
     After { seq: u64, limit: usize },
 }
 
+/// Messages per history page: 50 unless asked, at most 100.
+pub const HISTORY_PAGE: PageSize = PageSize { default: 50, max: 100 };
+/// Items per list page (conversations, reports): 20 unless asked, at most 100.
+pub const LIST_PAGE: PageSize = PageSize { default: 20, max: 100 };
+
+/// A page size rule: a default, and a ceiling so that no request reads unbounded data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSize {
+    pub default: usize,
+    pub max: usize,
+}
+
+impl PageSize {
+    /// The `limit` a request asked for, checked.
+    pub fn parse(&self, requested: Option<usize>) -> Result<usize, Error> {
+        match requested {
+            None => Ok(self.default),
+            Some(n) if (1..=self.max).contains(&n) => Ok(n),
+            Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {}", self.max))),
+        }
+    }
+}
+
+impl MessageRange {
+    /// A history page from a request's `before`, `after` and `limit`: `before` pages back,
+    /// `after` catches up, neither gives the newest; not both.
+    pub fn parse(before: Option<u64>, after: Option<u64>, limit: Option<usize>) -> Result<Self, Error> {
+        let limit = HISTORY_PAGE.parse(limit)?;
+        match (before, after) {
+            (Some(_), Some(_)) => Err(Error::invalid("before", "give either before or after, not both")),
+            (Some(seq), None) => Ok(MessageRange::Before { seq, limit }),
+            (None, Some(seq)) => Ok(MessageRange::After { seq, limit }),
+            (None, None) => Ok(MessageRange::Latest { limit }),
+        }
+    }
+
+    pub fn limit(&self) -> usize {
+        match *self {
+            MessageRange::Latest { limit } | MessageRange::Before { limit, .. } | MessageRange::After { limit, .. } => {
+                limit
+            }
+        }
+    }
+}
+
 /// A page of results and the opaque cursor for the next one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<Cursor>,
 }
 
 /// Admin search over every conversation.
@@ -362,6 +373,26 @@ pub struct ConversationQuery {
     /// ...or a user that must be a participant (`text` and `participant` both given:
     /// a conversation must match both).
     pub participant: Option<UserId>,
-    pub cursor: Option<String>,
+    pub cursor: Option<Cursor>,
     pub limit: usize,
+}
+
+impl ConversationQuery {
+    /// An admin search from a request: the text is matched case-insensitively, blank text
+    /// matches everything.
+    pub fn parse(
+        status: Option<ConversationStatus>,
+        text: Option<&str>,
+        participant: Option<UserId>,
+        cursor: Option<Cursor>,
+        limit: Option<usize>,
+    ) -> Result<Self, Error> {
+        Ok(ConversationQuery {
+            status,
+            text: text.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
+            participant,
+            cursor,
+            limit: LIST_PAGE.parse(limit)?,
+        })
+    }
 }

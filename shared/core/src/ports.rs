@@ -11,7 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::cursor::Cursor;
 use crate::error::StoreResult;
+pub use crate::error::{BlobError, PushError, RegistryError, RegistryResult, ScheduleError};
 use crate::identity::Identity;
 use crate::ids::{ClientMessageId, ConnectionId, ConversationId, FileId, MessageId, ReportId, UserId};
 use crate::model::*;
@@ -42,7 +44,6 @@ pub trait ConversationStore: Send + Sync {
 
 #[async_trait]
 pub trait ParticipantStore: Send + Sync {
-    async fn get_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<Option<Participant>>;
     async fn list_participants(&self, conversation: &ConversationId) -> StoreResult<Vec<Participant>>;
     /// Every conversation `user` is a participant of.
     async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<ConversationId>>;
@@ -129,7 +130,7 @@ pub trait ReportStore: Send + Sync {
     async fn list_reports(
         &self,
         status: Option<ReportStatus>,
-        cursor: Option<&str>,
+        cursor: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<Page<Report>>;
     /// Moves an open report to `status`; `ReportAlreadyResolved` if it is not open.
@@ -152,13 +153,6 @@ impl<T> Store for T where T: ConversationStore + ParticipantStore + MessageStore
 // The connection registry: tickets, connections, presence, typing, membership cache.
 // Ephemeral state with TTLs; Redis in AWS, a map in-process locally.
 // ---------------------------------------------------------------------------------------
-
-/// A failure of the registry's backend.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("registry failure: {0}")]
-pub struct RegistryError(pub String);
-
-pub type RegistryResult<T> = Result<T, RegistryError>;
 
 /// Whether a change flipped the user's presence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,32 +295,6 @@ impl<T> Registry for T where T: TicketStore + ConnectionRegistry + TypingRegistr
 // Pushing to connections (API Gateway Management API `@connections`).
 // ---------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PushError {
-    /// 410: the connection no longer exists (or is still inside its `$connect`). Not an
-    /// error: the fan-out forgets the connection.
-    #[error("connection is gone")]
-    Gone,
-    /// 403: the functions may not push at all (an IAM policy that does not cover the
-    /// stage, or an execute-api VPC endpoint with private DNS capturing the public
-    /// hostname). Every push fails the same way until the deployment is fixed.
-    #[error("push forbidden: {0}")]
-    Forbidden(String),
-    #[error("push failed: {0}")]
-    Failed(String),
-}
-
-impl PushError {
-    /// The `Reason` dimension of the `PushFailures` metric.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            PushError::Gone => "gone",
-            PushError::Forbidden(_) => "forbidden",
-            PushError::Failed(_) => "failed",
-        }
-    }
-}
-
 #[async_trait]
 pub trait ConnectionPusher: Send + Sync {
     async fn push(&self, connection: &ConnectionId, payload: &[u8]) -> Result<(), PushError>;
@@ -335,10 +303,6 @@ pub trait ConnectionPusher: Send + Sync {
 // ---------------------------------------------------------------------------------------
 // Blobs (attachments) behind signed URLs.
 // ---------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("blob store failure: {0}")]
-pub struct BlobError(pub String);
 
 /// A signed request the browser performs itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,7 +346,6 @@ pub trait BlobStore: Send + Sync {
     /// removed after a day (S3 lifecycle rule on the `status=pending` tag; the local store
     /// sweeps them).
     async fn set_attached(&self, key: &str, attached: bool) -> Result<(), BlobError>;
-    async fn delete(&self, key: &str) -> Result<(), BlobError>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -403,10 +366,6 @@ pub enum DelayedTask {
     #[serde(rename_all = "camelCase")]
     PresenceCheck { user_id: UserId },
 }
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("scheduler failure: {0}")]
-pub struct ScheduleError(pub String);
 
 #[async_trait]
 pub trait TaskScheduler: Send + Sync {

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cursor::Cursor;
 use crate::ids::{ConversationId, MessageId, ProjectId, ReportId, UserId};
 use crate::model::*;
 use crate::time::Timestamp;
@@ -250,5 +251,5 @@ impl From<&Report> for ReportView {
 #[serde(rename_all = "camelCase")]
 pub struct ListPage<T> {
     pub items: Vec<T>,
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<Cursor>,
 }

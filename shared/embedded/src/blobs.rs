@@ -336,13 +336,6 @@ impl BlobStore for LocalBlobStore {
             .await
             .map_err(|e| BlobError(e.to_string()))
     }
-
-    async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        let to_err = |e: BlobAccessError| BlobError(e.to_string());
-        let _ = tokio::fs::remove_file(self.data_path(key).map_err(to_err)?).await;
-        let _ = tokio::fs::remove_file(self.meta_path(key).map_err(to_err)?).await;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

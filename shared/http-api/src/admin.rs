@@ -8,7 +8,7 @@ use axum::routing::{get, patch};
 use serde::Deserialize;
 
 use messaging_core::ids::{ConversationId, MessageId, ReportId, UserId};
-use messaging_core::model::{ConversationStatus, ReportStatus};
+use messaging_core::model::{ConversationQuery, ConversationStatus, ReportStatus};
 use messaging_core::text::ResolutionNote;
 
 use crate::AppState;
@@ -37,20 +37,14 @@ async fn list_conversations(
     AdminCaller(who): AdminCaller,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
-    let status = q.text("status").map(ConversationStatus::parse).transpose()?;
-    let participant = q.text("participant").map(UserId::parse).transpose()?;
-    let page = s
-        .svc
-        .admin_search_conversations(
-            &who,
-            status,
-            q.text("q"),
-            participant,
-            q.text("cursor"),
-            q.number("limit")?,
-        )
-        .await?;
-    Ok(axum::Json(page))
+    let query = ConversationQuery::parse(
+        q.text("status").map(ConversationStatus::parse).transpose()?,
+        q.text("q"),
+        q.text("participant").map(UserId::parse).transpose()?,
+        q.cursor()?,
+        q.number("limit")?,
+    )?;
+    Ok(axum::Json(s.svc.admin_search_conversations(&who, &query).await?))
 }
 
 async fn list_messages(
@@ -59,7 +53,7 @@ async fn list_messages(
     p: PathParams,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
-    crate::client::history(&s, &who, &p, &q).await
+    crate::messaging_api::history(&s, &who, &p, &q).await
 }
 
 async fn message_audit(
@@ -105,7 +99,7 @@ async fn list_reports(
     let status = q.text("status").map(ReportStatus::parse).transpose()?;
     Ok(axum::Json(
         s.svc
-            .admin_list_reports(&who, status, q.text("cursor"), q.number("limit")?)
+            .admin_list_reports(&who, status, q.cursor()?.as_ref(), q.number("limit")?)
             .await?,
     ))
 }

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+use messaging_core::cursor::Cursor;
 use messaging_core::{Error, Identity};
 
 use crate::AppState;
@@ -109,32 +110,7 @@ async fn read_json<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S)
     if !is_json {
         return Err(Error::invalid("body", "send a JSON body with Content-Type: application/json").into());
     }
-    parse_json(&bytes).map(Some).map_err(ApiError)
-}
-
-/// Parses JSON, naming the path of the first problem.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = if path == "." || path.is_empty() {
-            // Missing fields are reported at the parent; serde names them in the message.
-            let msg = inner.to_string();
-            msg.split('`')
-                .nth(1)
-                .map(str::to_owned)
-                .unwrap_or_else(|| "body".into())
-        } else {
-            path
-        };
-        let message = if inner.is_syntax() || inner.is_eof() {
-            "is not valid JSON".to_owned()
-        } else {
-            inner.to_string()
-        };
-        Error::invalid(field, message)
-    })
+    messaging_core::json::parse(&bytes).map(Some).map_err(ApiError)
 }
 
 /// Query parameters as strings; handlers parse the ones they take.
@@ -153,6 +129,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
 impl QueryMap {
     pub fn text(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// `?cursor=`, parsed (a malformed one is a 400 naming `cursor`).
+    pub fn cursor(&self) -> Result<Option<Cursor>, Error> {
+        self.text("cursor").map(Cursor::parse).transpose()
     }
 
     pub fn number<T: std::str::FromStr>(&self, name: &'static str) -> Result<Option<T>, Error> {

@@ -3,18 +3,20 @@
 //! events) and by tests.
 //!
 //! # Layout
-//! - [`client`]: `/api/messaging/...`, the `messaging-api` function.
+//! - [`messaging_api`]: `/api/messaging/...`, the `messaging-api` function.
 //! - [`admin`]: `/api/admin/messaging/...`, the `admin-api` function.
 //! - [`extract`]: the caller's identity, JSON bodies, path and query parameters.
 //! - [`error`]: the single error → response mapping.
 //! - [`routes`]: the route table, which the OpenAPI document, the SAM template and the
 //!   permission tests are all checked against.
 //! - `openapi.yaml`: the API's contract, served by the local gateway.
+//! - this module: the routers, CORS, the stage prefix, and [`run`], which runs a REST
+//!   function in Lambda.
 
 pub mod admin;
-pub mod client;
 pub mod error;
 pub mod extract;
+pub mod messaging_api;
 pub mod routes;
 
 use std::sync::Arc;
@@ -22,7 +24,6 @@ use std::sync::Arc;
 pub use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, Uri};
-use axum::response::IntoResponse;
 
 use messaging_auth::Authenticator;
 use messaging_core::{Error, Messaging};
@@ -46,19 +47,14 @@ pub struct AppState {
 fn finish(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(|| async { ApiError(Error::NotFound("route")) })
-        .method_not_allowed_fallback(|| async {
-            let body = serde_json::json!({
-                "error": { "code": "method_not_allowed", "message": "this method is not allowed on this route", "field": null }
-            });
-            (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
-        })
+        .method_not_allowed_fallback(|| async { ApiError(Error::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
 /// The `messaging-api` function's router.
-pub fn client_app(state: AppState) -> Router {
-    finish(client::routes(), state)
+pub fn messaging_api_app(state: AppState) -> Router {
+    finish(messaging_api::routes(), state)
 }
 
 /// The `admin-api` function's router.
@@ -114,4 +110,30 @@ pub fn strip_stage<B>(mut req: Request<B>) -> Request<B> {
         }
     }
     req
+}
+
+/// The web client's origin (`WEB_ORIGIN`), for CORS on REST responses.
+pub fn web_origin() -> Option<String> {
+    messaging_backends::environment::get("WEB_ORIGIN").filter(|o| o != "*")
+}
+
+/// The REST functions' state in Lambda: the service on AWS and the token verifier, both
+/// from the environment.
+pub async fn lambda_state() -> Result<AppState, messaging_backends::BoxError> {
+    let auth = Authenticator::from_vars(messaging_backends::environment::get)?;
+    Ok(AppState {
+        svc: messaging_backends::lambda_messaging().await?,
+        auth: Arc::new(auth),
+    })
+}
+
+/// Runs a REST function: `app` (the members' or the admin routes) with CORS for the web
+/// origin, behind API Gateway's stage prefix. Everything is built once, at init.
+pub async fn run(app: fn(AppState) -> Router) -> Result<(), lambda_http::Error> {
+    messaging_backends::init_tracing();
+    let router = with_cors(app(lambda_state().await?), web_origin().as_deref());
+    let service = lambda_http::tower::ServiceBuilder::new()
+        .map_request(strip_stage)
+        .service(router);
+    lambda_http::run(service).await
 }

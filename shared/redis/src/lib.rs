@@ -115,7 +115,7 @@ if tonumber(ARGV[1]) > d then redis.call('SET', KEYS[1], ARGV[1], 'EX', 86400) e
 return 1
 "#;
 
-/// How to reach Redis: see [`RedisOptions::from_env`] for the variables.
+/// How to reach Redis: see [`RedisOptions::from_vars`] for the variables.
 #[derive(Clone, Debug)]
 pub struct RedisOptions {
     /// `redis://host:port` or `rediss://host:port` (TLS).
@@ -138,13 +138,9 @@ impl RedisOptions {
         }
     }
 
-    /// `REDIS_URL` (none: `Ok(None)`), `REDIS_CLUSTER` (`true`/`1`), `REDIS_CA_FILE` (a PEM
-    /// file) and `REDIS_KEY_PREFIX` (default `msg:`).
-    pub fn from_env() -> Result<Option<Self>, RegistryError> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// [`Self::from_env`] with the variables looked up by `var`.
+    /// From `REDIS_URL` (none: `Ok(None)`), `REDIS_CLUSTER` (`true`/`1`), `REDIS_CA_FILE`
+    /// (a PEM file) and `REDIS_KEY_PREFIX` (default `msg:`), looked up by `var` (the
+    /// composition root passes its declared environment).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, RegistryError> {
         let Some(url) = var("REDIS_URL") else {
             return Ok(None);

@@ -7,18 +7,20 @@
 //!
 //! # Layout
 //! - [`events`]: the event and response shapes.
+//! - [`delayed_tasks`]: the SQS queue of typing expiry and presence checks.
 //! - this module: the handlers, and the one mapping from errors to WebSocket answers.
 
+pub mod delayed_tasks;
 pub mod events;
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+pub use delayed_tasks::delayed_tasks;
 use messaging_core::events::{ClientAction, ServerEvent};
 use messaging_core::ids::{ConnectionId, UserId};
 use messaging_core::model::Role;
-use messaging_core::ports::DelayedTask;
 use messaging_core::{Error, Identity, Messaging};
 
 pub use events::*;
@@ -49,9 +51,22 @@ fn status(code: u16) -> WsResponse {
     }
 }
 
+/// A refused `$connect`. A REQUEST authorizer that fails with exactly the message
+/// `Unauthorized` makes API Gateway answer the upgrade with 401 (the local gateway does
+/// the same); why it was refused goes to the log, never to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Unauthorized")]
+pub struct Unauthorized;
+
 /// The `$connect` REQUEST authorizer: redeems the single-use ticket from the query string.
-/// `Err` means "Unauthorized" (API Gateway answers the upgrade with 401).
-pub async fn authorize(svc: &Messaging, event: AuthorizerEvent) -> Result<AuthorizerResponse, Error> {
+pub async fn authorize(svc: &Messaging, event: AuthorizerEvent) -> Result<AuthorizerResponse, Unauthorized> {
+    allow(svc, event).await.map_err(|e| {
+        tracing::info!(error = %e, "connection refused");
+        Unauthorized
+    })
+}
+
+async fn allow(svc: &Messaging, event: AuthorizerEvent) -> Result<AuthorizerResponse, Error> {
     let ticket = event
         .query_string_parameters
         .as_ref()
@@ -136,10 +151,7 @@ pub async fn message(svc: &Messaging, event: WsEvent) -> WsResponse {
         if body.len() > 8 * 1024 {
             return Err(Error::PayloadTooLarge("actions are at most 8 KB".into()));
         }
-        let action: ClientAction = serde_json::from_str(body).map_err(|e| {
-            let known = ClientAction::ROUTE_KEYS.join(", ");
-            Error::invalid("action", format!("expected {{\"action\": one of {known}, ...}}: {e}"))
-        })?;
+        let action = parse_action(body)?;
         svc.handle_action(&connection, &who, action).await
     }
     .await;
@@ -150,27 +162,17 @@ pub async fn message(svc: &Messaging, event: WsEvent) -> WsResponse {
     }
 }
 
-/// One record of the delayed-task queue.
-pub async fn run_task_body(svc: &Messaging, body: &str) -> Result<(), Error> {
-    let task: DelayedTask =
-        serde_json::from_str(body).map_err(|e| Error::invalid("task", format!("not a delayed task: {e}")))?;
-    svc.run_task(task).await
-}
-
-/// The delayed-task queue's SQS batch: failed records are reported for redelivery;
-/// malformed ones are dropped (redelivering them cannot help).
-pub async fn delayed_tasks(svc: &Messaging, event: aws_lambda_events::event::sqs::SqsEvent) -> Value {
-    let mut failures = Vec::new();
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        match run_task_body(svc, record.body.as_deref().unwrap_or("")).await {
-            Ok(()) => {}
-            Err(e @ Error::Invalid { .. }) => tracing::error!(error = %e, message = %id, "dropping malformed task"),
-            Err(e) => {
-                tracing::warn!(error = %e, message = %id, "task failed; will be retried");
-                failures.push(json!({ "itemIdentifier": id }));
-            }
-        }
+/// A client frame: an `action` the API routes, with its fields parsed into domain types
+/// (a bad `conversationId` is named as such).
+fn parse_action(body: &str) -> Result<ClientAction, Error> {
+    let unknown = || {
+        let known = ClientAction::ROUTE_KEYS.join(", ");
+        Error::invalid("action", format!("expected {{\"action\": one of {known}, ...}}"))
+    };
+    let value: Value = serde_json::from_str(body).map_err(|_| unknown())?;
+    let action = value.get("action").and_then(Value::as_str).ok_or_else(unknown)?;
+    if !ClientAction::ROUTE_KEYS.contains(&action) {
+        return Err(unknown());
     }
-    json!({ "batchItemFailures": failures })
+    messaging_core::json::parse(body.as_bytes())
 }

@@ -95,8 +95,6 @@ pub async fn uploads_start_pending_and_can_be_kept_or_returned(f: BlobFixture) {
     assert_eq!((f.status_of)(key.clone()).await.as_deref(), Some("attached"));
     f.store.set_attached(&key, false).await.unwrap();
     assert_eq!((f.status_of)(key.clone()).await.as_deref(), Some("pending"));
-    f.store.delete(&key).await.unwrap();
-    assert_eq!(f.store.head(&key).await.unwrap(), None);
 }
 
 pub async fn a_signed_download_returns_the_bytes_under_the_original_name(f: BlobFixture) {

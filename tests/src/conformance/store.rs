@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use messaging_core::cursor::Cursor;
 use messaging_core::error::StoreError;
 use messaging_core::ids::*;
 use messaging_core::model::*;
@@ -135,9 +136,10 @@ pub async fn participants_are_listed_and_indexed_by_user(store: Arc<dyn Store>) 
     assert_eq!(of_a, HashSet::from([c1.id.clone(), c2.id.clone()]));
     assert_eq!(store.conversation_ids_of(&b).await.unwrap(), vec![c1.id.clone()]);
     assert!(store.conversation_ids_of(&outsider).await.unwrap().is_empty());
-    let p = store.get_participant(&c1.id, &b).await.unwrap().expect("b is in");
+    let rows = store.list_participants(&c1.id).await.unwrap();
+    let p = rows.iter().find(|p| p.user_id == b).expect("b is in");
     assert_eq!(p.display_name, format!("{b} name"));
-    assert!(store.get_participant(&c1.id, &outsider).await.unwrap().is_none());
+    assert!(!rows.iter().any(|p| p.user_id == outsider));
 }
 
 pub async fn members_of_many_conversations_come_in_one_call(store: Arc<dyn Store>) {
@@ -528,7 +530,7 @@ pub async fn edits_stop_at_the_limit(store: Arc<dyn Store>) {
         )
         .await
         .unwrap_err();
-    assert_eq!(err, StoreError::EditLimitReached);
+    assert_eq!(err, StoreError::EditLimitReached(MAX_EDITS));
     let stored = store.get_message(&c.id, &m.id).await.unwrap().unwrap();
     assert_eq!(stored.body.as_deref(), Some(format!("v{MAX_EDITS}").as_str()));
     assert_eq!(stored.revisions.len(), MAX_EDITS as usize);
@@ -727,10 +729,10 @@ pub async fn the_reports_queue_pages_newest_first_by_status(store: Arc<dyn Store
 
     // Walk the open queue with small pages; other tests' reports may interleave.
     let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
+    let mut cursor: Option<Cursor> = None;
     loop {
         let page = store
-            .list_reports(Some(ReportStatus::Open), cursor.as_deref(), 2)
+            .list_reports(Some(ReportStatus::Open), cursor.as_ref(), 2)
             .await
             .unwrap();
         assert!(page.items.iter().all(|r| r.status == ReportStatus::Open));
@@ -752,7 +754,10 @@ pub async fn the_reports_queue_pages_newest_first_by_status(store: Arc<dyn Store
         "the unfiltered queue includes resolved reports"
     );
     assert_eq!(
-        store.list_reports(None, Some("garbage"), 5).await.unwrap_err(),
+        store
+            .list_reports(None, Some(&Cursor::encode(&"garbage")), 5)
+            .await
+            .unwrap_err(),
         StoreError::InvalidCursor
     );
 }
@@ -772,7 +777,7 @@ pub async fn admin_search_filters_and_pages(store: Arc<dyn Store>) {
         .await
         .unwrap();
 
-    let query = |status, participant: Option<UserId>, cursor: Option<String>, limit| ConversationQuery {
+    let query = |status, participant: Option<UserId>, cursor: Option<Cursor>, limit| ConversationQuery {
         status,
         text: Some(token.clone()),
         participant,
@@ -824,7 +829,7 @@ pub async fn admin_search_filters_and_pages(store: Arc<dyn Store>) {
     assert!(none.items.is_empty() && none.next_cursor.is_none());
     let err = store
         .search_conversations(&ConversationQuery {
-            cursor: Some("not-a-cursor".into()),
+            cursor: Some(Cursor::encode(&["not", "a", "key"])),
             limit: 10,
             ..Default::default()
         })

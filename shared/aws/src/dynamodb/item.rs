@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use messaging_core::cursor::Cursor;
 use messaging_core::error::{StoreError, StoreResult};
 use messaging_core::ids::*;
 use messaging_core::model::*;
@@ -347,18 +348,17 @@ pub fn report_from(item: &Item) -> StoreResult<Report> {
 }
 
 /// A pagination position (`LastEvaluatedKey`) as a cursor; all our key attributes are strings.
-pub fn key_to_cursor(key: &Item) -> String {
+pub fn key_to_cursor(key: &Item) -> Cursor {
     let plain: std::collections::BTreeMap<&str, &str> = key
         .iter()
         .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.as_str(), v.as_str())))
         .collect();
-    messaging_core::cursor::encode(&plain)
+    Cursor::encode(&plain)
 }
 
 /// Reads a cursor back into a start key, accepting exactly the attributes `expected`.
-pub fn cursor_to_key(cursor: &str, expected: &[&str]) -> StoreResult<Item> {
-    let plain: std::collections::BTreeMap<String, String> =
-        messaging_core::cursor::decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
+pub fn cursor_to_key(cursor: &Cursor, expected: &[&str]) -> StoreResult<Item> {
+    let plain: std::collections::BTreeMap<String, String> = cursor.decode().ok_or(StoreError::InvalidCursor)?;
     if plain.len() != expected.len() || !expected.iter().all(|k| plain.contains_key(*k)) {
         return Err(StoreError::InvalidCursor);
     }

@@ -38,22 +38,6 @@ impl TableNames {
             reports: format!("{prefix}message_reports"),
         }
     }
-
-    /// From the environment the template sets (`CONVERSATIONS_TABLE`, ...), falling back
-    /// to `TABLE_PREFIX` + the relational name.
-    pub fn from_env() -> Self {
-        let prefix = std::env::var("TABLE_PREFIX").unwrap_or_default();
-        let d = Self::with_prefix(&prefix);
-        let var = |name: &str, default: String| std::env::var(name).unwrap_or(default);
-        Self {
-            conversations: var("CONVERSATIONS_TABLE", d.conversations),
-            messages: var("MESSAGES_TABLE", d.messages),
-            participants: var("PARTICIPANTS_TABLE", d.participants),
-            files: var("FILES_TABLE", d.files),
-            receipts: var("RECEIPTS_TABLE", d.receipts),
-            reports: var("REPORTS_TABLE", d.reports),
-        }
-    }
 }
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {

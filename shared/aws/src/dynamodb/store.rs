@@ -30,6 +30,7 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, Update,
 };
 
+use messaging_core::cursor::Cursor;
 use messaging_core::error::{StoreError, StoreResult};
 use messaging_core::ids::*;
 use messaging_core::model::*;
@@ -72,6 +73,43 @@ impl RequestStats {
         )
     }
 }
+
+/// The capacity a DynamoDB answer reports (single-table calls report one, batches and
+/// transactions one per table).
+trait Consumed {
+    fn consumed(&self) -> Vec<&ConsumedCapacity>;
+}
+
+macro_rules! consumed_one {
+    ($($output:ty),+) => {$(
+        impl Consumed for $output {
+            fn consumed(&self) -> Vec<&ConsumedCapacity> {
+                self.consumed_capacity().into_iter().collect()
+            }
+        }
+    )+};
+}
+
+macro_rules! consumed_many {
+    ($($output:ty),+) => {$(
+        impl Consumed for $output {
+            fn consumed(&self) -> Vec<&ConsumedCapacity> {
+                self.consumed_capacity().iter().collect()
+            }
+        }
+    )+};
+}
+
+consumed_one!(
+    aws_sdk_dynamodb::operation::get_item::GetItemOutput,
+    aws_sdk_dynamodb::operation::query::QueryOutput,
+    aws_sdk_dynamodb::operation::put_item::PutItemOutput,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput
+);
+consumed_many!(
+    aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput,
+    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput
+);
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -152,10 +190,11 @@ impl DynamoStore {
     }
 
     /// Sends one request, retrying what DynamoDB says is retryable ([`retry`]). `attempt`
-    /// sends it once (a clone of a fluent builder). Every try counts as a request; the
-    /// caller records the capacity of the one that succeeded.
+    /// sends it once (a clone of a fluent builder). Every try counts as a request, and the
+    /// capacity of the one that succeeded is recorded: every DynamoDB call goes through here.
     async fn send<T, E, R, F, Fut>(&self, mut attempt: F) -> Result<T, SdkError<E, R>>
     where
+        T: Consumed,
         E: ProvideErrorMetadata,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, R>>>,
@@ -163,7 +202,10 @@ impl DynamoStore {
         let mut tries = 0;
         loop {
             match attempt().await {
-                Ok(out) => return Ok(out),
+                Ok(out) => {
+                    self.stats.record(out.consumed());
+                    return Ok(out);
+                }
                 Err(e) => {
                     self.stats.record_failure();
                     tries += 1;
@@ -192,10 +234,7 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         for attempt in 0..retry::ATTEMPTS {
             let e = match self.send(|| request.clone().send()).await {
-                Ok(out) => {
-                    self.stats.record(out.consumed_capacity());
-                    return Ok(());
-                }
+                Ok(_) => return Ok(()),
                 Err(e) => e,
             };
             match e.as_service_error() {
@@ -222,7 +261,6 @@ impl DynamoStore {
             .consistent_read(true)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
-        self.stats.record(out.consumed_capacity());
         Ok(out.item)
     }
 
@@ -253,7 +291,6 @@ impl DynamoStore {
                 .request_items(table, pending.clone())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total);
             let resp = self.send(|| request.clone().send()).await.map_err(sdk)?;
-            self.stats.record(resp.consumed_capacity());
             if let Some(mut responses) = resp.responses {
                 out.extend(responses.remove(table).unwrap_or_default());
             }
@@ -285,7 +322,6 @@ impl DynamoStore {
                 .set_exclusive_start_key(start.take())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total);
             let out = self.send(|| page.clone().send()).await.map_err(sdk)?;
-            self.stats.record(out.consumed_capacity());
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
@@ -298,6 +334,7 @@ impl DynamoStore {
         &self,
         id: &ConversationId,
         set: &str,
+        names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
     ) -> StoreResult<Conversation> {
         let mut req = self
@@ -312,15 +349,12 @@ impl DynamoStore {
         for (name, value) in values {
             req = req.expression_attribute_values(name, value);
         }
-        if set.contains("#status") {
-            req = req.expression_attribute_names("#status", "status");
+        for (alias, name) in names {
+            req = req.expression_attribute_names(*alias, *name);
         }
         // Setting the same values twice is harmless: a retry after a lost answer is fine.
         match self.send(|| req.clone().send()).await {
-            Ok(out) => {
-                self.stats.record(out.consumed_capacity());
-                conversation_from(&out.attributes.unwrap_or_default())
-            }
+            Ok(out) => conversation_from(&out.attributes.unwrap_or_default()),
             Err(e) if is_condition_failure(&e) => Err(StoreError::ConversationNotFound),
             Err(e) => Err(sdk(e)),
         }
@@ -359,7 +393,6 @@ impl DynamoStore {
             .consistent_read(true)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
-        self.stats.record(out.consumed_capacity());
         let Some(found) = out.items.unwrap_or_default().into_iter().next() else {
             return Ok(None);
         };
@@ -446,10 +479,7 @@ impl DynamoStore {
                     req = req.expression_attribute_values(name, value);
                 }
                 match self.send(|| req.clone().send()).await {
-                    Ok(out) => {
-                        self.stats.record(out.consumed_capacity());
-                        return Ok(revised);
-                    }
+                    Ok(_) => return Ok(revised),
                     Err(e) if is_condition_failure(&e) => retry::after_lost_race(round).await,
                     Err(e) => return Err(sdk(e)),
                 }
@@ -506,6 +536,7 @@ impl ConversationStore for DynamoStore {
         self.update_conversation(
             id,
             "#status = :s, updated_at = :at",
+            &[("#status", "status")],
             vec![(":s", s(status.as_str())), (":at", s(at.to_rfc3339()))],
         )
         .await
@@ -515,6 +546,7 @@ impl ConversationStore for DynamoStore {
         self.update_conversation(
             id,
             "title = :t, title_lc = :lc, updated_at = :at",
+            &[],
             vec![
                 (":t", s(title.as_str())),
                 (":lc", s(title.as_str().to_lowercase())),
@@ -557,7 +589,7 @@ impl ConversationStore for DynamoStore {
             Some(c) => Some(cursor_to_key(c, &["kind", "created_key", "id"])?),
             None => None,
         };
-        let position = |k: &Item| -> String {
+        let position = |k: &Item| -> Cursor {
             let pos: Item = ["kind", "created_key", "id"]
                 .iter()
                 .filter_map(|a| k.get(*a).map(|v| (a.to_string(), v.clone())))
@@ -574,7 +606,6 @@ impl ConversationStore for DynamoStore {
                 .set_exclusive_start_key(start.take())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total);
             let out = self.send(|| page.clone().send()).await.map_err(sdk)?;
-            self.stats.record(out.consumed_capacity());
             let found = out.items.unwrap_or_default();
             let last = out.last_evaluated_key.filter(|k| !k.is_empty());
             let room = q.limit - keys.len();
@@ -614,18 +645,6 @@ impl ConversationStore for DynamoStore {
 
 #[async_trait]
 impl ParticipantStore for DynamoStore {
-    async fn get_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<Option<Participant>> {
-        let key = Item::from([
-            ("conversation_id".into(), s(conversation.as_str())),
-            ("user_id".into(), s(user.as_str())),
-        ]);
-        self.get(&self.t.participants, key)
-            .await?
-            .as_ref()
-            .map(participant_from)
-            .transpose()
-    }
-
     async fn list_participants(&self, conversation: &ConversationId) -> StoreResult<Vec<Participant>> {
         let req = self
             .client
@@ -869,7 +888,6 @@ impl MessageStore for DynamoStore {
                 .limit(limit as i32),
         };
         let out = self.send(|| req.clone().send()).await.map_err(sdk)?;
-        self.stats.record(out.consumed_capacity());
         let mut messages: Vec<Message> = out
             .items
             .unwrap_or_default()
@@ -933,10 +951,7 @@ impl ReceiptStore for DynamoStore {
             .return_values(ReturnValue::AllNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         match self.send(|| request.clone().send()).await {
-            Ok(out) => {
-                self.stats.record(out.consumed_capacity());
-                receipt_from(&out.attributes.unwrap_or_default())
-            }
+            Ok(out) => receipt_from(&out.attributes.unwrap_or_default()),
             // Already at or past `seq` (perhaps by this very call, retried after a lost
             // answer): the stored watermark is the answer.
             Err(e) if is_condition_failure(&e) => {
@@ -1031,7 +1046,6 @@ impl DynamoStore {
             .expression_attribute_values(":id", s(id.as_str()))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
-        self.stats.record(out.consumed_capacity());
         Ok(out.items.unwrap_or_default().into_iter().next().map(|found| {
             ["message_id", "reporter_id"]
                 .iter()
@@ -1052,10 +1066,7 @@ impl ReportStore for DynamoStore {
             .condition_expression("attribute_not_exists(reporter_id)")
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         match self.send(|| request.clone().send()).await {
-            Ok(out) => {
-                self.stats.record(out.consumed_capacity());
-                Ok(())
-            }
+            Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => {
                 // This report itself, written by a try whose answer was lost, or another one.
                 let existing = self
@@ -1084,7 +1095,7 @@ impl ReportStore for DynamoStore {
     async fn list_reports(
         &self,
         status: Option<ReportStatus>,
-        cursor: Option<&str>,
+        cursor: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<Page<Report>> {
         let (index, pk, value, key_attrs) = match status {
@@ -1115,7 +1126,6 @@ impl ReportStore for DynamoStore {
             .set_exclusive_start_key(start)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
-        self.stats.record(out.consumed_capacity());
         let items = out
             .items
             .unwrap_or_default()
@@ -1158,10 +1168,7 @@ impl ReportStore for DynamoStore {
         }
         let req = req.update_expression(update);
         match self.send(|| req.clone().send()).await {
-            Ok(out) => {
-                self.stats.record(out.consumed_capacity());
-                report_from(&out.attributes.unwrap_or_default())
-            }
+            Ok(out) => report_from(&out.attributes.unwrap_or_default()),
             Err(e) if is_condition_failure(&e) => {
                 // Resolved by this very call (a retry after a lost answer), or by someone else.
                 let stored = self

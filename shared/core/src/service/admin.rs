@@ -1,12 +1,13 @@
 //! Admin oversight: every conversation, status changes, participants, the reports queue,
 //! and a message's audit trail.
 
-use super::{Messaging, page_limit, require_admin};
+use super::{Messaging, require_admin};
+use crate::cursor::Cursor;
 use crate::error::{Error, StoreError};
 use crate::events::ConversationChange;
 use crate::identity::Identity;
-use crate::ids::{ConversationId, MessageId, ReportId, UserId};
-use crate::model::{ConversationQuery, ConversationStatus, ReportStatus};
+use crate::ids::{ConversationId, MessageId, ReportId};
+use crate::model::{ConversationQuery, ConversationStatus, LIST_PAGE, ReportStatus};
 use crate::text::ResolutionNote;
 use crate::time::Timestamp;
 use crate::views::{ConversationView, ListPage, MessageAudit, ParticipantView, ReportView};
@@ -15,21 +16,10 @@ impl Messaging {
     pub async fn admin_search_conversations(
         &self,
         who: &Identity,
-        status: Option<ConversationStatus>,
-        text: Option<&str>,
-        participant: Option<UserId>,
-        cursor: Option<&str>,
-        limit: Option<usize>,
+        query: &ConversationQuery,
     ) -> Result<ListPage<ConversationView>, Error> {
         require_admin(who)?;
-        let query = ConversationQuery {
-            status,
-            text: text.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
-            participant,
-            cursor: cursor.map(str::to_owned),
-            limit: page_limit(limit, 20, 100)?,
-        };
-        let page = self.ports.store.search_conversations(&query).await?;
+        let page = self.ports.store.search_conversations(query).await?;
         Ok(ListPage {
             items: page.items.iter().map(ConversationView::from).collect(),
             next_cursor: page.next_cursor,
@@ -66,14 +56,14 @@ impl Messaging {
         &self,
         who: &Identity,
         status: Option<ReportStatus>,
-        cursor: Option<&str>,
+        cursor: Option<&Cursor>,
         limit: Option<usize>,
     ) -> Result<ListPage<ReportView>, Error> {
         require_admin(who)?;
         let page = self
             .ports
             .store
-            .list_reports(status, cursor, page_limit(limit, 20, 100)?)
+            .list_reports(status, cursor, LIST_PAGE.parse(limit)?)
             .await?;
         Ok(ListPage {
             items: page.items.iter().map(ReportView::from).collect(),

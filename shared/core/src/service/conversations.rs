@@ -2,13 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Messaging, page_limit};
-use crate::cursor;
+use super::Messaging;
+use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::events::{ConversationChange, ServerEvent};
 use crate::identity::Identity;
 use crate::ids::{ConversationId, ProjectId, UserId};
-use crate::model::{Conversation, ConversationStatus, Participant, Role};
+use crate::model::{Conversation, ConversationStatus, LIST_PAGE, Participant, Role};
 use crate::text::{DisplayName, Title};
 use crate::time::Timestamp;
 use crate::views::{ConversationDetail, ConversationSummary, ConversationView, ListPage, ParticipantView};
@@ -132,11 +132,16 @@ impl Messaging {
         &self,
         who: &Identity,
         query: Option<&str>,
-        cursor_in: Option<&str>,
+        cursor: Option<&Cursor>,
         limit: Option<usize>,
     ) -> Result<ListPage<ConversationSummary>, Error> {
-        let limit = page_limit(limit, 20, 100)?;
-        let after: Option<ListPosition> = cursor_in.map(cursor::decode).transpose()?;
+        let limit = LIST_PAGE.parse(limit)?;
+        let after: Option<ListPosition> = cursor
+            .map(|c| {
+                c.decode()
+                    .ok_or_else(|| Error::invalid("cursor", "is not a cursor of this list"))
+            })
+            .transpose()?;
         let needle = query.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
 
         let ids = self.ports.store.conversation_ids_of(&who.user_id).await?;
@@ -152,7 +157,7 @@ impl Messaging {
         conversations.truncate(limit);
         let next_cursor = if has_more {
             conversations.last().map(|c| {
-                cursor::encode(&ListPosition {
+                Cursor::encode(&ListPosition {
                     at: c.last_activity_at().as_millis(),
                     id: c.id.to_string(),
                 })

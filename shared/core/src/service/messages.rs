@@ -1,6 +1,6 @@
 //! Messages: history, send, edit, delete, read watermarks, reports.
 
-use super::{Messaging, page_limit};
+use super::Messaging;
 use crate::error::Error;
 use crate::events::ServerEvent;
 use crate::identity::Identity;
@@ -9,10 +9,6 @@ use crate::model::{Appended, ConversationStatus, Message, MessageRange, NewMessa
 use crate::text::{MessageBody, ReportReason};
 use crate::time::Timestamp;
 use crate::views::{MessagePage, MessageView, ReadReceiptView, ReportView};
-
-/// Messages per page: 50 unless asked, at most 100.
-const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendMessage {
@@ -23,33 +19,24 @@ pub struct SendMessage {
 }
 
 impl Messaging {
-    /// A page of history. `before` pages back, `after` catches up; neither gives the newest.
+    /// A page of history ([`MessageRange::parse`] reads `before` / `after` / `limit`).
     pub async fn list_messages(
         &self,
         who: &Identity,
         conversation: &ConversationId,
-        before: Option<u64>,
-        after: Option<u64>,
-        limit: Option<usize>,
+        range: MessageRange,
     ) -> Result<MessagePage, Error> {
-        let limit = page_limit(limit, DEFAULT_PAGE, MAX_PAGE)?;
         self.require_reader(who, conversation).await?;
         let store = &self.ports.store;
-        let page = match (before, after) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid("before", "give either before or after, not both"));
-            }
-            (Some(0), None) => MessagePage {
+        let page = match range {
+            MessageRange::Before { seq: 0, .. } => MessagePage {
                 items: Vec::new(),
                 has_more: false,
             },
-            (Some(seq), None) => {
-                let items = store
-                    .list_messages(conversation, MessageRange::Before { seq, limit })
-                    .await?;
-                older_page(items)
+            MessageRange::Before { .. } | MessageRange::Latest { .. } => {
+                older_page(store.list_messages(conversation, range).await?)
             }
-            (None, Some(seq)) => {
+            MessageRange::After { seq, limit } => {
                 // One extra row tells whether more follow, without reading the conversation.
                 let mut items = store
                     .list_messages(conversation, MessageRange::After { seq, limit: limit + 1 })
@@ -60,12 +47,6 @@ impl Messaging {
                     items: items.iter().map(MessageView::from).collect(),
                     has_more,
                 }
-            }
-            (None, None) => {
-                let items = store
-                    .list_messages(conversation, MessageRange::Latest { limit })
-                    .await?;
-                older_page(items)
             }
         };
         Ok(page)

@@ -203,12 +203,3 @@ pub(crate) fn require_admin(who: &Identity) -> Result<(), Error> {
         Err(Error::forbidden("this route is for admins"))
     }
 }
-
-/// Page sizes: a default, and a ceiling so that no request reads unbounded data.
-pub(crate) fn page_limit(requested: Option<usize>, default: usize, max: usize) -> Result<usize, Error> {
-    match requested {
-        None => Ok(default),
-        Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {max}"))),
-    }
-}

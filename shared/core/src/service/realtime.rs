@@ -125,14 +125,12 @@ impl Messaging {
                 Ok(Some(ServerEvent::Pong { at: now }))
             }
             ClientAction::Typing { conversation_id } => {
-                let conversation = ConversationId::parse(&conversation_id)?;
-                self.start_typing(who, &conversation).await?;
+                self.start_typing(who, &conversation_id).await?;
                 Ok(None)
             }
             ClientAction::StopTyping { conversation_id } => {
-                let conversation = ConversationId::parse(&conversation_id)?;
-                let members = self.require_member(who, &conversation).await?;
-                self.stop_typing_quietly(who, &conversation, &members).await;
+                let members = self.require_member(who, &conversation_id).await?;
+                self.stop_typing_quietly(who, &conversation_id, &members).await;
                 Ok(None)
             }
         }

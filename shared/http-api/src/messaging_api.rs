@@ -1,4 +1,4 @@
-//! Members' routes under `/api/messaging` (the `messaging-api` function).
+//! Members' routes under `/api/messaging`: the `messaging-api` function.
 
 use axum::Router;
 use axum::extract::State;
@@ -8,7 +8,7 @@ use axum::routing::{get, patch, post};
 use serde::Deserialize;
 
 use messaging_core::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, UserId};
-use messaging_core::model::Role;
+use messaging_core::model::{MessageRange, Role};
 use messaging_core::service::{AttachmentRequest, CreateConversation, NewParticipant, SendMessage};
 use messaging_core::text::{DisplayName, MessageBody, ReportReason, Title};
 use messaging_core::views::MessagePage;
@@ -63,7 +63,7 @@ async fn list_conversations(
 ) -> ApiResult<impl IntoResponse> {
     let page = s
         .svc
-        .list_my_conversations(&who, q.text("q"), q.text("cursor"), q.number("limit")?)
+        .list_my_conversations(&who, q.text("q"), q.cursor()?.as_ref(), q.number("limit")?)
         .await?;
     Ok(axum::Json(page))
 }
@@ -210,11 +210,8 @@ pub(crate) async fn history(
     q: &QueryMap,
 ) -> ApiResult<axum::Json<MessagePage>> {
     let id = p.get("id", ConversationId::parse)?;
-    let page = s
-        .svc
-        .list_messages(who, &id, q.number("before")?, q.number("after")?, q.number("limit")?)
-        .await?;
-    Ok(axum::Json(page))
+    let range = MessageRange::parse(q.number("before")?, q.number("after")?, q.number("limit")?)?;
+    Ok(axum::Json(s.svc.list_messages(who, &id, range).await?))
 }
 
 #[derive(Deserialize)]

@@ -1,21 +1,13 @@
-//! The message store on an embedded SQLite file: the local default.
-//!
-//! The six tables are real tables with the same keys as their DynamoDB counterparts;
-//! list-shaped attributes (a message's files and audit trail, a conversation's preview)
-//! are JSON columns, as they are maps/lists in DynamoDB. Every write that DynamoDB does in
-//! one transaction is one `BEGIN IMMEDIATE` transaction here, so the conformance suite sees
-//! the same atomicity on both.
-//!
-//! One connection behind a mutex, used in place: SQLite serialises writers anyway, and
-//! statements here take microseconds. WAL checkpoints run on a thread of their own.
+//! [`Store`] on SQLite: every DynamoDB transaction of the other adapter is one
+//! `BEGIN IMMEDIATE` transaction here.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use messaging_core::cursor;
+use messaging_core::cursor::Cursor;
 use messaging_core::error::{StoreError, StoreResult};
 use messaging_core::ids::*;
 use messaging_core::model::*;
@@ -23,274 +15,13 @@ use messaging_core::ports::*;
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::time::Timestamp;
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS conversations (
-    id            TEXT PRIMARY KEY,
-    title         TEXT NOT NULL,
-    title_lc      TEXT NOT NULL,
-    project_id    TEXT,
-    status        TEXT NOT NULL,
-    created_by    TEXT NOT NULL,
-    created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL,
-    last_seq      INTEGER NOT NULL DEFAULT 0,
-    last_message  TEXT
-);
-CREATE INDEX IF NOT EXISTS conversations_by_created ON conversations (created_at DESC, id DESC);
-
-CREATE TABLE IF NOT EXISTS messages (
-    conversation_id    TEXT NOT NULL,
-    seq                INTEGER NOT NULL,
-    id                 TEXT NOT NULL UNIQUE,
-    sender_id          TEXT NOT NULL,
-    sender_name        TEXT NOT NULL,
-    body               TEXT,
-    client_message_id  TEXT NOT NULL,
-    created_at         TEXT NOT NULL,
-    edited_at          TEXT,
-    edit_count         INTEGER NOT NULL DEFAULT 0,
-    deleted_at         TEXT,
-    deleted_by         TEXT,
-    files              TEXT NOT NULL DEFAULT '[]',
-    revisions          TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (conversation_id, seq),
-    UNIQUE (conversation_id, sender_id, client_message_id)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS conversation_participants (
-    conversation_id  TEXT NOT NULL,
-    user_id          TEXT NOT NULL,
-    role             TEXT NOT NULL,
-    display_name     TEXT NOT NULL,
-    joined_at        TEXT NOT NULL,
-    added_by         TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, user_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS participants_by_user ON conversation_participants (user_id, conversation_id);
-
-CREATE TABLE IF NOT EXISTS message_files (
-    id               TEXT PRIMARY KEY,
-    conversation_id  TEXT NOT NULL,
-    uploader_id      TEXT NOT NULL,
-    name             TEXT NOT NULL,
-    size             INTEGER NOT NULL,
-    content_type     TEXT NOT NULL,
-    object_key       TEXT NOT NULL,
-    status           TEXT NOT NULL,
-    message_id       TEXT,
-    created_at       TEXT NOT NULL,
-    expires_at       TEXT NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS message_read_receipts (
-    conversation_id  TEXT NOT NULL,
-    user_id          TEXT NOT NULL,
-    last_read_seq    INTEGER NOT NULL,
-    read_at          TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, user_id)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS message_reports (
-    id               TEXT PRIMARY KEY,
-    conversation_id  TEXT NOT NULL,
-    message_id       TEXT NOT NULL,
-    message_seq      INTEGER NOT NULL,
-    reporter_id      TEXT NOT NULL,
-    reason           TEXT NOT NULL,
-    status           TEXT NOT NULL,
-    created_at       TEXT NOT NULL,
-    resolved_by      TEXT,
-    resolved_at      TEXT,
-    resolution_note  TEXT,
-    UNIQUE (message_id, reporter_id)
-);
-CREATE INDEX IF NOT EXISTS reports_by_status ON message_reports (status, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS reports_by_created ON message_reports (created_at DESC, id DESC);
-"#;
+use super::rows::*;
+use super::schema::SCHEMA;
 
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
-}
-
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::backend(e)
-}
-
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
-}
-
-/// A row column that the store wrote itself; a parse failure means a corrupt file.
-fn parsed<T, E: std::fmt::Display>(r: Result<T, E>) -> rusqlite::Result<T> {
-    r.map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into()))
-}
-
-fn ts(raw: String) -> rusqlite::Result<Timestamp> {
-    parsed(Timestamp::parse(&raw).ok_or("bad timestamp"))
-}
-
-fn opt_ts(raw: Option<String>) -> rusqlite::Result<Option<Timestamp>> {
-    raw.map(ts).transpose()
-}
-
-fn json<T: serde::de::DeserializeOwned>(raw: &str) -> rusqlite::Result<T> {
-    parsed(serde_json::from_str(raw))
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-const CONVERSATION_COLUMNS: &str =
-    "id, title, project_id, status, created_by, created_at, updated_at, last_seq, last_message";
-
-fn conversation_from(row: &Row<'_>) -> rusqlite::Result<Conversation> {
-    let last_message: Option<String> = row.get(8)?;
-    Ok(Conversation {
-        id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
-        title: parsed(Title::parse(&row.get::<_, String>(1)?))?,
-        project_id: row
-            .get::<_, Option<String>>(2)?
-            .map(|p| parsed(ProjectId::parse(&p)))
-            .transpose()?,
-        status: parsed(ConversationStatus::parse(&row.get::<_, String>(3)?))?,
-        created_by: parsed(UserId::parse(&row.get::<_, String>(4)?))?,
-        created_at: ts(row.get(5)?)?,
-        updated_at: ts(row.get(6)?)?,
-        last_seq: row.get::<_, i64>(7)? as u64,
-        last_message: last_message.map(|m| json(&m)).transpose()?,
-    })
-}
-
-const MESSAGE_COLUMNS: &str = "conversation_id, seq, id, sender_id, sender_name, body, client_message_id, \
-     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions";
-
-fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
-    Ok(Message {
-        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
-        seq: row.get::<_, i64>(1)? as u64,
-        id: parsed(MessageId::parse(&row.get::<_, String>(2)?))?,
-        sender_id: parsed(UserId::parse(&row.get::<_, String>(3)?))?,
-        sender_name: row.get(4)?,
-        body: row.get(5)?,
-        client_message_id: parsed(ClientMessageId::parse(&row.get::<_, String>(6)?))?,
-        created_at: ts(row.get(7)?)?,
-        edited_at: opt_ts(row.get(8)?)?,
-        edit_count: row.get::<_, i64>(9)? as u32,
-        deleted_at: opt_ts(row.get(10)?)?,
-        deleted_by: row
-            .get::<_, Option<String>>(11)?
-            .map(|u| parsed(UserId::parse(&u)))
-            .transpose()?,
-        files: json(&row.get::<_, String>(12)?)?,
-        revisions: json(&row.get::<_, String>(13)?)?,
-    })
-}
-
-fn participant_from(row: &Row<'_>) -> rusqlite::Result<Participant> {
-    Ok(Participant {
-        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
-        user_id: parsed(UserId::parse(&row.get::<_, String>(1)?))?,
-        role: parsed(Role::parse(&row.get::<_, String>(2)?))?,
-        display_name: row.get(3)?,
-        joined_at: ts(row.get(4)?)?,
-        added_by: parsed(UserId::parse(&row.get::<_, String>(5)?))?,
-    })
-}
-
-fn receipt_from(row: &Row<'_>) -> rusqlite::Result<ReadReceipt> {
-    Ok(ReadReceipt {
-        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
-        user_id: parsed(UserId::parse(&row.get::<_, String>(1)?))?,
-        last_read_seq: row.get::<_, i64>(2)? as u64,
-        read_at: ts(row.get(3)?)?,
-    })
-}
-
-const FILE_COLUMNS: &str = "id, conversation_id, uploader_id, name, size, content_type, object_key, status, message_id, created_at, expires_at";
-
-fn file_from(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
-    Ok(FileRecord {
-        id: parsed(FileId::parse(&row.get::<_, String>(0)?))?,
-        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(1)?))?,
-        uploader_id: parsed(UserId::parse(&row.get::<_, String>(2)?))?,
-        name: row.get(3)?,
-        size: row.get::<_, i64>(4)? as u64,
-        content_type: row.get(5)?,
-        object_key: row.get(6)?,
-        status: parsed(FileStatus::parse(&row.get::<_, String>(7)?))?,
-        message_id: row
-            .get::<_, Option<String>>(8)?
-            .map(|m| parsed(MessageId::parse(&m)))
-            .transpose()?,
-        created_at: ts(row.get(9)?)?,
-        expires_at: ts(row.get(10)?)?,
-    })
-}
-
-const REPORT_COLUMNS: &str = "id, conversation_id, message_id, message_seq, reporter_id, reason, status, \
-     created_at, resolved_by, resolved_at, resolution_note";
-
-fn report_from(row: &Row<'_>) -> rusqlite::Result<Report> {
-    Ok(Report {
-        id: parsed(ReportId::parse(&row.get::<_, String>(0)?))?,
-        conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(1)?))?,
-        message_id: parsed(MessageId::parse(&row.get::<_, String>(2)?))?,
-        message_seq: row.get::<_, i64>(3)? as u64,
-        reporter_id: parsed(UserId::parse(&row.get::<_, String>(4)?))?,
-        reason: row.get(5)?,
-        status: parsed(ReportStatus::parse(&row.get::<_, String>(6)?))?,
-        created_at: ts(row.get(7)?)?,
-        resolved_by: row
-            .get::<_, Option<String>>(8)?
-            .map(|u| parsed(UserId::parse(&u)))
-            .transpose()?,
-        resolved_at: opt_ts(row.get(9)?)?,
-        resolution_note: row.get(10)?,
-    })
-}
-
-/// Statements with a fixed text go through the connection's statement cache: here, parsing
-/// SQL costs more than running it (measured with perf under the benchmark's load). The few
-/// whose text varies with the input (IN lists, optional filters) are prepared each time, so
-/// that they cannot push the fixed ones out of the cache.
-trait Cached {
-    fn row<T, P: rusqlite::Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
-        &self,
-        sql: &str,
-        params: P,
-        f: F,
-    ) -> rusqlite::Result<T>;
-    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
-}
-
-impl Cached for Connection {
-    fn row<T, P: rusqlite::Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
-        &self,
-        sql: &str,
-        params: P,
-        f: F,
-    ) -> rusqlite::Result<T> {
-        self.prepare_cached(sql)?.query_row(params, f)
-    }
-
-    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        self.prepare_cached(sql)?.execute(params)
-    }
-}
-
-/// `?, ?, ?` for an IN list.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-/// Keyset position for newest-first lists ordered by (created_at, id).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CreatedPosition {
-    created_at: String,
-    id: String,
 }
 
 impl SqliteStore {
@@ -489,7 +220,7 @@ impl ConversationStore for SqliteStore {
         let q = q.clone();
         self.with(move |conn| {
             let after: Option<CreatedPosition> = match &q.cursor {
-                Some(c) => Some(cursor::decode(c).map_err(|_| StoreError::InvalidCursor)?),
+                Some(c) => Some(c.decode().ok_or(StoreError::InvalidCursor)?),
                 None => None,
             };
             let mut sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE 1 = 1");
@@ -524,7 +255,7 @@ impl ConversationStore for SqliteStore {
             let next_cursor = if items.len() > q.limit {
                 items.truncate(q.limit);
                 items.last().map(|c| {
-                    cursor::encode(&CreatedPosition { created_at: c.created_at.to_rfc3339(), id: c.id.to_string() })
+                    Cursor::encode(&CreatedPosition { created_at: c.created_at.to_rfc3339(), id: c.id.to_string() })
                 })
             } else {
                 None
@@ -587,21 +318,6 @@ fn insert_participants(tx: &Connection, participants: &[Participant]) -> StoreRe
 
 #[async_trait]
 impl ParticipantStore for SqliteStore {
-    async fn get_participant(&self, conversation: &ConversationId, user: &UserId) -> StoreResult<Option<Participant>> {
-        let (c, u) = (conversation.to_string(), user.to_string());
-        self.with(move |conn| {
-            conn.row(
-                "SELECT conversation_id, user_id, role, display_name, joined_at, added_by
-                 FROM conversation_participants WHERE conversation_id = ?1 AND user_id = ?2",
-                params![c, u],
-                participant_from,
-            )
-            .optional()
-            .map_err(backend)
-        })
-        .await
-    }
-
     async fn list_participants(&self, conversation: &ConversationId) -> StoreResult<Vec<Participant>> {
         let c = conversation.to_string();
         self.with(move |conn| {
@@ -1054,11 +770,11 @@ impl ReportStore for SqliteStore {
     async fn list_reports(
         &self,
         status: Option<ReportStatus>,
-        cursor_in: Option<&str>,
+        cursor: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<Page<Report>> {
-        let after: Option<CreatedPosition> = match cursor_in {
-            Some(c) => Some(cursor::decode(c).map_err(|_| StoreError::InvalidCursor)?),
+        let after: Option<CreatedPosition> = match cursor {
+            Some(c) => Some(c.decode().ok_or(StoreError::InvalidCursor)?),
             None => None,
         };
         self.with(move |conn| {
@@ -1083,7 +799,7 @@ impl ReportStore for SqliteStore {
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
                 items.last().map(|r| {
-                    cursor::encode(&CreatedPosition {
+                    Cursor::encode(&CreatedPosition {
                         created_at: r.created_at.to_rfc3339(),
                         id: r.id.to_string(),
                     })

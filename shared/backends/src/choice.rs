@@ -1,0 +1,295 @@
+//! What the service runs on, as data ([`BackendChoice`]), and the one place that turns it
+//! into [`Ports`] ([`build`]). Lambda functions choose from their environment
+//! ([`BackendChoice::lambda`]); the local gateway, the benchmark and the tests say what
+//! they want, and everyone gets the adapters built the same way.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use messaging_aws::{DynamoStore, ManagementApiPusher, RequestStats, S3BlobStore, SqsScheduler, TableNames};
+use messaging_core::Ports;
+use messaging_core::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler};
+use messaging_redis::{RedisOptions, RedisRegistry};
+
+use crate::{BoxError, environment};
+
+/// Where the six tables live.
+#[derive(Clone, Debug)]
+pub enum StoreChoice {
+    /// DynamoDB (or an endpoint that speaks it). `create_tables` makes missing ones, for
+    /// local endpoints; a deployment's tables come from the template.
+    DynamoDb { tables: TableNames, create_tables: bool },
+    /// An SQLite file.
+    #[cfg(feature = "embedded")]
+    Sqlite { path: PathBuf },
+    /// A private in-memory SQLite database (service-level tests).
+    #[cfg(feature = "embedded")]
+    SqliteInMemory,
+}
+
+#[derive(Clone, Debug)]
+pub enum RegistryChoice {
+    Redis(RedisOptions),
+    /// In process (one process: the local gateway, tests).
+    #[cfg(feature = "embedded")]
+    Memory,
+}
+
+#[derive(Clone)]
+pub enum PusherChoice {
+    /// The API Gateway Management API at this endpoint (`https://{api}.execute-api.../{stage}`,
+    /// or a local gateway's `@connections`).
+    ManagementApi { endpoint: String },
+    /// A pusher the host provides (the gateway's in-process hub, a test's recorder).
+    Given(Arc<dyn ConnectionPusher>),
+}
+
+#[derive(Clone, Debug)]
+pub enum BlobChoice {
+    S3 {
+        bucket: String,
+        create_bucket: bool,
+    },
+    /// Files under `dir`, behind URLs of `public_url` signed with `secret`.
+    #[cfg(feature = "embedded")]
+    Local {
+        dir: PathBuf,
+        public_url: String,
+        secret: Vec<u8>,
+    },
+}
+
+#[derive(Clone)]
+pub enum SchedulerChoice {
+    Sqs {
+        queue_url: String,
+    },
+    /// Tokio timers in process; the host sets what runs the tasks.
+    #[cfg(feature = "embedded")]
+    Local,
+    Given(Arc<dyn TaskScheduler>),
+}
+
+/// Which AWS the AWS adapters talk to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AwsTarget {
+    /// AWS itself: region, credentials and endpoints from the SDK's standard chains.
+    Aws,
+    /// A machine of one's own: `endpoint` (LocalStack, moto, a proxy; `None` when only
+    /// explicit endpoints such as a local `@connections` are used), placeholder
+    /// credentials unless the environment has keys, `us-east-1` unless `AWS_REGION` says.
+    Local { endpoint: Option<String> },
+}
+
+/// Every adapter to build, and the AWS they talk to.
+#[derive(Clone)]
+pub struct BackendChoice {
+    pub aws: AwsTarget,
+    pub store: StoreChoice,
+    pub registry: RegistryChoice,
+    pub pusher: PusherChoice,
+    pub blobs: BlobChoice,
+    pub scheduler: SchedulerChoice,
+}
+
+fn required(name: &str) -> Result<String, BoxError> {
+    environment::get(name).ok_or_else(|| format!("environment variable {name} is required").into())
+}
+
+/// The six table names: one variable each, falling back to `TABLE_PREFIX` + the
+/// relational name.
+pub fn table_names() -> TableNames {
+    let d = TableNames::with_prefix(&environment::get("TABLE_PREFIX").unwrap_or_default());
+    let var = |name: &str, default: String| environment::get(name).unwrap_or(default);
+    TableNames {
+        conversations: var("CONVERSATIONS_TABLE", d.conversations),
+        messages: var("MESSAGES_TABLE", d.messages),
+        participants: var("PARTICIPANTS_TABLE", d.participants),
+        files: var("FILES_TABLE", d.files),
+        receipts: var("RECEIPTS_TABLE", d.receipts),
+        reports: var("REPORTS_TABLE", d.reports),
+    }
+}
+
+/// `REDIS_URL` and its companions, when set.
+pub fn redis_options() -> Result<Option<RedisOptions>, BoxError> {
+    Ok(RedisOptions::from_vars(environment::get)?)
+}
+
+impl BackendChoice {
+    /// What a Lambda function runs on: everything on AWS, named by the variables the
+    /// template sets ([`environment`]).
+    pub fn lambda() -> Result<Self, BoxError> {
+        Ok(Self {
+            aws: AwsTarget::Aws,
+            store: StoreChoice::DynamoDb {
+                tables: table_names(),
+                create_tables: false,
+            },
+            registry: RegistryChoice::Redis(redis_options()?.ok_or("environment variable REDIS_URL is required")?),
+            pusher: PusherChoice::ManagementApi {
+                endpoint: required("WEBSOCKET_MANAGEMENT_ENDPOINT")?,
+            },
+            blobs: BlobChoice::S3 {
+                bucket: required("ATTACHMENTS_BUCKET")?,
+                create_bucket: false,
+            },
+            scheduler: SchedulerChoice::Sqs {
+                queue_url: required("DELAYED_TASKS_QUEUE_URL")?,
+            },
+        })
+    }
+}
+
+/// The built ports, and the handles of concrete adapters some hosts need beside them.
+pub struct Backends {
+    pub ports: Ports,
+    /// The gateway serves the local blob store's signed URLs.
+    #[cfg(feature = "embedded")]
+    pub local_blobs: Option<Arc<messaging_embedded::LocalBlobStore>>,
+    /// The gateway decides what runs local delayed tasks.
+    #[cfg(feature = "embedded")]
+    pub local_scheduler: Option<Arc<messaging_embedded::LocalScheduler>>,
+    /// DynamoDB requests and capacity (the benchmark's accounting).
+    pub dynamodb_stats: Option<Arc<RequestStats>>,
+    /// Management API calls (the benchmark's accounting).
+    pub management_api_calls: Option<Arc<AtomicU64>>,
+    /// What was built, for the start-up log line.
+    pub summary: String,
+}
+
+/// The SDK configuration for `target`.
+pub async fn sdk_config(target: &AwsTarget) -> aws_config::SdkConfig {
+    let AwsTarget::Local { endpoint } = target else {
+        return crate::aws_sdk_config().await;
+    };
+    let region = environment::get("AWS_REGION").unwrap_or_else(|| "us-east-1".into());
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region));
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    // Local endpoints accept any signature: placeholders unless the environment has keys.
+    if environment::get("AWS_ACCESS_KEY_ID").is_none() {
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ));
+    }
+    loader.load().await
+}
+
+/// Builds every adapter `choice` names. Connects to Redis and, where asked, creates
+/// missing tables and buckets, so that a wrong address fails here rather than on the
+/// first request.
+pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
+    let sdk = sdk_config(&choice.aws).await;
+    let mut summary = Vec::new();
+    let mut dynamodb_stats = None;
+
+    let store: Arc<dyn Store> = match choice.store {
+        StoreChoice::DynamoDb { tables, create_tables } => {
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            if create_tables {
+                messaging_aws::create_tables(&client, &tables).await?;
+            }
+            let store = DynamoStore::new(client, tables);
+            dynamodb_stats = Some(store.stats());
+            summary.push("DynamoDB");
+            Arc::new(store)
+        }
+        #[cfg(feature = "embedded")]
+        StoreChoice::Sqlite { path } => {
+            summary.push("SQLite");
+            Arc::new(messaging_embedded::SqliteStore::open(&path)?)
+        }
+        #[cfg(feature = "embedded")]
+        StoreChoice::SqliteInMemory => {
+            summary.push("SQLite in memory");
+            Arc::new(messaging_embedded::SqliteStore::in_memory()?)
+        }
+    };
+
+    let registry: Arc<dyn Registry> = match choice.registry {
+        RegistryChoice::Redis(options) => {
+            summary.push("Redis");
+            Arc::new(RedisRegistry::connect(&options).await?)
+        }
+        #[cfg(feature = "embedded")]
+        RegistryChoice::Memory => {
+            summary.push("in-process registry");
+            Arc::new(messaging_embedded::MemoryRegistry::new())
+        }
+    };
+
+    let mut management_api_calls = None;
+    let pusher: Arc<dyn ConnectionPusher> = match choice.pusher {
+        PusherChoice::ManagementApi { endpoint } => {
+            let pusher = ManagementApiPusher::new(&sdk, &endpoint);
+            management_api_calls = Some(pusher.calls());
+            Arc::new(pusher)
+        }
+        PusherChoice::Given(pusher) => pusher,
+    };
+
+    #[cfg(feature = "embedded")]
+    let mut local_blobs = None;
+    let blobs: Arc<dyn BlobStore> = match choice.blobs {
+        BlobChoice::S3 { bucket, create_bucket } => {
+            let blobs = S3BlobStore::new(&sdk, bucket);
+            if create_bucket {
+                ensure_bucket(&blobs).await?;
+            }
+            Arc::new(blobs)
+        }
+        #[cfg(feature = "embedded")]
+        BlobChoice::Local {
+            dir,
+            public_url,
+            secret,
+        } => {
+            let blobs = Arc::new(messaging_embedded::LocalBlobStore::new(dir, public_url, secret));
+            local_blobs = Some(blobs.clone());
+            blobs
+        }
+    };
+
+    #[cfg(feature = "embedded")]
+    let mut local_scheduler = None;
+    let scheduler: Arc<dyn TaskScheduler> = match choice.scheduler {
+        SchedulerChoice::Sqs { queue_url } => Arc::new(SqsScheduler::new(&sdk, queue_url)),
+        #[cfg(feature = "embedded")]
+        SchedulerChoice::Local => {
+            let scheduler = Arc::new(messaging_embedded::LocalScheduler::new());
+            local_scheduler = Some(scheduler.clone());
+            scheduler
+        }
+        SchedulerChoice::Given(scheduler) => scheduler,
+    };
+
+    Ok(Backends {
+        ports: Ports {
+            store,
+            registry,
+            pusher,
+            blobs,
+            scheduler,
+        },
+        #[cfg(feature = "embedded")]
+        local_blobs,
+        #[cfg(feature = "embedded")]
+        local_scheduler,
+        dynamodb_stats,
+        management_api_calls,
+        summary: summary.join(", "),
+    })
+}
+
+async fn ensure_bucket(blobs: &S3BlobStore) -> Result<(), BoxError> {
+    let client = blobs.client();
+    if client.head_bucket().bucket(blobs.bucket()).send().await.is_ok() {
+        return Ok(());
+    }
+    client.create_bucket().bucket(blobs.bucket()).send().await?;
+    Ok(())
+}

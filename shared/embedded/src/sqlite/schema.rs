@@ -1,0 +1,87 @@
+//! The six tables and their indexes, with the same keys as the DynamoDB tables
+//! (`messaging_aws::dynamodb::schema`).
+
+pub(super) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS conversations (
+    id            TEXT PRIMARY KEY,
+    title         TEXT NOT NULL,
+    title_lc      TEXT NOT NULL,
+    project_id    TEXT,
+    status        TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    last_seq      INTEGER NOT NULL DEFAULT 0,
+    last_message  TEXT
+);
+CREATE INDEX IF NOT EXISTS conversations_by_created ON conversations (created_at DESC, id DESC);
+
+CREATE TABLE IF NOT EXISTS messages (
+    conversation_id    TEXT NOT NULL,
+    seq                INTEGER NOT NULL,
+    id                 TEXT NOT NULL UNIQUE,
+    sender_id          TEXT NOT NULL,
+    sender_name        TEXT NOT NULL,
+    body               TEXT,
+    client_message_id  TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    edited_at          TEXT,
+    edit_count         INTEGER NOT NULL DEFAULT 0,
+    deleted_at         TEXT,
+    deleted_by         TEXT,
+    files              TEXT NOT NULL DEFAULT '[]',
+    revisions          TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (conversation_id, seq),
+    UNIQUE (conversation_id, sender_id, client_message_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS conversation_participants (
+    conversation_id  TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    role             TEXT NOT NULL,
+    display_name     TEXT NOT NULL,
+    joined_at        TEXT NOT NULL,
+    added_by         TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS participants_by_user ON conversation_participants (user_id, conversation_id);
+
+CREATE TABLE IF NOT EXISTS message_files (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    uploader_id      TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    content_type     TEXT NOT NULL,
+    object_key       TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    message_id       TEXT,
+    created_at       TEXT NOT NULL,
+    expires_at       TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS message_read_receipts (
+    conversation_id  TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    last_read_seq    INTEGER NOT NULL,
+    read_at          TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS message_reports (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    message_id       TEXT NOT NULL,
+    message_seq      INTEGER NOT NULL,
+    reporter_id      TEXT NOT NULL,
+    reason           TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    resolved_by      TEXT,
+    resolved_at      TEXT,
+    resolution_note  TEXT,
+    UNIQUE (message_id, reporter_id)
+);
+CREATE INDEX IF NOT EXISTS reports_by_status ON message_reports (status, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS reports_by_created ON message_reports (created_at DESC, id DESC);
+"#;
