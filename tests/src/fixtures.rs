@@ -180,3 +180,78 @@ pub async fn s3_blobs() -> crate::conformance::blobs::BlobFixture {
         _guard: None,
     }
 }
+
+/// The local scheduler, its runner feeding a channel the test reads.
+pub async fn local_scheduler() -> crate::conformance::scheduler::SchedulerFixture {
+    let scheduler = Arc::new(messaging_embedded::LocalScheduler::new());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    scheduler.set_runner(Arc::new(move |task| {
+        let _ = tx.send(task);
+        Box::pin(async {})
+    }));
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    crate::conformance::scheduler::SchedulerFixture {
+        scheduler,
+        receive: Box::new(move |within| {
+            let rx = rx.clone();
+            Box::pin(async move {
+                tokio::time::timeout(within, rx.lock().await.recv())
+                    .await
+                    .ok()
+                    .flatten()
+            })
+        }),
+        _guard: None,
+    }
+}
+
+/// SQS (moto) with a fresh queue, read and deleted from as the function's event source
+/// mapping does.
+pub async fn sqs_scheduler() -> crate::conformance::scheduler::SchedulerFixture {
+    let sdk = aws_config().await;
+    let client = aws_sdk_sqs::Client::new(&sdk);
+    let queue_url = client
+        .create_queue()
+        .queue_name(unique("delayed-"))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url");
+    let scheduler = Arc::new(messaging_aws::SqsScheduler::new(&sdk, queue_url.clone()));
+    crate::conformance::scheduler::SchedulerFixture {
+        scheduler,
+        receive: Box::new(move |within| {
+            let (client, queue_url) = (client.clone(), queue_url.clone());
+            Box::pin(async move {
+                let deadline = tokio::time::Instant::now() + within;
+                loop {
+                    let out = client
+                        .receive_message()
+                        .queue_url(&queue_url)
+                        .max_number_of_messages(1)
+                        .send()
+                        .await
+                        .expect("receive");
+                    if let Some(message) = out.messages.unwrap_or_default().into_iter().next() {
+                        if let Some(handle) = message.receipt_handle() {
+                            client
+                                .delete_message()
+                                .queue_url(&queue_url)
+                                .receipt_handle(handle)
+                                .send()
+                                .await
+                                .expect("delete");
+                        }
+                        return serde_json::from_str(message.body().unwrap_or_default()).ok();
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        return None;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        }),
+        _guard: None,
+    }
+}

@@ -1,5 +1,7 @@
 //! The core flow end to end through the local gateway (REST → API Gateway events →
-//! the functions' handlers → the embedded store), as two users and an admin would use it.
+//! the functions' handlers → the embedded store), as two users and an admin use it: one
+//! story per test. The domain rules themselves are tested at the service level
+//! (`tests/tests/service_rules.rs`); these prove the wiring.
 
 use integration_tests::gateway;
 use serde_json::{Value, json};
@@ -13,14 +15,22 @@ fn seqs(page: &Value) -> Vec<u64> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
+/// Ben (team) and Ana (client) in a conversation Ben opened, with `messages` messages
+/// sent alternately (seqs 1..=messages), and Dana the admin.
+struct Launch {
+    gw: gateway::TestGateway,
+    ana: gateway::Api,
+    ben: gateway::Api,
+    admin: gateway::Api,
+    conv: String,
+    base: String,
+}
+
+async fn launch(messages: u64) -> Launch {
     let gw = gateway::start().await;
     let ana = gw.login("u-client-ana").await;
     let ben = gw.login("u-team-ben").await;
     let admin = gw.login("u-admin-dana").await;
-
-    // Ben (team) opens a conversation with Ana (client).
     let created = ben
         .post(
             "/api/messaging/conversations",
@@ -28,21 +38,35 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
         )
         .await
         .expect(201);
-    let conv = created["id"].as_str().unwrap().to_owned();
     assert_eq!(created["participants"].as_array().unwrap().len(), 2);
-    let base = format!("/api/messaging/conversations/{conv}");
-
-    // Both see it; Ana sees it in her list.
-    let list = ana.get("/api/messaging/conversations").await.expect(200);
-    assert!(list["items"].as_array().unwrap().iter().any(|c| c["id"] == conv));
-
-    // 30 messages, alternating senders; seqs are 1..=30.
-    for i in 1..=30 {
+    let conv = created["id"].as_str().unwrap().to_owned();
+    for i in 1..=messages {
         let who = if i % 2 == 0 { &ana } else { &ben };
         let m = who.send(&conv, &format!("message {i}")).await;
         assert_eq!(m["seq"], i);
     }
+    let base = format!("/api/messaging/conversations/{conv}");
+    Launch {
+        gw,
+        ana,
+        ben,
+        admin,
+        conv,
+        base,
+    }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_member_opens_a_conversation_and_the_client_sees_it_in_her_list() {
+    let l = launch(0).await;
+    let list = l.ana.get("/api/messaging/conversations").await.expect(200);
+    assert!(list["items"].as_array().unwrap().iter().any(|c| c["id"] == l.conv));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_get_consecutive_seqs_and_a_retried_send_returns_the_original() {
+    let l = launch(30).await;
+    let Launch { ana, base, .. } = &l;
     // A retry with the same client message id returns the original with 200, not a copy.
     let first = ana
         .post(
@@ -60,8 +84,12 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
         .expect(200);
     assert_eq!(first["id"], again["id"]);
     assert_eq!(first["seq"], 31);
+}
 
-    // Newest page, then back with `before`, then catch up with `after`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pages_back_with_before_and_catches_up_with_after() {
+    let l = launch(31).await;
+    let Launch { ana, ben, base, .. } = &l;
     let newest = ana.get(&format!("{base}/messages?limit=10")).await.expect(200);
     assert_eq!(seqs(&newest), (22..=31).collect::<Vec<_>>());
     assert_eq!(newest["hasMore"], true);
@@ -82,8 +110,14 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
     let rest = ben.get(&format!("{base}/messages?after=28")).await.expect(200);
     assert_eq!(seqs(&rest), vec![29, 30, 31]);
     assert_eq!(rest["hasMore"], false);
+}
 
-    // Edit own message; someone else's is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_sender_edits_and_the_same_edit_twice_changes_nothing() {
+    let l = launch(0).await;
+    let Launch {
+        ana, ben, conv, base, ..
+    } = &l;
     let mine = ana.send(&conv, "typo hre").await;
     let mine_id = mine["id"].as_str().unwrap();
     let edited = ana
@@ -106,8 +140,16 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
         (refused.status.as_u16(), refused.error_code()),
         (403, Some("forbidden"))
     );
+}
 
-    // Delete: a tombstone whose body never comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_message_is_a_tombstone_whose_body_never_comes_back() {
+    let l = launch(31).await;
+    let Launch {
+        ana, ben, conv, base, ..
+    } = &l;
+    let mine = ana.send(&conv, "typo here").await;
+    let mine_id = mine["id"].as_str().unwrap();
     let gone = ana.delete(&format!("{base}/messages/{mine_id}")).await.expect(200);
     assert_eq!(
         (gone["deleted"].clone(), gone["body"].clone()),
@@ -120,9 +162,19 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
         .patch(&format!("{base}/messages/{mine_id}"), json!({ "body": "undo" }))
         .await;
     assert_eq!(edit_deleted.error_code(), Some("message_deleted"));
+}
 
-    // Read watermark: Ben's own last send (29) marked everything before it read; Ana's
-    // messages since (30..=32) are unread. He reads up to 30, then everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_watermarks_only_move_forward_and_never_past_the_newest_message() {
+    let l = launch(29).await;
+    let Launch {
+        ana, ben, conv, base, ..
+    } = &l;
+    for text in ["thirty", "thirty-one", "thirty-two"] {
+        ana.send(&conv, text).await;
+    }
+    // Ben's own last send (29) marked everything before it read; Ana's messages since
+    // (30..=32) are unread. He reads up to 30, then everything.
     let unread_before = ben.get(&base).await.expect(200)["unreadCount"].as_u64().unwrap();
     assert_eq!(unread_before, 3);
     let receipt = ben
@@ -143,31 +195,50 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
         (beyond.status.as_u16(), beyond.body["error"]["field"].as_str()),
         (400, Some("seq"))
     );
+}
 
-    // Ana reports one of Ben's messages; twice is refused.
+/// Ana reports Ben's first message (seq 1); the report's id.
+async fn report_first_message(l: &Launch) -> (String, String) {
+    let base = &l.base;
+    let oldest = l.ana.get(&format!("{base}/messages?after=0&limit=1")).await.expect(200);
     let target = oldest["items"][0]["id"].as_str().unwrap().to_owned();
-    let report = ana
+    let report = l
+        .ana
         .post(
             &format!("{base}/messages/{target}/report"),
             json!({ "reason": "Shared a password" }),
         )
         .await
         .expect(201);
-    let report_id = report["id"].as_str().unwrap().to_owned();
-    let dup = ana
+    (target, report["id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_reports_a_message_once() {
+    let l = launch(2).await;
+    let (target, _) = report_first_message(&l).await;
+    let base = &l.base;
+    let dup = l
+        .ana
         .post(
             &format!("{base}/messages/{target}/report"),
             json!({ "reason": "again" }),
         )
         .await;
     assert_eq!(dup.error_code(), Some("already_reported"));
+}
 
-    // The admin finds the conversation, sees its participants, closes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_finds_a_conversation_sees_its_people_and_closes_it_to_new_messages() {
+    let l = launch(1).await;
+    let Launch {
+        ana, admin, conv, base, ..
+    } = &l;
     let found = admin
         .get("/api/admin/messaging/conversations?q=launch")
         .await
         .expect(200);
-    assert!(found["items"].as_array().unwrap().iter().any(|c| c["id"] == conv));
+    assert!(found["items"].as_array().unwrap().iter().any(|c| c["id"] == *conv));
     let by_participant = admin
         .get("/api/admin/messaging/conversations?participant=u-client-ana&status=open")
         .await
@@ -177,7 +248,7 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|c| c["id"] == conv)
+            .any(|c| c["id"] == *conv)
     );
     let people = admin
         .get(&format!("/api/admin/messaging/conversations/{conv}/participants"))
@@ -202,8 +273,13 @@ async fn two_users_and_an_admin_run_a_conversation_end_to_end() {
         (refused.status.as_u16(), refused.error_code()),
         (409, Some("conversation_closed"))
     );
+}
 
-    // The admin works the reports queue: actions the report, removing the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_actions_a_report_removing_the_message_while_the_audit_keeps_what_was_said() {
+    let l = launch(2).await;
+    let (target, report_id) = report_first_message(&l).await;
+    let Launch { admin, conv, .. } = &l;
     let queue = admin.get("/api/admin/messaging/reports?status=open").await.expect(200);
     assert!(queue["items"].as_array().unwrap().iter().any(|r| r["id"] == report_id));
     let resolved = admin

@@ -2,4 +2,5 @@
 
 pub mod blobs;
 pub mod registry;
+pub mod scheduler;
 pub mod store;
