@@ -18,7 +18,8 @@ fn seqs(page: &Value) -> Vec<u64> {
 /// Ben (team) and Ana (client) in a conversation Ben opened, with `messages` messages
 /// sent alternately (seqs 1..=messages), and Dana the admin.
 struct Launch {
-    gw: gateway::TestGateway,
+    /// Kept alive for the test's length.
+    _gw: gateway::TestGateway,
     ana: gateway::Api,
     ben: gateway::Api,
     admin: gateway::Api,
@@ -47,7 +48,7 @@ async fn launch(messages: u64) -> Launch {
     }
     let base = format!("/api/messaging/conversations/{conv}");
     Launch {
-        gw,
+        _gw: gw,
         ana,
         ben,
         admin,
@@ -118,7 +119,7 @@ async fn only_the_sender_edits_and_the_same_edit_twice_changes_nothing() {
     let Launch {
         ana, ben, conv, base, ..
     } = &l;
-    let mine = ana.send(&conv, "typo hre").await;
+    let mine = ana.send(conv, "typo hre").await;
     let mine_id = mine["id"].as_str().unwrap();
     let edited = ana
         .patch(&format!("{base}/messages/{mine_id}"), json!({ "body": "typo here" }))
@@ -148,7 +149,7 @@ async fn a_deleted_message_is_a_tombstone_whose_body_never_comes_back() {
     let Launch {
         ana, ben, conv, base, ..
     } = &l;
-    let mine = ana.send(&conv, "typo here").await;
+    let mine = ana.send(conv, "typo here").await;
     let mine_id = mine["id"].as_str().unwrap();
     let gone = ana.delete(&format!("{base}/messages/{mine_id}")).await.expect(200);
     assert_eq!(
@@ -171,11 +172,11 @@ async fn read_watermarks_only_move_forward_and_never_past_the_newest_message() {
         ana, ben, conv, base, ..
     } = &l;
     for text in ["thirty", "thirty-one", "thirty-two"] {
-        ana.send(&conv, text).await;
+        ana.send(conv, text).await;
     }
     // Ben's own last send (29) marked everything before it read; Ana's messages since
     // (30..=32) are unread. He reads up to 30, then everything.
-    let unread_before = ben.get(&base).await.expect(200)["unreadCount"].as_u64().unwrap();
+    let unread_before = ben.get(base).await.expect(200)["unreadCount"].as_u64().unwrap();
     assert_eq!(unread_before, 3);
     let receipt = ben
         .post(&format!("{base}/read"), json!({ "seq": 30 }))
@@ -188,7 +189,7 @@ async fn read_watermarks_only_move_forward_and_never_past_the_newest_message() {
         .expect(200);
     assert_eq!(back["lastReadSeq"], 30, "watermarks never move back");
     ben.post(&format!("{base}/read"), json!({})).await.expect(200);
-    let detail = ben.get(&base).await.expect(200);
+    let detail = ben.get(base).await.expect(200);
     assert_eq!(detail["unreadCount"], 0);
     let beyond = ben.post(&format!("{base}/read"), json!({ "seq": 999 })).await;
     assert_eq!(
