@@ -13,11 +13,12 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web lint-template sam-build arm64-target deps system-deps venv web-deps web-build gateway services-up services-down clean lambdas bench bench-deps screenshots
+.PHONY: help dev test test-rust test-web lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
 	@echo "make test   install test dependencies, start moto + redis, run every test"
+	@echo "make web-types  regenerate web/src/api/wire.ts from the Rust wire types, then type-check the web client"
 	@echo "make screenshots  refresh web/docs/screenshots from a fresh gateway (browser test 12 alone)"
 
 # ---------------------------------------------------------------------------------------
@@ -61,6 +62,13 @@ web-build: web-deps
 
 gateway:
 	$(CARGO) build -p local-gateway
+
+# The web client's wire types are generated from the Rust views, events and actions
+# (ts-rs). `make test` fails while the committed file is stale (and where it disagrees
+# with openapi.yaml); this rewrites it and shows where the client no longer fits.
+web-types: web-deps
+	WRITE_DOCS=1 $(CARGO) test -q -p integration-tests --test web_wire_types the_web_clients_wire_types_are_the_rust_ones
+	cd web && npx vue-tsc --noEmit -p tsconfig.app.json
 
 dev: web-build gateway
 	./target/debug/local-gateway $(ARGS)

@@ -10,4 +10,5 @@ pub mod gateway;
 pub mod service;
 pub mod services;
 pub mod template;
+pub mod wire_shape;
 pub mod ws;

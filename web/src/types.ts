@@ -1,26 +1,46 @@
-// Every type of the web client in one module: the backend's JSON views (camelCase, see
-// shared/core/src/views.rs and events.rs), the WebSocket frames, and the client's own
-// state. The Rust code is the source of truth for the wire shapes.
+// Every type of the web client in one module. The wire shapes (views, WebSocket frames
+// and actions) are the Rust ones, generated into ./api/wire.ts from shared/core: a server
+// change that breaks the client fails its type check. Request bodies, the dev login and
+// the client's own state are declared here.
+
+import type * as Wire from './api/wire'
 
 // ---------------------------------------------------------------------------------------
-// Wire: identities and conversations
+// Wire (generated)
 // ---------------------------------------------------------------------------------------
 
-export type Role = 'client' | 'team' | 'admin'
-export type ConversationStatus = 'open' | 'archived' | 'closed'
-export type ReportStatus = 'open' | 'actioned' | 'dismissed'
-export type RevisionKind = 'edited' | 'deleted'
-export type ConversationChange = 'status' | 'title' | 'participants'
+export type Timestamp = Wire.Timestamp
+export type Role = Wire.Role
+export type ConversationStatus = Wire.ConversationStatus
+export type ReportStatus = Wire.ReportStatus
+export type RevisionKind = Wire.RevisionKind
+export type ConversationChange = Wire.ConversationChange
+export type Identity = Wire.Identity
+export type MessagePreview = Wire.PreviewView
+export type ConversationView = Wire.ConversationView
+export type ConversationSummary = Wire.ConversationSummary
+export type ParticipantView = Wire.ParticipantView
+export type ConversationDetail = Wire.ConversationDetail
+export type ListPage<T> = Wire.ListPage<T>
+export type FileMeta = Wire.FileMeta
+export type MessageView = Wire.MessageView
+export type MessagePage = Wire.MessagePage
+export type ReadReceiptView = Wire.ReadReceiptView
+export type AttachmentRequest = Wire.AttachmentRequest
+export type SignedRequest = Wire.SignedRequest
+export type UploadSlot = Wire.UploadSlot
+export type UploadGrant = Wire.UploadGrant
+export type WsTicket = Wire.Ticket
+export type ReportView = Wire.ReportView
+export type RevisionView = Wire.RevisionView
+export type MessageAudit = Wire.MessageAudit
+export type ServerEvent = Wire.ServerEvent
+export type ServerEventType = ServerEvent['type']
+export type ClientAction = Wire.ClientAction
 
-/** RFC 3339 UTC with milliseconds, e.g. `2026-11-23T10:15:00.123Z`. */
-export type Timestamp = string
-
-/** `GET /api/messaging/me`, and the `user` of a dev login. */
-export interface Identity {
-  userId: string
-  role: Role
-  name: string
-}
+// ---------------------------------------------------------------------------------------
+// Requests, the dev login, errors
+// ---------------------------------------------------------------------------------------
 
 /** `GET /dev/users` items. */
 export interface DemoUser {
@@ -36,166 +56,10 @@ export interface DevLoginResponse {
   expiresInSeconds: number
 }
 
-/** The newest message of a conversation, denormalised for lists. */
-export interface MessagePreview {
-  messageId: string
-  seq: number
-  senderId: string
-  senderName: string
-  /** Empty when the message was deleted. */
-  text: string
-  deleted: boolean
-  at: Timestamp
-}
-
-export interface ConversationView {
-  id: string
-  title: string
-  projectId: string | null
-  status: ConversationStatus
-  createdBy: string
-  createdAt: Timestamp
-  updatedAt: Timestamp
-  lastSeq: number
-  lastActivityAt: Timestamp
-  lastMessage: MessagePreview | null
-}
-
-/** An item of the caller's conversation list. */
-export interface ConversationSummary extends ConversationView {
-  lastReadSeq: number
-  unreadCount: number
-}
-
-export interface ParticipantView {
-  userId: string
-  name: string
-  role: Role
-  joinedAt: Timestamp
-  online: boolean
-  /** Messages with `seq <= lastReadSeq` were read by this participant. */
-  lastReadSeq: number
-}
-
-export interface ConversationDetail extends ConversationView {
-  participants: ParticipantView[]
-  lastReadSeq: number
-  unreadCount: number
-}
-
-export interface ListPage<T> {
-  items: T[]
-  nextCursor: string | null
-}
-
-// ---------------------------------------------------------------------------------------
-// Wire: messages and files
-// ---------------------------------------------------------------------------------------
-
-/** What a message shows of an attachment. Never a URL. */
-export interface FileMeta {
-  id: string
-  name: string
-  size: number
-  contentType: string
-}
-
-export interface MessageView {
-  id: string
-  conversationId: string
-  /** Position in the conversation: 1, 2, 3, ... with no gaps. */
-  seq: number
-  senderId: string
-  senderName: string
-  /** `null` once the message is deleted. */
-  body: string | null
-  clientMessageId: string
-  createdAt: Timestamp
-  editedAt: Timestamp | null
-  deleted: boolean
-  deletedAt: Timestamp | null
-  files: FileMeta[]
-}
-
-/** A page of history, ascending by `seq`. */
-export interface MessagePage {
-  items: MessageView[]
-  /** More in the direction of travel: older for the newest page and `before`, newer for `after`. */
-  hasMore: boolean
-}
-
-export interface ReadReceiptView {
-  conversationId: string
-  userId: string
-  lastReadSeq: number
-  readAt: Timestamp
-}
-
 export interface SendMessageRequest {
   body: string
   clientMessageId: string
   fileIds?: string[]
-}
-
-export interface AttachmentRequest {
-  name: string
-  size: number
-  contentType: string
-}
-
-/** A signed request: send exactly this method, URL and these headers. */
-export interface SignedRequest {
-  method: string
-  url: string
-  /** `[name, value]` pairs. Content-Length is set by the browser itself. */
-  headers: [string, string][]
-  expiresAt: Timestamp
-}
-
-export interface UploadSlot extends FileMeta {
-  upload: SignedRequest
-}
-
-export interface UploadGrant {
-  files: UploadSlot[]
-  maxFiles: number
-  maxBytes: number
-}
-
-export interface WsTicket {
-  ticket: string
-  expiresInSeconds: number
-}
-
-// ---------------------------------------------------------------------------------------
-// Wire: moderation
-// ---------------------------------------------------------------------------------------
-
-export interface ReportView {
-  id: string
-  conversationId: string
-  messageId: string
-  messageSeq: number
-  reporterId: string
-  reason: string
-  status: ReportStatus
-  createdAt: Timestamp
-  resolvedBy: string | null
-  resolvedAt: Timestamp | null
-  resolutionNote: string | null
-}
-
-export interface RevisionView {
-  body: string
-  kind: RevisionKind
-  at: Timestamp
-  by: string
-}
-
-export interface MessageAudit {
-  message: MessageView
-  deletedBy: string | null
-  revisions: RevisionView[]
 }
 
 export interface ResolveReportRequest {
@@ -214,43 +78,6 @@ export interface ApiErrorBody {
 }
 
 // ---------------------------------------------------------------------------------------
-// Wire: WebSocket frames (`{"type", "data"}`) and actions (`{"action", ...}`)
-// ---------------------------------------------------------------------------------------
-
-export type ServerEvent =
-  | { type: 'new-message'; data: { conversationId: string; message: MessageView } }
-  | { type: 'message-updated'; data: { conversationId: string; message: MessageView } }
-  | {
-      type: 'message-read'
-      data: { conversationId: string; userId: string; lastReadSeq: number; readAt: Timestamp }
-    }
-  | {
-      type: 'user-typing'
-      data: { conversationId: string; userId: string; name: string; expiresInMs: number }
-    }
-  | { type: 'user-stopped-typing'; data: { conversationId: string; userId: string } }
-  | { type: 'user-joined'; data: { userId: string; name: string; at: Timestamp } }
-  | { type: 'user-left'; data: { userId: string; at: Timestamp } }
-  | {
-      type: 'conversation-updated'
-      data: {
-        conversation: ConversationView
-        change: ConversationChange
-        participants: ParticipantView[]
-      }
-    }
-  | { type: 'resync'; data: { conversationId: string; afterSeq: number } }
-  | { type: 'pong'; data: { at: Timestamp } }
-  | { type: 'error'; data: { code: string; message: string; field: string | null } }
-
-export type ServerEventType = ServerEvent['type']
-
-export type ClientAction =
-  | { action: 'typing'; conversationId: string }
-  | { action: 'stop-typing'; conversationId: string }
-  | { action: 'ping' }
-
-// ---------------------------------------------------------------------------------------
 // Client state
 // ---------------------------------------------------------------------------------------
 
@@ -259,6 +86,24 @@ export type ClientAction =
  * (lost, retrying with backoff), `offline` (the browser is offline, or the client stopped).
  */
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'offline'
+
+/**
+ * A conversation as the store keeps it: the wire summary without what is derived from it
+ * (unread = `lastSeq − lastReadSeq`, see the store's `unreadOf`).
+ */
+export type ConversationState = Omit<ConversationSummary, 'unreadCount'>
+
+/** A participant as the store keeps it: whether they are online is the store's `presence`. */
+export type ParticipantState = Omit<ParticipantView, 'online'>
+
+/**
+ * A conversation's detail as the store keeps it: its summary fields (my own watermark
+ * included) live in `conversations`; only the participants are kept here.
+ */
+export interface DetailState {
+  id: string
+  participants: ParticipantState[]
+}
 
 export interface Session {
   token: string

@@ -19,6 +19,7 @@ const MAX_LEN: usize = 2048;
 
 /// A cursor as issued by this server and handed back by a client.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Cursor(String);
 
 impl Cursor {

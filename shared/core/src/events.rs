@@ -12,6 +12,7 @@ use crate::time::Timestamp;
 use crate::views::{ConversationView, MessageView, ParticipantView};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", content = "data", rename_all = "kebab-case")]
 pub enum ServerEvent {
     #[serde(rename_all = "camelCase")]
@@ -100,6 +101,7 @@ impl ServerEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ConversationChange {
     Status,
@@ -109,6 +111,7 @@ pub enum ConversationChange {
 
 /// Client to server, selected by `$request.body.action`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum ClientAction {
     #[serde(rename_all = "camelCase")]

@@ -39,6 +39,25 @@ macro_rules! string_newtype_impls {
                 f.write_str(&self.0)
             }
         }
+
+        /// On the wire, a string: `type UserId = string;` for the web client.
+        #[cfg(feature = "ts")]
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name(_: &ts_rs::Config) -> String {
+                stringify!($name).to_owned()
+            }
+            fn inline(_: &ts_rs::Config) -> String {
+                "string".to_owned()
+            }
+            fn decl(_: &ts_rs::Config) -> String {
+                format!("type {} = string;", stringify!($name))
+            }
+            fn decl_concrete(cfg: &ts_rs::Config) -> String {
+                Self::decl(cfg)
+            }
+        }
     };
 }
 

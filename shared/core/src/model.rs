@@ -186,6 +186,7 @@ pub struct Revision {
 /// What a message page shows of an attachment. Never a URL: downloads are presigned on
 /// request, for members only, and expire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FileMeta {
     pub id: FileId,

@@ -306,6 +306,7 @@ pub trait ConnectionPusher: Send + Sync {
 
 /// A signed request the browser performs itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SignedRequest {
     pub method: String,

@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     pub id: ConversationId,
@@ -43,6 +44,7 @@ impl From<&Conversation> for ConversationView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewView {
     pub message_id: MessageId,
@@ -71,6 +73,7 @@ impl From<&MessagePreview> for PreviewView {
 
 /// An item of the caller's conversation list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummary {
     #[serde(flatten)]
@@ -83,6 +86,7 @@ pub struct ConversationSummary {
 
 /// One conversation with its participants, for a member (or an admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationDetail {
     #[serde(flatten)]
@@ -93,6 +97,7 @@ pub struct ConversationDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ParticipantView {
     pub user_id: UserId,
@@ -105,6 +110,7 @@ pub struct ParticipantView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
     pub id: MessageId,
@@ -146,6 +152,7 @@ impl From<&Message> for MessageView {
 
 /// A page of history, ascending by `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePage {
     pub items: Vec<MessageView>,
@@ -156,6 +163,7 @@ pub struct MessagePage {
 
 /// One revision of the audit trail (admins only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RevisionView {
     pub body: String,
@@ -166,6 +174,7 @@ pub struct RevisionView {
 
 /// A message with its audit trail (admins only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageAudit {
     pub message: MessageView,
@@ -193,6 +202,7 @@ impl From<&Message> for MessageAudit {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadReceiptView {
     pub conversation_id: ConversationId,
@@ -213,6 +223,7 @@ impl From<&ReadReceipt> for ReadReceiptView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ReportView {
     pub id: ReportId,
@@ -248,6 +259,7 @@ impl From<&Report> for ReportView {
 
 /// A list page with an opaque cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ListPage<T> {
     pub items: Vec<T>,

@@ -15,12 +15,13 @@ import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
 import type { ConversationSummary, FileMeta, MessageView, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
+import { TYPING_IDLE_MS, TYPING_MARGIN_MS, TYPING_SWEEP_SLACK_MS, TYPING_THROTTLE_MS } from '../timing'
 import { socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
 
 export const PAGE_SIZE = 50
 export const CATCH_UP_PAGE = 100
-export const TYPING_THROTTLE_MS = 2000
-export const TYPING_IDLE_MS = 4000
+/** Re-exported for the tests that drive typing. */
+export { TYPING_IDLE_MS, TYPING_THROTTLE_MS }
 /** Upper bound on pages fetched by one catch-up (100 × 100 messages). */
 const MAX_CATCH_UP_PAGES = 100
 
@@ -403,7 +404,7 @@ export function createMessaging(deps: MessagingDeps) {
         const { conversationId, userId, name, expiresInMs } = event.data
         store.setTyping(conversationId, userId, name, expiresInMs)
         // Hide it after its time even if no "stopped" ever arrives.
-        setTimeout(() => store.expireTyping(Date.now()), expiresInMs + 1600)
+        setTimeout(() => store.expireTyping(Date.now()), expiresInMs + TYPING_MARGIN_MS + TYPING_SWEEP_SLACK_MS)
         break
       }
       case 'user-stopped-typing':

@@ -13,6 +13,7 @@
 // `SocketClient` is plain TypeScript (tested with a fake WebSocket and fake timers);
 // `useSocket` ties it to the window's online/offline and visibility events.
 
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, CONNECT_TIMEOUT_MS, HEARTBEAT_MS, PONG_TIMEOUT_MS, STALE_AFTER_MS } from '../timing'
 import { ApiError } from '../api/client'
 import type { ClientAction, ConnectionState, ServerEvent } from '../types'
 
@@ -36,7 +37,7 @@ export interface BackoffOptions {
   maxMs: number
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 30_000 }
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: BACKOFF_BASE_MS, maxMs: BACKOFF_MAX_MS }
 
 /**
  * Delay before reconnect attempt `attempt` (0 for the first retry): exponential, capped,
@@ -111,10 +112,10 @@ export class SocketClient {
     // Options given as `undefined` keep their defaults.
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SocketClientOptions
     this.opts = {
-      heartbeatMs: 25_000,
-      pongTimeoutMs: 10_000,
-      connectTimeoutMs: 15_000,
-      staleAfterMs: 60_000,
+      heartbeatMs: HEARTBEAT_MS,
+      pongTimeoutMs: PONG_TIMEOUT_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      staleAfterMs: STALE_AFTER_MS,
       backoff: DEFAULT_BACKOFF,
       random: Math.random,
       isOnline: () => (typeof navigator === 'undefined' ? true : navigator.onLine !== false),

@@ -2,6 +2,10 @@
 // watermarks, typing, presence and the connection. Pure state transitions only — the
 // network lives in useMessaging — so every rule here is unit-tested directly.
 //
+// Each fact is held once: my watermark and the conversation's last seq in
+// `conversations` (unread counts are derived from them), who is online in `presence`,
+// the other participants' watermarks in `details`.
+//
 // Invariants of a thread:
 // - `messages` is strictly ascending by seq with no two entries for one id or one seq,
 //   whatever order and however often pages and events arrive;
@@ -10,15 +14,19 @@
 //   whichever comes first.
 
 import { defineStore } from 'pinia'
+import { TYPING_MARGIN_MS } from '../timing'
 import type {
   ConnectionState,
   ConversationDetail,
+  ConversationState,
   ConversationSummary,
   ConversationView,
+  DetailState,
   FileMeta,
   Identity,
   MessagePreview,
   MessageView,
+  ParticipantState,
   ParticipantView,
   PendingMessage,
   ReceiptState,
@@ -27,8 +35,17 @@ import type {
   TypingEntry,
 } from '../types'
 
-/** Extra time a typing indicator stays after its announced expiry before it is dropped. */
-export const TYPING_MARGIN_MS = 1500
+export { TYPING_MARGIN_MS }
+
+/** The kept part of a participant (presence goes to the presence map). */
+function participantState({ online: _online, ...kept }: ParticipantView): ParticipantState {
+  return kept
+}
+
+/** The kept part of a summary (the unread count is derived). */
+function conversationState({ unreadCount: _unread, ...kept }: ConversationSummary): ConversationState {
+  return kept
+}
 
 function emptyThread(conversationId: string): ThreadState {
   return {
@@ -103,8 +120,8 @@ export const useMessagingStore = defineStore('messaging', {
   state: () => ({
     me: null as Identity | null,
     connection: 'idle' as ConnectionState,
-    /** Every conversation summary known, by id. */
-    conversations: {} as Record<string, ConversationSummary>,
+    /** Every conversation known, by id. */
+    conversations: {} as Record<string, ConversationState>,
     /** Ids of the current list (search result), in server order. */
     listIds: [] as string[],
     listQuery: '',
@@ -112,7 +129,8 @@ export const useMessagingStore = defineStore('messaging', {
     listLoading: false,
     listLoaded: false,
     listError: null as string | null,
-    details: {} as Record<string, ConversationDetail>,
+    /** Participants of the conversations opened, by conversation id. */
+    details: {} as Record<string, DetailState>,
     threads: {} as Record<string, ThreadState>,
     /** conversationId → userId → entry. */
     typing: {} as Record<string, Record<string, TypingEntry>>,
@@ -125,10 +143,10 @@ export const useMessagingStore = defineStore('messaging', {
 
   getters: {
     /** The current list, most recent activity first (live events reorder it). */
-    sortedConversations(state): ConversationSummary[] {
+    sortedConversations(state): ConversationState[] {
       return state.listIds
         .map((id) => state.conversations[id])
-        .filter((c): c is ConversationSummary => !!c)
+        .filter((c): c is ConversationState => !!c)
         .sort((a, b) => {
           const d = Date.parse(b.lastActivityAt) - Date.parse(a.lastActivityAt)
           return d !== 0 ? d : b.id < a.id ? -1 : b.id > a.id ? 1 : 0
@@ -169,22 +187,20 @@ export const useMessagingStore = defineStore('messaging', {
     },
 
     /** Adds or refreshes a summary, never moving a watermark or lastSeq backwards. */
-    upsertSummary(item: ConversationSummary) {
+    upsertSummary(summary: ConversationSummary | ConversationState) {
+      const item = 'unreadCount' in summary ? conversationState(summary) : summary
       const existing = this.conversations[item.id]
       if (!existing) {
-        this.conversations[item.id] = { ...item, unreadCount: Math.max(0, item.lastSeq - item.lastReadSeq) }
+        this.conversations[item.id] = { ...item }
         return
       }
-      const lastSeq = Math.max(existing.lastSeq, item.lastSeq)
-      const lastReadSeq = Math.max(existing.lastReadSeq, item.lastReadSeq)
       const newer = item.lastSeq >= existing.lastSeq
       Object.assign(existing, {
         ...item,
-        lastSeq,
-        lastReadSeq,
+        lastSeq: Math.max(existing.lastSeq, item.lastSeq),
+        lastReadSeq: Math.max(existing.lastReadSeq, item.lastReadSeq),
         lastMessage: newer ? item.lastMessage : existing.lastMessage,
         lastActivityAt: newer ? item.lastActivityAt : existing.lastActivityAt,
-        unreadCount: Math.max(0, lastSeq - lastReadSeq),
       })
     },
 
@@ -203,10 +219,10 @@ export const useMessagingStore = defineStore('messaging', {
     },
 
     setDetail(detail: ConversationDetail) {
-      this.details[detail.id] = detail
-      const { participants: _participants, ...summary } = detail
+      const { participants, ...summary } = detail
+      this.details[detail.id] = { id: detail.id, participants: participants.map(participantState) }
       this.upsertSummary(summary)
-      for (const p of detail.participants) this.presence[p.userId] = p.online
+      for (const p of participants) this.presence[p.userId] = p.online
     },
 
     /** `conversation-updated`: status, title or participants changed. */
@@ -219,25 +235,20 @@ export const useMessagingStore = defineStore('messaging', {
       }
       const existing = this.conversations[conversation.id]
       const mine = participants.find((p) => p.userId === me)
-      const lastReadSeq = Math.max(existing?.lastReadSeq ?? 0, mine?.lastReadSeq ?? 0)
       this.upsertSummary({
         ...conversation,
-        lastReadSeq,
-        unreadCount: Math.max(0, conversation.lastSeq - lastReadSeq),
+        lastReadSeq: Math.max(existing?.lastReadSeq ?? 0, mine?.lastReadSeq ?? 0),
       })
-      const detail = this.details[conversation.id]
-      const merged: ConversationDetail = {
-        ...(detail ?? { lastReadSeq, unreadCount: 0, participants: [] }),
-        ...conversation,
+      const known = this.details[conversation.id]?.participants ?? []
+      this.details[conversation.id] = {
+        id: conversation.id,
         // Keep the furthest known watermark of each participant.
         participants: participants.map((p) => {
-          const known = detail?.participants.find((x) => x.userId === p.userId)
-          return known ? { ...p, lastReadSeq: Math.max(p.lastReadSeq, known.lastReadSeq) } : p
+          const before = known.find((x) => x.userId === p.userId)
+          const kept = participantState(p)
+          return before ? { ...kept, lastReadSeq: Math.max(kept.lastReadSeq, before.lastReadSeq) } : kept
         }),
-        lastReadSeq,
-        unreadCount: Math.max(0, conversation.lastSeq - lastReadSeq),
       }
-      this.details[conversation.id] = merged
       for (const p of participants) this.presence[p.userId] = p.online
     },
 
@@ -325,9 +336,7 @@ export const useMessagingStore = defineStore('messaging', {
       if (message.senderId === this.me?.userId && message.seq > summary.lastReadSeq) {
         summary.lastReadSeq = message.seq
       }
-      summary.unreadCount = Math.max(0, summary.lastSeq - summary.lastReadSeq)
       const detail = this.details[conversationId]
-      if (detail && message.seq > detail.lastSeq) detail.lastSeq = message.seq
       // The server moves any sender's watermark to their message without a
       // `message-read` event: whoever writes has read what came before.
       const sender = detail?.participants.find((p) => p.userId === message.senderId)
@@ -415,11 +424,7 @@ export const useMessagingStore = defineStore('messaging', {
       if (participant && lastReadSeq > participant.lastReadSeq) participant.lastReadSeq = lastReadSeq
       if (userId === this.me?.userId) {
         const summary = this.conversations[conversationId]
-        if (summary && lastReadSeq > summary.lastReadSeq) {
-          summary.lastReadSeq = lastReadSeq
-          summary.unreadCount = Math.max(0, summary.lastSeq - summary.lastReadSeq)
-        }
-        if (detail && lastReadSeq > detail.lastReadSeq) detail.lastReadSeq = lastReadSeq
+        if (summary && lastReadSeq > summary.lastReadSeq) summary.lastReadSeq = lastReadSeq
       }
     },
 
@@ -437,7 +442,7 @@ export const useMessagingStore = defineStore('messaging', {
 
     /** My own watermark in a conversation. */
     myReadSeq(conversationId: string): number {
-      return this.conversations[conversationId]?.lastReadSeq ?? this.details[conversationId]?.lastReadSeq ?? 0
+      return this.conversations[conversationId]?.lastReadSeq ?? 0
     },
 
     // --- typing and presence -------------------------------------------------------------
@@ -468,10 +473,6 @@ export const useMessagingStore = defineStore('messaging', {
 
     setPresence(userId: string, online: boolean) {
       this.presence[userId] = online
-      for (const detail of Object.values(this.details)) {
-        const p = detail.participants.find((x) => x.userId === userId)
-        if (p) p.online = online
-      }
     },
 
     isOnline(userId: string): boolean {

@@ -1,6 +1,7 @@
 // Who is signed in. The dev login's token lives in sessionStorage: it survives a reload
 // of the tab but not the tab itself, and is never shared between tabs.
 
+import { SESSION_EXPIRY_MARGIN_MS } from '../timing'
 import { defineStore } from 'pinia'
 import type { DevLoginResponse, Identity, Session } from '../types'
 
@@ -21,7 +22,7 @@ export function loadSession(now: number = Date.now()): Session | null {
     const s = JSON.parse(raw) as Session
     if (!s.token || !s.user?.userId || typeof s.expiresAt !== 'number') return null
     // Expired (with a minute of margin): sign in again rather than fail on every call.
-    if (s.expiresAt - 60_000 <= now) return null
+    if (s.expiresAt - SESSION_EXPIRY_MARGIN_MS <= now) return null
     return s
   } catch {
     return null

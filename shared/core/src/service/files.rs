@@ -120,6 +120,7 @@ const SNIFF_BYTES: usize = 16 * 1024;
 
 /// One file a client wants to upload.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentRequest {
     pub name: String,
@@ -128,6 +129,7 @@ pub struct AttachmentRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UploadSlot {
     #[serde(flatten)]
@@ -136,6 +138,7 @@ pub struct UploadSlot {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UploadGrant {
     pub files: Vec<UploadSlot>,

@@ -23,6 +23,7 @@ use crate::time::Timestamp;
 /// A single-use WebSocket ticket: browsers cannot set headers on a WebSocket, and a
 /// long-lived token in a URL ends up in logs, so `$connect` takes this instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
     pub ticket: String,

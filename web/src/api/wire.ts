@@ -1,0 +1,68 @@
+// Generated from the Rust wire types by tests/tests/web_wire_types.rs (ts-rs); do not edit.
+// Regenerate: `make web-types` (WRITE_DOCS=1 cargo test -p integration-tests --test web_wire_types).
+
+export type Timestamp = string;
+export type Cursor = string;
+export type UserId = string;
+export type ConversationId = string;
+export type MessageId = string;
+export type FileId = string;
+export type ReportId = string;
+export type ProjectId = string;
+export type ClientMessageId = string;
+export type Role = "client" | "team" | "admin";
+export type ConversationStatus = "open" | "archived" | "closed";
+export type ReportStatus = "open" | "actioned" | "dismissed";
+export type RevisionKind = "edited" | "deleted";
+export type ConversationChange = "status" | "title" | "participants";
+export type Identity = { userId: UserId, role: Role, 
+/**
+ * Display name; the user id when the token carries none.
+ */
+name: string, };
+export type PreviewView = { messageId: MessageId, seq: number, senderId: UserId, senderName: string, 
+/**
+ * Empty when the message was deleted.
+ */
+text: string, deleted: boolean, at: Timestamp, };
+export type ConversationView = { id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
+export type ConversationSummary = { lastReadSeq: number, 
+/**
+ * Messages after the caller's watermark. Sending advances the sender's own
+ * watermark, so a user's own messages never count as unread.
+ */
+unreadCount: number, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
+export type ParticipantView = { userId: UserId, name: string, role: Role, joinedAt: Timestamp, online: boolean, 
+/**
+ * The participant's read watermark: messages with `seq <= lastReadSeq` were read.
+ */
+lastReadSeq: number, };
+export type ConversationDetail = { participants: Array<ParticipantView>, lastReadSeq: number, unreadCount: number, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
+export type ListPage<T> = { items: Array<T>, nextCursor: Cursor | null, };
+export type FileMeta = { id: FileId, name: string, size: number, contentType: string, };
+export type MessageView = { id: MessageId, conversationId: ConversationId, seq: number, senderId: UserId, senderName: string, 
+/**
+ * `null` once the message is deleted.
+ */
+body: string | null, clientMessageId: string, createdAt: Timestamp, editedAt: Timestamp | null, deleted: boolean, deletedAt: Timestamp | null, files: Array<FileMeta>, };
+export type MessagePage = { items: Array<MessageView>, 
+/**
+ * Whether more messages exist in the direction of travel: older ones for the newest
+ * page and `before`, newer ones for `after`.
+ */
+hasMore: boolean, };
+export type ReadReceiptView = { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, };
+export type AttachmentRequest = { name: string, size: number, contentType: string, };
+export type SignedRequest = { method: string, url: string, 
+/**
+ * Headers the browser must send exactly as given (they are part of the signature).
+ */
+headers: Array<[string, string]>, expiresAt: Timestamp, };
+export type UploadSlot = { upload: SignedRequest, id: FileId, name: string, size: number, contentType: string, };
+export type UploadGrant = { files: Array<UploadSlot>, maxFiles: number, maxBytes: number, };
+export type Ticket = { ticket: string, expiresInSeconds: number, };
+export type ReportView = { id: ReportId, conversationId: ConversationId, messageId: MessageId, messageSeq: number, reporterId: UserId, reason: string, status: ReportStatus, createdAt: Timestamp, resolvedBy: UserId | null, resolvedAt: Timestamp | null, resolutionNote: string | null, };
+export type RevisionView = { body: string, kind: RevisionKind, at: Timestamp, by: UserId, };
+export type MessageAudit = { message: MessageView, deletedBy: UserId | null, revisions: Array<RevisionView>, };
+export type ServerEvent = { "type": "new-message", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-updated", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
+export type ClientAction = { "action": "typing", conversationId: ConversationId, } | { "action": "stop-typing", conversationId: ConversationId, } | { "action": "ping" };
