@@ -371,11 +371,12 @@ impl TsModule {
                 Token::Word(from),
                 Token::Str(path),
             ] = w
+                && import == "import"
+                && r#as == "as"
+                && from == "from"
             {
-                if import == "import" && r#as == "as" && from == "from" {
-                    let stem = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".ts");
-                    imports.insert(alias.clone(), stem.to_string());
-                }
+                let stem = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".ts");
+                imports.insert(alias.clone(), stem.to_string());
             }
         }
         let mut i = 0;
