@@ -92,6 +92,45 @@ impl SqliteStore {
             .map_err(|_| StoreError::Backend("sqlite mutex poisoned".into()))?;
         f(&mut guard)
     }
+
+    /// Applies a rule of core (`Message::edited`, `Message::tombstoned`) to the stored
+    /// message inside one immediate transaction and persists what it returns; `None`
+    /// means nothing changes and the message is answered as it is.
+    async fn revise_message<F>(&self, conversation: &ConversationId, id: &MessageId, rule: F) -> StoreResult<Message>
+    where
+        F: FnOnce(&Message) -> StoreResult<Option<Message>> + Send + 'static,
+    {
+        let (c, m) = (conversation.to_string(), id.to_string());
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let current = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
+            let Some(message) = rule(&current)? else {
+                return Ok(current);
+            };
+            tx.exec(
+                "UPDATE messages SET body = ?1, edited_at = ?2, edit_count = ?3, deleted_at = ?4,
+                        deleted_by = ?5, revisions = ?6
+                 WHERE conversation_id = ?7 AND seq = ?8",
+                params![
+                    message.body,
+                    message.edited_at.map(|t| t.to_rfc3339()),
+                    message.edit_count as i64,
+                    message.deleted_at.map(|t| t.to_rfc3339()),
+                    message.deleted_by.as_ref().map(|u| u.as_str()),
+                    to_json(&message.revisions),
+                    c,
+                    message.seq as i64
+                ],
+            )
+            .map_err(backend)?;
+            refresh_preview(&tx, &message)?;
+            tx.commit().map_err(backend)?;
+            Ok(message)
+        })
+        .await
+    }
 }
 
 /// The message a sender stored under a client message id (idempotent sends).
@@ -552,29 +591,9 @@ impl MessageStore for SqliteStore {
         by: &UserId,
         at: Timestamp,
     ) -> StoreResult<Message> {
-        let (c, m, body, by) = (conversation.to_string(), id.to_string(), body.clone(), by.clone());
-        self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let current = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
-            let message = current.edited(&body, &by, at)?;
-            tx.exec(
-                "UPDATE messages SET body = ?1, edited_at = ?2, edit_count = ?3, revisions = ?4
-                 WHERE conversation_id = ?5 AND seq = ?6",
-                params![
-                    message.body,
-                    at.to_rfc3339(),
-                    message.edit_count as i64,
-                    to_json(&message.revisions),
-                    c,
-                    message.seq as i64
-                ],
-            )
-            .map_err(backend)?;
-            refresh_preview(&tx, &message)?;
-            tx.commit().map_err(backend)?;
-            Ok(message)
+        let (body, by) = (body.clone(), by.clone());
+        self.revise_message(conversation, id, move |current| {
+            current.edited(&body, &by, at).map(Some)
         })
         .await
     }
@@ -586,32 +605,9 @@ impl MessageStore for SqliteStore {
         by: &UserId,
         at: Timestamp,
     ) -> StoreResult<Message> {
-        let (c, m, by) = (conversation.to_string(), id.to_string(), by.clone());
-        self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let current = load_message(&tx, &c, &m)?.ok_or(StoreError::MessageNotFound)?;
-            let Some(message) = current.tombstoned(&by, at) else {
-                return Ok(current);
-            };
-            tx.exec(
-                "UPDATE messages SET body = NULL, deleted_at = ?1, deleted_by = ?2, revisions = ?3
-                 WHERE conversation_id = ?4 AND seq = ?5",
-                params![
-                    at.to_rfc3339(),
-                    message.deleted_by.as_ref().map(|u| u.as_str()),
-                    to_json(&message.revisions),
-                    c,
-                    message.seq as i64
-                ],
-            )
-            .map_err(backend)?;
-            refresh_preview(&tx, &message)?;
-            tx.commit().map_err(backend)?;
-            Ok(message)
-        })
-        .await
+        let by = by.clone();
+        self.revise_message(conversation, id, move |current| Ok(current.tombstoned(&by, at)))
+            .await
     }
 }
 
