@@ -41,6 +41,8 @@ def token(user: str) -> str:
 # operationId -> (user, body or None, query or None, path parameter values)
 REST = {
     "getMe": ("u-client-ana", None, None),
+    "renameMe": ("u-client-ana", {"name": "Ana Alvarez-Ruiz"}, None),
+    "searchPeople": ("u-client-ana", None, {"q": "ben"}),
     "listConversations": ("u-client-ana", None, {"limit": "20"}),
     "createConversation": ("u-team-ben", {"title": "Kickoff from an event", "participantIds": ["u-client-ana"]}, None),
     "getConversation": ("u-client-ana", None, None),
@@ -53,6 +55,7 @@ REST = {
     "deleteMessage": ("u-team-ben", None, None),
     "reportMessage": ("u-client-ana", {"reason": "Reported from a sample event"}, None),
     "markRead": ("u-client-ana", {"seq": 1}, None),
+    "setPreferences": ("u-client-ana", {"muted": True}, None),
     "requestUploads": ("u-client-ana", {"files": [{"name": "plan.pdf", "size": 1024, "contentType": "application/pdf"}]}, None),
     "downloadFile": ("u-client-ana", None, None),
     "issueWebSocketTicket": ("u-client-ana", None, None),
@@ -62,6 +65,8 @@ REST = {
     "adminSetStatus": ("u-admin-dana", {"status": "archived"}, None),
     "adminListParticipants": ("u-admin-dana", None, None),
     "adminListReports": ("u-admin-dana", None, {"status": "open"}),
+    "adminListUsers": ("u-admin-dana", None, {"status": "active"}),
+    "adminSetUserState": ("u-admin-dana", {"active": True}, None),
     "adminResolveReport": ("u-admin-dana", {"status": "dismissed", "note": "Resolved from a sample event"}, None),
 }
 

@@ -16,13 +16,14 @@ use async_trait::async_trait;
 
 use messaging_aws::TableNames;
 use messaging_backends::{
-    AwsTarget, BackendChoice, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
+    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
 };
 use messaging_core::Identity;
+use messaging_core::directory::Profile;
 use messaging_core::ids::{ClientMessageId, ConnectionId, ConversationId, UserId};
 use messaging_core::model::{MessageRange, Role};
 use messaging_core::ports::{DelayedTask, ScheduleError, TaskScheduler};
-use messaging_core::service::{CreateConversation, NewParticipant, SendMessage};
+use messaging_core::service::{CreateConversation, SendMessage};
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::{Messaging, Settings};
 use messaging_redis::RedisOptions;
@@ -83,6 +84,8 @@ async fn connections_stub() -> String {
 /// The service on the AWS adapters, reached through latency proxies, and its meters.
 struct Bench {
     svc: Messaging,
+    /// The people: in memory, read through the Redis profile cache as Cognito is.
+    directory: Arc<messaging_embedded::LocalDirectory>,
     meter: Meter,
     dynamodb_proxy: LatencyProxy,
     redis_proxy: LatencyProxy,
@@ -101,6 +104,7 @@ async fn bench(endpoint: &str, redis_url: &str) -> Result<Bench, String> {
         prefix: format!("acct{}:", ulid::Ulid::generate()),
         ..RedisOptions::new(format!("redis://{}", redis_proxy.addr))
     };
+    let directory = Arc::new(messaging_embedded::LocalDirectory::in_memory().map_err(|e| e.to_string())?);
     let backends = messaging_backends::build(BackendChoice {
         aws: AwsTarget::Local {
             endpoint: Some(format!("http://{}", dynamodb_proxy.addr)),
@@ -118,6 +122,7 @@ async fn bench(endpoint: &str, redis_url: &str) -> Result<Bench, String> {
             create_bucket: false,
         },
         scheduler: SchedulerChoice::Given(scheduler.clone()),
+        directory: DirectoryChoice::Cached(directory.clone()),
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -129,6 +134,7 @@ async fn bench(endpoint: &str, redis_url: &str) -> Result<Bench, String> {
     let redis = redis::Client::open(redis_url).map_err(|e| e.to_string())?;
     Ok(Bench {
         svc: Messaging::new(ports, Settings::default()),
+        directory,
         meter: Meter {
             dynamo: dynamo_stats,
             pushes,
@@ -181,26 +187,33 @@ macro_rules! measure_op {
 fn person(i: usize, prefix: &str) -> Identity {
     Identity {
         user_id: UserId::parse(&format!("{prefix}-u{i}")).unwrap(),
-        role: Role::Client,
+        role: Role::Team,
         name: format!("U{i}"),
     }
 }
 
-async fn create(svc: &Messaging, by: &Identity, others: &[&Identity]) -> Result<ConversationId, String> {
-    let c = svc
+async fn create(b: &Bench, by: &Identity, others: &[&Identity]) -> Result<ConversationId, String> {
+    for who in std::iter::once(by).chain(others.iter().copied()) {
+        b.directory
+            .insert_missing(&Profile {
+                user_id: who.user_id.clone(),
+                name: who.name.clone(),
+                email: None,
+                role: who.role,
+                organisation: None,
+                colour: None,
+                active: true,
+            })
+            .map_err(|e| e.to_string())?;
+    }
+    let c = b
+        .svc
         .create_conversation(
             by,
             CreateConversation {
                 title: Title::parse("Accounting").unwrap(),
                 project_id: None,
-                participants: others
-                    .iter()
-                    .map(|p| NewParticipant {
-                        user_id: p.user_id.clone(),
-                        name: None,
-                        role: None,
-                    })
-                    .collect(),
+                participant_ids: others.iter().map(|p| p.user_id.clone()).collect(),
             },
         )
         .await
@@ -222,7 +235,7 @@ pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCos
     let others: Vec<&Identity> = people[1..].iter().collect();
     let mut conversations = Vec::new();
     for _ in 0..10 {
-        conversations.push(create(svc, &people[0], &others).await?);
+        conversations.push(create(&b, &people[0], &others).await?);
     }
     let conv = conversations[0].clone();
     for (i, p) in people.iter().enumerate() {
@@ -314,7 +327,7 @@ async fn measure_wide(b: &Bench, prefix: &str) -> Result<Vec<OperationCost>, Str
     let mut conversations = Vec::with_capacity(WIDE);
     for i in 0..WIDE {
         let others = [&pool[i % pool.len()], &pool[(i * 7 + 3) % pool.len()]];
-        conversations.push(create(svc, &wide, &others).await?);
+        conversations.push(create(b, &wide, &others).await?);
     }
     // Some of the audience is online, as in a working day.
     for (i, p) in pool.iter().enumerate().take(10) {

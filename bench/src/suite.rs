@@ -43,6 +43,21 @@ async fn wait_port(port: u16) -> Result<(), String> {
 
 pub const JWT_SECRET: &str = "benchmark-secret-benchmark-secret-0001";
 
+/// The benchmark's people, enough for the largest load point: team members, so that any
+/// of them may start a conversation with any other (names and roles come from the
+/// gateway's directory, never from the tokens).
+pub const BENCH_USERS: usize = 4000;
+
+fn write_bench_users(dir: &Path) -> Result<std::path::PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let people: Vec<serde_json::Value> = (0..BENCH_USERS)
+        .map(|i| serde_json::json!({ "userId": crate::target::user_id(i), "name": format!("Bench user {i}"), "role": "team" }))
+        .collect();
+    let path = dir.join("bench-users.json");
+    std::fs::write(&path, serde_json::to_vec(&people).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
 pub async fn start(kind: Kind, gateway_bin: &Path, node_server: &Path) -> Result<Server, String> {
     let port = free_port();
     let pusher = if kind == Kind::GatewaySdkPush {
@@ -53,20 +68,16 @@ pub async fn start(kind: Kind, gateway_bin: &Path, node_server: &Path) -> Result
     let (mut cmd, dir) = match kind {
         Kind::Gateway | Kind::GatewaySdkPush => {
             let dir = std::env::temp_dir().join(format!("bench-gw-{}", ulid::Ulid::generate()));
+            let users = write_bench_users(&dir)?;
             let mut cmd = tokio::process::Command::new(gateway_bin);
-            cmd.args([
-                "--port",
-                &port.to_string(),
-                "--no-seed",
-                "--pusher",
-                pusher,
-                "--data-dir",
-            ])
-            .arg(&dir)
-            .env("JWT_SECRET", JWT_SECRET)
-            .env("RUST_LOG", "warn")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("REDIS_URL");
+            cmd.args(["--port", &port.to_string(), "--no-seed", "--pusher", pusher, "--users"])
+                .arg(&users)
+                .arg("--data-dir")
+                .arg(&dir)
+                .env("JWT_SECRET", JWT_SECRET)
+                .env("RUST_LOG", "warn")
+                .env_remove("AWS_ENDPOINT_URL")
+                .env_remove("REDIS_URL");
             (cmd, Some(dir))
         }
         Kind::SocketIo => {

@@ -85,12 +85,18 @@ impl Target {
     /// Users and conversations. `conversations[k]` lists user indexes; the first creates it.
     pub async fn setup(&mut self, users: usize, conversations: &[Vec<usize>], jwt_secret: &str) -> Result<(), String> {
         if self.kind.is_gateway() {
+            if users > crate::suite::BENCH_USERS {
+                return Err(format!(
+                    "{users} users, but the gateway's directory has {}",
+                    crate::suite::BENCH_USERS
+                ));
+            }
             let tokens = DevTokens::new(jwt_secret.as_bytes());
             self.tokens = (0..users)
                 .map(|i| {
                     tokens.issue(
                         &user_id(i),
-                        Role::Client,
+                        Role::Team,
                         &format!("Bench user {i}"),
                         Duration::from_secs(7200),
                     )

@@ -10,6 +10,8 @@
 //! | web client folder | `--web-dir` | `WEB_DIR` | `web/dist` |
 //! | pushes | `--pusher in-process|management-api` | | in-process (see [`PusherMode`]) |
 //! | demo data / dev login | `--no-seed`, `--no-dev-login` | | on |
+//! | people beside the demo users (a JSON array of `{userId, name, role, email?, organisation?, colour?, active?}`) | `--users FILE` | | none |
+//! | whom clients may start conversations with | | `CLIENT_CONTACTS` | `organisation` |
 //! | extra time before a WebSocket opens after `$connect` (pushes get 410 meanwhile) | `--connect-delay-ms` | | 0 |
 
 use std::net::SocketAddr;
@@ -17,7 +19,9 @@ use std::path::PathBuf;
 
 use messaging_aws::TableNames;
 use messaging_backends::environment as env;
-use messaging_backends::{AwsTarget, BackendChoice, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice};
+use messaging_backends::{
+    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice,
+};
 use messaging_core::Settings;
 
 use crate::BoxError;
@@ -64,6 +68,8 @@ pub struct GatewayConfig {
     pub pusher: PusherMode,
     pub seed: bool,
     pub dev_login: bool,
+    /// People to add to the local directory at start (`--users FILE`).
+    pub users_file: Option<PathBuf>,
     pub jwt_secret: String,
     pub settings: Settings,
     /// How long a new WebSocket stays unopened after its `$connect` handler returned, to
@@ -87,6 +93,7 @@ impl GatewayConfig {
             pusher: PusherMode::InProcess,
             seed: false,
             dev_login: true,
+            users_file: None,
             jwt_secret: "local-gateway-test-secret-0123456789".into(),
             settings: Settings::default(),
             connect_delay: std::time::Duration::ZERO,
@@ -147,7 +154,8 @@ impl GatewayConfig {
             pusher,
             seed: !has("--no-seed"),
             dev_login: !has("--no-dev-login"),
-            settings: messaging_backends::settings_from_env(),
+            users_file: flag("--users").map(PathBuf::from),
+            settings: messaging_backends::settings_from_env()?,
             connect_delay: std::time::Duration::from_millis(match flag("--connect-delay-ms") {
                 Some(ms) => ms.parse()?,
                 None => 0,
@@ -213,6 +221,9 @@ impl GatewayConfig {
                 }
             },
             scheduler: SchedulerChoice::Local,
+            directory: DirectoryChoice::Local {
+                path: self.data_dir.join("directory.sqlite3"),
+            },
         }
     }
 }

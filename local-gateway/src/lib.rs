@@ -40,7 +40,7 @@ use messaging_backends::PusherChoice;
 use messaging_core::Messaging;
 use messaging_core::ids::ConnectionId;
 use messaging_core::ports::{ConnectionPusher, PushError};
-use messaging_embedded::LocalBlobStore;
+use messaging_embedded::{LocalBlobStore, LocalDirectory};
 use messaging_http::AppState;
 
 pub use config::{GatewayConfig, PusherMode, StoreChoice};
@@ -54,6 +54,8 @@ pub struct Gateway {
     pub functions: Functions,
     pub hub: Arc<Hub>,
     pub local_blobs: Option<Arc<LocalBlobStore>>,
+    /// The people of this gateway (the demo users, a seed file, the dev admin route).
+    pub directory: Arc<LocalDirectory>,
     pub dev_tokens: Option<DevTokens>,
     /// How long a connection stays unopened after its `$connect` handler returned.
     pub connect_delay: Duration,
@@ -71,6 +73,12 @@ impl ConnectionPusher for HubPusher {
             Err(SendError::Gone) => Err(PushError::Gone),
             Err(SendError::Full) => Err(PushError::Failed("connection queue full".into())),
         }
+    }
+
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PushError> {
+        // Already gone is what closing wants.
+        let _ = self.0.close(connection.as_str());
+        Ok(())
     }
 }
 
@@ -128,6 +136,11 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         .clone()
         .ok_or("the gateway runs delayed tasks on its local scheduler")?;
     let local_blobs = backends.local_blobs.clone();
+    let directory = backends
+        .local_directory
+        .clone()
+        .ok_or("the gateway's people are in its local directory")?;
+    dev::seed_directory(&directory, config.users_file.as_deref())?;
     let summary = backends.summary.clone();
     let ports = backends.ports;
     let svc = Arc::new(Messaging::new(ports, config.settings.clone()));
@@ -139,10 +152,8 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     let functions = Functions::new(AppState { svc: svc.clone(), auth });
     let dev_tokens = config.dev_login.then(|| DevTokens::new(config.jwt_secret.as_bytes()));
 
-    if config.seed
-        && let Some(tokens) = dev_tokens.as_ref()
-    {
-        match dev::seed(&svc, tokens).await {
+    if config.seed && dev_tokens.is_some() {
+        match dev::seed(&svc).await {
             Ok(true) => tracing::info!("seeded the demo conversations"),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not seed demo data"),
@@ -153,6 +164,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         functions,
         hub,
         local_blobs: local_blobs.clone(),
+        directory,
         dev_tokens,
         connect_delay: config.connect_delay,
     });
@@ -246,7 +258,7 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
                 .get(blobs::download)
                 .layer(tower_http::cors::CorsLayer::permissive()),
         )
-        .route("/dev/users", get(dev::users))
+        .route("/dev/users", get(dev::users).post(dev::create_user))
         .route("/dev/login", post(dev::login))
         // Attachments are at most 10 MB; API Gateway's own payload limit is the same.
         .layer(DefaultBodyLimit::max(10 * 1024 * 1024 + 1024))

@@ -255,3 +255,58 @@ pub async fn sqs_scheduler() -> crate::conformance::scheduler::SchedulerFixture 
         _guard: None,
     }
 }
+
+// --- the user directory -----------------------------------------------------------------
+
+struct LocalSeeder(Arc<messaging_embedded::LocalDirectory>);
+
+#[async_trait::async_trait]
+impl crate::conformance::directory::Seeder for LocalSeeder {
+    async fn add(&self, p: &messaging_core::directory::Profile) {
+        self.0.upsert(p).expect("seed the local directory");
+    }
+}
+
+struct PoolSeeder(Arc<crate::cognito::TestPool>);
+
+#[async_trait::async_trait]
+impl crate::conformance::directory::Seeder for PoolSeeder {
+    async fn add(&self, p: &messaging_core::directory::Profile) {
+        self.0.add(p).await;
+    }
+}
+
+/// The local gateway's directory, in a file of its own (as `make dev` keeps it).
+pub async fn local_directory() -> crate::conformance::directory::DirectoryFixture {
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    let directory = Arc::new(messaging_embedded::LocalDirectory::open(&dir.join("directory.sqlite3")).expect("open"));
+    crate::conformance::directory::DirectoryFixture {
+        directory: directory.clone(),
+        seeder: Arc::new(LocalSeeder(directory)),
+    }
+}
+
+/// A fresh Cognito user pool at the test endpoint.
+pub async fn cognito_directory() -> crate::conformance::directory::DirectoryFixture {
+    let pool = Arc::new(crate::cognito::TestPool::create().await);
+    crate::conformance::directory::DirectoryFixture {
+        directory: Arc::new(pool.directory()),
+        seeder: Arc::new(PoolSeeder(pool)),
+    }
+}
+
+/// What the functions use: Cognito behind the Redis profile cache.
+pub async fn cached_cognito_directory() -> crate::conformance::directory::DirectoryFixture {
+    let pool = Arc::new(crate::cognito::TestPool::create().await);
+    let cache = redis_registry().await;
+    let cached = messaging_core::directory::CachedDirectory::new(
+        Arc::new(pool.directory()),
+        cache,
+        std::time::Duration::from_secs(300),
+        std::time::Duration::from_secs(60),
+    );
+    crate::conformance::directory::DirectoryFixture {
+        directory: Arc::new(cached),
+        seeder: Arc::new(PoolSeeder(pool)),
+    }
+}

@@ -3,6 +3,7 @@
 //! endpoint that misbehaves as DynamoDB does ([`dynamo_faults`]), and the service on fast
 //! adapters for rule-level tests ([`service`]).
 
+pub mod cognito;
 pub mod conformance;
 pub mod dynamo_faults;
 pub mod fixtures;

@@ -10,16 +10,18 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use messaging_backends::{
-    AwsTarget, BackendChoice, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
+    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
 };
+use messaging_core::directory::Profile;
 use messaging_core::events::ClientAction;
 use messaging_core::ids::{ClientMessageId, ConnectionId, ConversationId, UserId};
 use messaging_core::model::Role;
 use messaging_core::ports::{ConnectionPusher, DelayedTask, PushError, ScheduleError, TaskScheduler};
-use messaging_core::service::{CreateConversation, NewParticipant, SendMessage};
+use messaging_core::service::{CreateConversation, SendMessage};
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::views::MessageView;
 use messaging_core::{Identity, Messaging, Settings};
+use messaging_embedded::LocalDirectory;
 
 use crate::services::unique;
 
@@ -27,6 +29,7 @@ use crate::services::unique;
 #[derive(Default)]
 pub struct RecordingPusher {
     pushed: Mutex<Vec<(ConnectionId, Value)>>,
+    /// Connections the service closed, or that a test dropped: pushes to them get 410.
     gone: Mutex<HashSet<ConnectionId>>,
 }
 
@@ -41,6 +44,11 @@ impl ConnectionPusher for RecordingPusher {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((connection.clone(), event));
+        Ok(())
+    }
+
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PushError> {
+        self.drop_connection(connection);
         Ok(())
     }
 }
@@ -63,7 +71,7 @@ impl RecordingPusher {
     }
 
     /// From now on `connection` answers 410, as a closed socket does.
-    pub fn close(&self, connection: &ConnectionId) {
+    pub fn drop_connection(&self, connection: &ConnectionId) {
         self.gone
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -96,6 +104,8 @@ pub struct ServiceHarness {
     pub svc: Arc<Messaging>,
     pub pushes: Arc<RecordingPusher>,
     pub tasks: Arc<RecordingScheduler>,
+    /// The people (in memory): [`ServiceHarness::conversation`] enrols whoever it is given.
+    pub directory: Arc<LocalDirectory>,
     _blobs: tempfile::TempDir,
 }
 
@@ -104,6 +114,19 @@ pub fn person(id: &str, role: Role) -> Identity {
         user_id: UserId::parse(id).expect("user id"),
         role,
         name: format!("{id} name"),
+    }
+}
+
+/// The directory profile of a test identity.
+pub fn profile_of(who: &Identity) -> Profile {
+    Profile {
+        user_id: who.user_id.clone(),
+        name: who.name.clone(),
+        email: Some(format!("{}@example.com", who.user_id)),
+        role: who.role,
+        organisation: None,
+        colour: None,
+        active: true,
     }
 }
 
@@ -127,10 +150,12 @@ impl ServiceHarness {
                 secret: b"service-harness-blob-secret".to_vec(),
             },
             scheduler: SchedulerChoice::Given(tasks.clone()),
+            directory: DirectoryChoice::LocalInMemory,
         })
         .await
         .expect("backends");
         Self {
+            directory: backends.local_directory.clone().expect("local directory"),
             svc: Arc::new(Messaging::new(backends.ports, settings)),
             pushes,
             tasks,
@@ -138,22 +163,24 @@ impl ServiceHarness {
         }
     }
 
-    /// A conversation `creator` opens with `others`.
+    /// Puts people in the directory (unless they are there already), as they are.
+    pub fn enrol(&self, people: &[&Identity]) {
+        for who in people {
+            self.directory.insert_missing(&profile_of(who)).expect("enrol");
+        }
+    }
+
+    /// A conversation `creator` opens with `others` (all enrolled in the directory first).
     pub async fn conversation(&self, creator: &Identity, others: &[&Identity]) -> ConversationId {
+        self.enrol(&[creator]);
+        self.enrol(others);
         self.svc
             .create_conversation(
                 creator,
                 CreateConversation {
                     title: Title::parse("Harness").expect("title"),
                     project_id: None,
-                    participants: others
-                        .iter()
-                        .map(|p| NewParticipant {
-                            user_id: p.user_id.clone(),
-                            name: Some(messaging_core::text::DisplayName::parse(&p.name).expect("name")),
-                            role: Some(p.role),
-                        })
-                        .collect(),
+                    participant_ids: others.iter().map(|p| p.user_id.clone()).collect(),
                 },
             )
             .await

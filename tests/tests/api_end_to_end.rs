@@ -35,7 +35,7 @@ async fn launch(messages: u64) -> Launch {
     let created = ben
         .post(
             "/api/messaging/conversations",
-            json!({ "title": "Launch plan", "projectId": "acme-launch", "participants": [{ "userId": "u-client-ana", "name": "Ana Alvarez", "role": "client" }] }),
+            json!({ "title": "Launch plan", "projectId": "acme-launch", "participantIds": ["u-client-ana"] }),
         )
         .await
         .expect(201);
@@ -484,5 +484,86 @@ async fn rest_responses_carry_cors_headers_for_the_web_origin() {
     assert_eq!(
         response.headers()["access-control-allow-origin"],
         "https://app.example.com"
+    );
+}
+
+/// The request of the issue: a client makes up people with the names and roles it likes.
+/// Refused, whole, naming what is wrong; nobody shows up anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_people_are_refused_and_rosters_name_people_as_the_directory_does() {
+    let gw = gateway::start().await;
+    let ana = gw.login("u-client-ana").await;
+    let ben = gw.login("u-team-ben").await;
+    let spoof = json!({
+        "title": "Security review",
+        "participants": [
+            { "userId": "u-team-ben", "name": "Dana Reyes (Security Admin)", "role": "admin" },
+            { "userId": "u-ben-carter", "name": "Ben Carter", "role": "team" }
+        ]
+    });
+    let r = ana.post("/api/messaging/conversations", spoof).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["field"].as_str()),
+        (400, Some("participants")),
+        "{}",
+        r.text
+    );
+    let r = ana
+        .post(
+            "/api/messaging/conversations",
+            json!({ "title": "Security review", "participantIds": ["u-team-ben", "u-ben-carter"] }),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["field"].as_str()),
+        (400, Some("participantIds[1]")),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("u-ben-carter"), "{}", r.text);
+    let r = ben
+        .post(
+            "/api/messaging/conversations/x/participants",
+            json!({ "participants": [{ "userId": "u-team-cleo" }] }),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 400, "{}", r.text);
+    let listed = ben.get("/api/messaging/conversations").await.expect(200);
+    assert!(listed["items"].as_array().unwrap().is_empty(), "nothing was created");
+
+    let created = ana
+        .post(
+            "/api/messaging/conversations",
+            json!({ "title": "Real people", "participantIds": ["u-team-ben"] }),
+        )
+        .await
+        .expect(201);
+    let roster: Vec<(String, String, Value)> = created["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["role"].as_str().unwrap().to_owned(),
+                p["organisation"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roster,
+        vec![
+            ("Ana Alvarez".to_owned(), "client".to_owned(), json!("Acme Corp")),
+            ("Ben Carter".to_owned(), "team".to_owned(), Value::Null),
+        ]
+    );
+    let me = ana.get("/api/messaging/me").await.expect(200);
+    assert_eq!(
+        (
+            me["name"].as_str(),
+            me["organisation"].as_str(),
+            me["initials"].as_str()
+        ),
+        (Some("Ana Alvarez"), Some("Acme Corp"), Some("AA"))
     );
 }

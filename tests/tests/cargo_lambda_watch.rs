@@ -8,11 +8,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use integration_tests::cognito::TestPool;
 use integration_tests::conformance::store::conversation_with;
 use integration_tests::services::{aws_config, aws_endpoint, free_port, redis_url, repo_root, unique, venv_tool};
 use integration_tests::template::sam_local_environments;
 use messaging_aws::{DynamoStore, TableNames, create_tables};
 use messaging_backends::environment::VARIABLES;
+use messaging_core::directory::Profile;
 use messaging_core::ids::{ConversationId, UserId};
 use messaging_core::model::{Conversation, ConversationStatus, Participant, Role};
 use messaging_core::ports::Store;
@@ -114,6 +116,18 @@ async fn a_function_under_cargo_lambda_watch_answers_sample_events_with_the_sam_
         }
     }
     let tables = TableNames::with_prefix(&format!("{}-", unique("watch")));
+    // The user pool the events' client is in (the functions ask it who she is).
+    let pool = TestPool::create().await;
+    pool.add(&Profile {
+        user_id: UserId::parse("u-client-ana").unwrap(),
+        name: "Ana Alvarez".into(),
+        email: Some("ana@acme.example".into()),
+        role: Role::Client,
+        organisation: Some("Acme Corp".into()),
+        colour: None,
+        active: true,
+    })
+    .await;
     for (var, value) in [
         ("CONVERSATIONS_TABLE", tables.conversations.clone()),
         ("MESSAGES_TABLE", tables.messages.clone()),
@@ -122,6 +136,7 @@ async fn a_function_under_cargo_lambda_watch_answers_sample_events_with_the_sam_
         ("RECEIPTS_TABLE", tables.receipts.clone()),
         ("REPORTS_TABLE", tables.reports.clone()),
         ("REDIS_KEY_PREFIX", format!("{}:", unique("watch"))),
+        ("USER_POOL_ID", pool.pool_id.clone()),
     ] {
         assert!(env.contains_key(var), "SAM's environment has {var}");
         env.insert(var.into(), value);
@@ -172,6 +187,10 @@ async fn a_function_under_cargo_lambda_watch_answers_sample_events_with_the_sam_
     assert_eq!(me["statusCode"], 200, "{me}");
     let body: serde_json::Value = serde_json::from_str(me["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["userId"], "u-client-ana");
+    assert_eq!(
+        body["organisation"], "Acme Corp",
+        "the profile comes from the user pool: {body}"
+    );
 
     let got = invoke(&watch, "messaging-api", "messaging-api/get-conversation.json", &log);
     assert_eq!(got["statusCode"], 200, "{got}");

@@ -463,12 +463,82 @@ fn functions_may_post_to_connections_and_nothing_more() {
     assert_eq!(seen, 6, "every function but the authorizer pushes");
     let source = std::fs::read_to_string(repo_root().join("shared/aws/src/management.rs")).unwrap();
     assert!(source.contains(".post_to_connection()"));
-    for other in [".delete_connection()", ".get_connection()"] {
-        assert!(
-            !source.contains(other),
-            "the pusher calls {other}: allow it in the template"
-        );
+    assert!(
+        !source.contains(".get_connection()"),
+        "the pusher calls .get_connection(): allow it in the template"
+    );
+    // Closing a disabled user's sockets (DeleteConnection): admin-api alone, DELETE alone.
+    assert!(source.contains(".delete_connection()"));
+    let closers: Vec<String> = functions(&t)
+        .into_iter()
+        .filter(|(_, f)| {
+            f["Properties"]["Policies"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .any(|policy| {
+                    policy["Statement"].as_sequence().into_iter().flatten().any(|s| {
+                        s["Sid"] == "CloseConnections"
+                            && untag(&s["Resource"])
+                                .as_str()
+                                .is_some_and(|r| r.ends_with("/${StageName}/DELETE/@connections/*"))
+                    })
+                })
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(closers, vec!["AdminApiFunction".to_owned()]);
+}
+
+#[test]
+fn functions_read_the_user_pool_and_only_admin_api_changes_accounts() {
+    let t = template();
+    let mut readers = 0;
+    for (name, f) in functions(&t) {
+        let mut actions: Vec<String> = Vec::new();
+        for policy in f["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+                let listed: Vec<String> = statement["Action"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .filter(|a| a.starts_with("cognito-idp:"))
+                    .collect();
+                if !listed.is_empty() {
+                    assert_eq!(untag(&statement["Resource"]), &Value::from("UserPool.Arn"), "{name}");
+                }
+                actions.extend(listed);
+            }
+        }
+        for read in [
+            "AdminGetUser",
+            "AdminListGroupsForUser",
+            "ListUsers",
+            "ListUsersInGroup",
+        ] {
+            assert!(actions.contains(&format!("cognito-idp:{read}")), "{name} cannot {read}");
+        }
+        readers += 1;
+        let writes: Vec<&str> = actions
+            .iter()
+            .map(String::as_str)
+            .filter(|a| {
+                !a.contains(":AdminGetUser") && !a.contains(":AdminListGroupsForUser") && !a.contains(":ListUsers")
+            })
+            .collect();
+        let expected: &[&str] = match name.as_str() {
+            "AdminApiFunction" => &[
+                "cognito-idp:AdminDisableUser",
+                "cognito-idp:AdminEnableUser",
+                "cognito-idp:AdminUserGlobalSignOut",
+            ],
+            "MessagingApiFunction" => &["cognito-idp:AdminUpdateUserAttributes"],
+            _ => &[],
+        };
+        assert_eq!(writes, expected.to_vec(), "{name}");
     }
+    assert_eq!(readers, 7, "every function reads the directory");
 }
 
 #[test]

@@ -5,8 +5,10 @@
 use std::time::Duration;
 
 use integration_tests::gateway::{self, Api, Reply};
+use integration_tests::ws;
 use messaging_auth::{Claims, DevTokens};
 use messaging_core::model::Role;
+use messaging_core::policy::ClientContacts;
 use messaging_http::routes::{Access, ROUTES, Route};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -45,6 +47,9 @@ fn body_for(route: &Route) -> Option<Value> {
         "requestUploads" => json!({ "files": [{ "name": "a.pdf", "size": 10, "contentType": "application/pdf" }] }),
         "adminSetStatus" => json!({ "status": "archived" }),
         "adminResolveReport" => json!({ "status": "dismissed" }),
+        "renameMe" => json!({ "name": "A new name" }),
+        "setPreferences" => json!({ "muted": true }),
+        "adminSetUserState" => json!({ "active": true }),
         _ => return None,
     })
 }
@@ -228,4 +233,199 @@ async fn admins_oversee_every_conversation_but_do_not_post_into_it() {
     );
     let deleted = dana.delete(&format!("{base}/messages/{message}")).await.expect(200);
     assert_eq!(deleted["deleted"], true, "admins may delete any message");
+}
+
+/// A second client of Ana's organisation, added as an admin adds people.
+async fn add_second_acme_client(admin: &Api) {
+    admin
+        .post(
+            "/dev/users",
+            json!({ "userId": "u-client-ava", "name": "Ava Stone", "role": "client", "organisation": "Acme Corp" }),
+        )
+        .await
+        .expect(201);
+}
+
+/// Who may talk to whom (`CLIENT_CONTACTS`, default `organisation`): a client starts
+/// conversations with the team and with clients of their own organisation only, and
+/// sees no more of the directory than that; the team sees everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_reach_the_team_and_their_own_organisation_only() {
+    let gw = gateway::start().await;
+    let ana = gw.login("u-client-ana").await; // Acme Corp
+    let ben = gw.login("u-team-ben").await;
+    let dana = gw.login("u-admin-dana").await;
+    add_second_acme_client(&dana).await;
+
+    let create = |people: &[&str]| json!({ "title": "Hello", "participantIds": people });
+    let refused = ana
+        .post("/api/messaging/conversations", create(&["u-client-omar"]))
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.error_code()),
+        (403, Some("forbidden")),
+        "client → client of another organisation: {}",
+        refused.text
+    );
+    let message = refused.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("participantIds[0]") && message.contains("u-client-omar"),
+        "names whom: {message}"
+    );
+    let mixed = ana
+        .post("/api/messaging/conversations", create(&["u-team-ben", "u-client-omar"]))
+        .await;
+    assert_eq!(
+        mixed.status.as_u16(),
+        403,
+        "one person out of reach refuses the whole request"
+    );
+    ana.post("/api/messaging/conversations", create(&["u-client-ava"]))
+        .await
+        .expect(201);
+    ana.post("/api/messaging/conversations", create(&["u-team-ben", "u-admin-dana"]))
+        .await
+        .expect(201);
+    ben.post(
+        "/api/messaging/conversations",
+        create(&["u-client-ana", "u-client-omar"]),
+    )
+    .await
+    .expect(201);
+
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["userId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let seen_by_ana = ids(&ana.get("/api/messaging/people").await.expect(200));
+    assert_eq!(
+        seen_by_ana,
+        vec!["u-client-ava", "u-team-ben", "u-team-cleo", "u-admin-dana"],
+        "a client sees the team and their own organisation, by name"
+    );
+    let searched = ana.get("/api/messaging/people?q=omar").await.expect(200);
+    assert_eq!(ids(&searched), Vec::<String>::new(), "searching does not widen it");
+    assert!(
+        !ana.get("/api/messaging/people").await.text.contains("@"),
+        "nor shows emails to a client"
+    );
+    let seen_by_ben = ids(&ben.get("/api/messaging/people").await.expect(200));
+    assert!(seen_by_ben.contains(&"u-client-omar".to_owned()) && seen_by_ben.contains(&"u-client-ana".to_owned()));
+    assert!(
+        !seen_by_ben.contains(&"u-team-ben".to_owned()),
+        "the caller is left out"
+    );
+    let admin_list = ids(&dana.get("/api/admin/messaging/users").await.expect(200));
+    assert_eq!(admin_list.len(), 6, "admins list the whole directory: {admin_list:?}");
+    assert_eq!(ana.get("/api/admin/messaging/users").await.status.as_u16(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_is_one_setting_per_deployment() {
+    for (setting, omar_status, ava_status) in [("team", 403, 403), ("anyone", 201, 201)] {
+        let gw = gateway::start_with(|c| c.settings.contacts.client_contacts = ClientContacts::parse(setting).unwrap())
+            .await;
+        let ana = gw.login("u-client-ana").await;
+        let dana = gw.login("u-admin-dana").await;
+        add_second_acme_client(&dana).await;
+        for (who, expected) in [("u-client-omar", omar_status), ("u-client-ava", ava_status)] {
+            let r = ana
+                .post(
+                    "/api/messaging/conversations",
+                    json!({ "title": "Hi", "participantIds": [who] }),
+                )
+                .await;
+            assert_eq!(
+                r.status.as_u16(),
+                expected,
+                "CLIENT_CONTACTS={setting}, ana → {who}: {}",
+                r.text
+            );
+        }
+        ana.post(
+            "/api/messaging/conversations",
+            json!({ "title": "Hi", "participantIds": ["u-team-ben"] }),
+        )
+        .await
+        .expect(201);
+    }
+}
+
+/// A disabled user's tokens stop working at once: REST answers 401, a ticket issued
+/// before cannot connect, and the sockets they had open are closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_user_is_locked_out_at_once() {
+    let gw = gateway::start().await;
+    let omar = gw.login("u-client-omar").await;
+    let dana = gw.login("u-admin-dana").await;
+    let mut socket = ws::connect(&omar, &gw.running.ws_url(), "omar").await;
+    let spare = omar.post("/api/messaging/ws-ticket", json!({})).await.expect(201)["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let off = dana
+        .patch("/api/admin/messaging/users/u-client-omar", json!({ "active": false }))
+        .await
+        .expect(200);
+    assert_eq!(off["active"], false);
+    let r = omar.get("/api/messaging/me").await;
+    assert_eq!(
+        (r.status.as_u16(), r.error_code()),
+        (401, Some("unauthenticated")),
+        "{}",
+        r.text
+    );
+    assert_eq!(omar.get("/api/messaging/conversations").await.status.as_u16(), 401);
+    assert_eq!(
+        omar.post("/api/messaging/ws-ticket", json!({})).await.status.as_u16(),
+        401
+    );
+    assert!(
+        socket.closed_by_server(Duration::from_secs(5)).await,
+        "the open socket is closed"
+    );
+    assert_eq!(
+        ws::try_connect(&gw.running.ws_url(), &spare).await.err(),
+        Some(401),
+        "an earlier ticket no longer connects"
+    );
+    let login = gw
+        .anonymous()
+        .post("/dev/login", json!({ "userId": "u-client-omar" }))
+        .await;
+    assert_eq!(login.status.as_u16(), 400, "nor can they sign in again");
+    let people = gw
+        .login("u-team-ben")
+        .await
+        .get("/api/messaging/people?q=omar")
+        .await
+        .expect(200);
+    assert_eq!(
+        people["items"].as_array().unwrap().len(),
+        0,
+        "nobody can add a disabled user"
+    );
+    let add = gw
+        .login("u-team-ben")
+        .await
+        .post(
+            "/api/messaging/conversations",
+            json!({ "title": "x", "participantIds": ["u-client-omar"] }),
+        )
+        .await;
+    assert_eq!(add.body["error"]["field"], "participantIds[0]", "{}", add.text);
+
+    let self_disable = dana
+        .patch("/api/admin/messaging/users/u-admin-dana", json!({ "active": false }))
+        .await;
+    assert_eq!(self_disable.status.as_u16(), 400, "an admin cannot lock themselves out");
+    dana.patch("/api/admin/messaging/users/u-client-omar", json!({ "active": true }))
+        .await
+        .expect(200);
+    omar.get("/api/messaging/me").await.expect(200);
 }

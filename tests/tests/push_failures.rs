@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use messaging_backends::{
-    AwsTarget, BackendChoice, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
+    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
 };
 use messaging_core::ids::{ClientMessageId, ConnectionId, UserId};
 use messaging_core::model::Role;
 use messaging_core::ports::{ConnectionPusher, PushError};
-use messaging_core::service::{CreateConversation, NewParticipant, SendMessage};
+use messaging_core::service::{CreateConversation, SendMessage};
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::{Identity, Messaging, Settings};
 use tracing_subscriber::layer::SubscriberExt;
@@ -93,9 +93,11 @@ async fn forbidden_pushes_become_a_metric_and_an_error_but_the_send_succeeds() {
             secret: b"blob-secret".to_vec(),
         },
         scheduler: SchedulerChoice::Local,
+        directory: DirectoryChoice::LocalInMemory,
     })
     .await
     .unwrap();
+    let directory = backends.local_directory.clone().unwrap();
     let ports = backends.ports;
     let svc = Messaging::new(ports, Settings::default());
     let who = |id: &str| Identity {
@@ -104,17 +106,18 @@ async fn forbidden_pushes_become_a_metric_and_an_error_but_the_send_succeeds() {
         name: id.into(),
     };
     let (ana, ben) = (who("u-ana"), who("u-ben"));
+    for person in [&ana, &ben] {
+        directory
+            .upsert(&integration_tests::service::profile_of(person))
+            .unwrap();
+    }
     let conversation = svc
         .create_conversation(
             &ana,
             CreateConversation {
                 title: Title::parse("Forbidden").unwrap(),
                 project_id: None,
-                participants: vec![NewParticipant {
-                    user_id: ben.user_id.clone(),
-                    name: None,
-                    role: None,
-                }],
+                participant_ids: vec![ben.user_id.clone()],
             },
         )
         .await

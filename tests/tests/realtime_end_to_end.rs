@@ -339,3 +339,72 @@ async fn tickets_work_once_and_bad_ones_are_refused() {
         Some(401)
     );
 }
+
+/// People as others see them, over real sockets: a new display name reaches the other
+/// members at once (`user-updated`, then every view), a removed member's sockets hear
+/// the removal and nothing after it. Embedded and Redis-backed (pushes through the
+/// Management API client).
+async fn people_changes_reach_the_others(gw: TestGateway) {
+    let ws_url = gw.running.ws_url();
+    let ana = gw.login("u-client-ana").await;
+    let ben = gw.login("u-team-ben").await;
+    let cleo = gw.login("u-team-cleo").await;
+    let conv = ben
+        .create_conversation("People", &["u-client-ana", "u-team-cleo"])
+        .await;
+    ana.send(&conv, "hello from Ana").await;
+    let mut b1 = ws::connect(&ben, &ws_url, "ben").await;
+    let mut c1 = ws::connect(&cleo, &ws_url, "cleo").await;
+
+    let me = ana
+        .patch("/api/messaging/me", json!({ "name": "Ana Alvarez-Ruiz" }))
+        .await
+        .expect(200);
+    assert_eq!(me["name"], "Ana Alvarez-Ruiz");
+    let update = b1.wait_event("user-updated", WAIT).await;
+    assert_eq!(
+        (update["data"]["userId"].as_str(), update["data"]["name"].as_str()),
+        (Some("u-client-ana"), Some("Ana Alvarez-Ruiz"))
+    );
+    let history = ben
+        .get(&format!("/api/messaging/conversations/{conv}/messages"))
+        .await
+        .expect(200);
+    assert_eq!(history["items"][0]["senderName"], "Ana Alvarez-Ruiz");
+    let detail = ben
+        .get(&format!("/api/messaging/conversations/{conv}"))
+        .await
+        .expect(200);
+    assert_eq!(participant(&detail, "u-client-ana")["name"], "Ana Alvarez-Ruiz");
+    assert_eq!(participant(&detail, "u-client-ana")["organisation"], "Acme Corp");
+
+    ben.delete(&format!("/api/messaging/conversations/{conv}/participants/u-team-cleo"))
+        .await
+        .expect(204);
+    let removed = c1.wait_for(WAIT, is("conversation-updated")).await;
+    assert_eq!(removed["data"]["change"], "participants");
+    assert!(
+        removed["data"]["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["userId"] != "u-team-cleo"),
+        "{removed}"
+    );
+    ben.send(&conv, "after Cleo left").await;
+    b1.wait_for(WAIT, is("new-message")).await;
+    c1.assert_none(QUIET, about(&conv)).await;
+    let gone = cleo.get(&format!("/api/messaging/conversations/{conv}")).await;
+    assert_eq!(gone.status.as_u16(), 404);
+    gw.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn people_changes_reach_the_others_embedded() {
+    people_changes_reach_the_others(embedded().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn people_changes_reach_the_others_redis_backed() {
+    people_changes_reach_the_others(redis_backed().await).await;
+}

@@ -386,7 +386,7 @@ async fn a_410_forgets_the_connection_and_the_users_last_one_takes_them_offline(
     let (ana, ben, _, _) = people();
     let conv = h.conversation(&ben, &[&ana]).await;
     let (anas, bens) = (h.connect(&ana).await, h.connect(&ben).await);
-    h.pushes.close(&bens);
+    h.pushes.drop_connection(&bens);
     h.send(&ana, &conv, "still there?").await;
     let ben_id = UserId::parse("u-ben").unwrap();
     let live = h
@@ -415,7 +415,7 @@ async fn a_410_while_the_connection_is_still_opening_keeps_it() {
     // Registered by `$connect`, not open yet (no frame): API Gateway answers 410.
     let opening = messaging_core::ids::ConnectionId::parse("T3BlbmluZ0Nvbm4w=").unwrap();
     h.svc.connect(&opening, &ben).await.unwrap();
-    h.pushes.close(&opening);
+    h.pushes.drop_connection(&opening);
     h.send(&ana, &conv, "during connect").await;
     let still = h.svc.ports().registry.get_connection(&opening).await.unwrap();
     assert!(still.is_some(), "kept while opening");

@@ -17,6 +17,7 @@ use serde_yaml::Value;
 use ts_rs::{Config, TS};
 
 use messaging_core::cursor::Cursor;
+use messaging_core::directory::ProfileView;
 use messaging_core::events::{ClientAction, ConversationChange, ServerEvent};
 use messaging_core::identity::{Identity, Role};
 use messaging_core::ids::*;
@@ -46,6 +47,8 @@ fn declarations() -> String {
         ConversationChange::decl(&cfg),
         // REST views.
         Identity::decl(&cfg),
+        ProfileView::decl(&cfg),
+        PreferencesView::decl(&cfg),
         PreviewView::decl(&cfg),
         ConversationView::decl(&cfg),
         ConversationSummary::decl(&cfg),
@@ -104,6 +107,7 @@ const RENAMED: &[(&str, &str)] = &[
     ("ConversationSummaryPage", "ListPage<ConversationSummary>"),
     ("ConversationViewPage", "ListPage<ConversationView>"),
     ("ReportPage", "ListPage<ReportView>"),
+    ("ProfilePage", "ListPage<ProfileView>"),
 ];
 
 fn direction_of(schema: &str) -> Direction {

@@ -15,7 +15,8 @@ export type ConversationStatus = Wire.ConversationStatus
 export type ReportStatus = Wire.ReportStatus
 export type RevisionKind = Wire.RevisionKind
 export type ConversationChange = Wire.ConversationChange
-export type Identity = Wire.Identity
+export type ProfileView = Wire.ProfileView
+export type PreferencesView = Wire.PreferencesView
 export type MessagePreview = Wire.PreviewView
 export type ConversationView = Wire.ConversationView
 export type ConversationSummary = Wire.ConversationSummary
@@ -42,18 +43,47 @@ export type ClientAction = Wire.ClientAction
 // Requests, the dev login, errors
 // ---------------------------------------------------------------------------------------
 
-/** `GET /dev/users` items. */
-export interface DemoUser {
-  userId: string
-  name: string
-  role: Role
-}
+/** `GET /dev/users` items (and the `user` of `POST /dev/login`). */
+export type DemoUser = Person
 
 /** `POST /dev/login`. */
 export interface DevLoginResponse {
   token: string
   user: DemoUser
   expiresInSeconds: number
+}
+
+/** `POST /api/messaging/conversations`: people by id only (the directory names them). */
+export interface CreateConversationRequest {
+  title: string
+  projectId?: string | null
+  participantIds?: string[]
+}
+
+/** `POST /api/messaging/conversations/{id}/participants` (team and admins). */
+export interface AddParticipantsRequest {
+  participantIds?: string[]
+}
+
+/** `PATCH /api/messaging/conversations/{id}`. */
+export interface RenameConversationRequest {
+  title: string
+}
+
+/** `PATCH /api/messaging/me`. */
+export interface RenameMeRequest {
+  name: string
+}
+
+/** `PATCH /api/messaging/conversations/{id}/preferences`: absent fields stay as they are. */
+export interface PreferencesRequest {
+  muted?: boolean
+  hidden?: boolean
+}
+
+/** `PATCH /api/admin/messaging/users/{userId}`. */
+export interface SetUserStateRequest {
+  active: boolean
 }
 
 export interface SendMessageRequest {
@@ -105,9 +135,28 @@ export interface DetailState {
   participants: ParticipantState[]
 }
 
+/**
+ * A person as the client names them: what a profile, `user-updated` and the dev login all
+ * carry. The session keeps the signed-in one as the login answered; the messaging store
+ * keeps the live one (`GET /me`, renames, `user-updated`).
+ */
+export type Person = Pick<ProfileView, 'userId' | 'name' | 'role' | 'organisation'>
+
+/**
+ * Why a conversation is no longer mine: I left it here, someone removed me (or I left on
+ * another device: the event cannot tell), or the server does not know it for me (404).
+ */
+export type DepartureReason = 'left' | 'removed' | 'unavailable'
+
+export interface Departure {
+  reason: DepartureReason
+  /** The title it had, so that the removed state can still name it. */
+  title: string | null
+}
+
 export interface Session {
   token: string
-  user: Identity
+  user: Person
   /** Epoch milliseconds. */
   expiresAt: number
 }

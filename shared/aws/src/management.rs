@@ -1,5 +1,6 @@
 //! Pushes to WebSocket connections through the API Gateway Management API
-//! (`POST @connections/{id}`). The same client talks to AWS, or to the local gateway's
+//! (`POST @connections/{id}`), and closes them (`DELETE @connections/{id}`, when an admin
+//! disables a user). The same client talks to AWS, or to the local gateway's
 //! `@connections` emulation when the endpoint points there.
 
 use std::sync::Arc;
@@ -54,6 +55,28 @@ impl ConnectionPusher for ManagementApiPusher {
             Err(e) if matches!(e.as_service_error(), Some(E::GoneException(_))) => Err(PushError::Gone),
             // ForbiddenException, or a bare 403 from an endpoint that is not the API's own
             // (an execute-api VPC endpoint with private DNS answers that way).
+            Err(e)
+                if matches!(e.as_service_error(), Some(E::ForbiddenException(_)))
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 403) =>
+            {
+                Err(PushError::Forbidden(DisplayErrorContext(e).to_string()))
+            }
+            Err(e) => Err(PushError::Failed(DisplayErrorContext(e).to_string())),
+        }
+    }
+
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PushError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError as E;
+        match self
+            .client
+            .delete_connection()
+            .connection_id(connection.as_str())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(E::GoneException(_))) => Ok(()),
             Err(e)
                 if matches!(e.as_service_error(), Some(E::ForbiddenException(_)))
                     || e.raw_response().is_some_and(|r| r.status().as_u16() == 403) =>

@@ -7,9 +7,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use messaging_aws::{DynamoStore, ManagementApiPusher, RequestStats, S3BlobStore, SqsScheduler, TableNames};
+use std::time::Duration;
+
+use messaging_aws::{
+    CognitoDirectory, DynamoStore, ManagementApiPusher, RequestStats, S3BlobStore, SqsScheduler, TableNames,
+};
 use messaging_core::Ports;
-use messaging_core::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler};
+use messaging_core::directory::CachedDirectory;
+use messaging_core::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler, UserDirectory};
 use messaging_redis::{RedisOptions, RedisRegistry};
 
 use crate::{BoxError, environment};
@@ -71,6 +76,34 @@ pub enum SchedulerChoice {
     Given(Arc<dyn TaskScheduler>),
 }
 
+/// Who people are.
+#[derive(Clone)]
+pub enum DirectoryChoice {
+    /// A Cognito user pool, read through the registry's profile cache
+    /// ([`PROFILE_CACHE_TTL`], [`LISTING_CACHE_TTL`]).
+    Cognito {
+        pool_id: String,
+    },
+    /// The local directory in an SQLite file (the gateway's people).
+    #[cfg(feature = "embedded")]
+    Local {
+        path: PathBuf,
+    },
+    /// A private in-memory local directory (service-level tests).
+    #[cfg(feature = "embedded")]
+    LocalInMemory,
+    Given(Arc<dyn UserDirectory>),
+    /// A given directory behind the registry's profile cache, as Cognito is (the
+    /// benchmark's accounting counts what the cache costs).
+    Cached(Arc<dyn UserDirectory>),
+}
+
+/// How long a Cognito profile is cached: a change made in the Cognito console (not
+/// through the service) shows after at most this long.
+pub const PROFILE_CACHE_TTL: Duration = Duration::from_secs(300);
+/// How long the whole Cognito listing (people search) is cached.
+pub const LISTING_CACHE_TTL: Duration = Duration::from_secs(60);
+
 /// Which AWS the AWS adapters talk to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AwsTarget {
@@ -91,6 +124,7 @@ pub struct BackendChoice {
     pub pusher: PusherChoice,
     pub blobs: BlobChoice,
     pub scheduler: SchedulerChoice,
+    pub directory: DirectoryChoice,
 }
 
 fn required(name: &str) -> Result<String, BoxError> {
@@ -138,6 +172,9 @@ impl BackendChoice {
             scheduler: SchedulerChoice::Sqs {
                 queue_url: required("DELAYED_TASKS_QUEUE_URL")?,
             },
+            directory: DirectoryChoice::Cognito {
+                pool_id: required("USER_POOL_ID")?,
+            },
         })
     }
 }
@@ -151,6 +188,9 @@ pub struct Backends {
     /// The gateway decides what runs local delayed tasks.
     #[cfg(feature = "embedded")]
     pub local_scheduler: Option<Arc<messaging_embedded::LocalScheduler>>,
+    /// The gateway seeds its people and adds them through its dev admin route.
+    #[cfg(feature = "embedded")]
+    pub local_directory: Option<Arc<messaging_embedded::LocalDirectory>>,
     /// DynamoDB requests and capacity (the benchmark's accounting).
     pub dynamodb_stats: Option<Arc<RequestStats>>,
     /// Management API calls (the benchmark's accounting).
@@ -267,6 +307,39 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
         SchedulerChoice::Given(scheduler) => scheduler,
     };
 
+    #[cfg(feature = "embedded")]
+    let mut local_directory = None;
+    let directory: Arc<dyn UserDirectory> = match choice.directory {
+        DirectoryChoice::Cognito { pool_id } => {
+            summary.push("Cognito");
+            Arc::new(CachedDirectory::new(
+                Arc::new(CognitoDirectory::new(&sdk, pool_id)),
+                registry.clone(),
+                PROFILE_CACHE_TTL,
+                LISTING_CACHE_TTL,
+            ))
+        }
+        #[cfg(feature = "embedded")]
+        DirectoryChoice::Local { path } => {
+            let directory = Arc::new(messaging_embedded::LocalDirectory::open(&path)?);
+            local_directory = Some(directory.clone());
+            directory
+        }
+        #[cfg(feature = "embedded")]
+        DirectoryChoice::LocalInMemory => {
+            let directory = Arc::new(messaging_embedded::LocalDirectory::in_memory()?);
+            local_directory = Some(directory.clone());
+            directory
+        }
+        DirectoryChoice::Given(directory) => directory,
+        DirectoryChoice::Cached(inner) => Arc::new(CachedDirectory::new(
+            inner,
+            registry.clone(),
+            PROFILE_CACHE_TTL,
+            LISTING_CACHE_TTL,
+        )),
+    };
+
     Ok(Backends {
         ports: Ports {
             store,
@@ -274,11 +347,14 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
             pusher,
             blobs,
             scheduler,
+            directory,
         },
         #[cfg(feature = "embedded")]
         local_blobs,
         #[cfg(feature = "embedded")]
         local_scheduler,
+        #[cfg(feature = "embedded")]
+        local_directory,
         dynamodb_stats,
         management_api_calls,
         summary: summary.join(", "),

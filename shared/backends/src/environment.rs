@@ -173,6 +173,20 @@ pub const VARIABLES: &[Variable] = &[
         "SQS queue of typing expiry and presence checks",
     ),
     var(
+        "USER_POOL_ID",
+        LAMBDA,
+        true,
+        "none",
+        "the Cognito user pool: the directory of names, roles, organisations and who is disabled",
+    ),
+    var(
+        "CLIENT_CONTACTS",
+        LAMBDA_AND_GATEWAY,
+        false,
+        "organisation",
+        "whom clients may start conversations with: `team`, `organisation` (also clients of their own organisation) or `anyone`",
+    ),
+    var(
         "PRESENCE_TTL_SECS",
         LAMBDA_AND_GATEWAY,
         false,

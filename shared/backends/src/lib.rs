@@ -17,10 +17,12 @@ pub mod environment;
 use std::sync::Arc;
 use std::time::Duration;
 
+use messaging_core::policy::{ClientContacts, ContactPolicy};
 use messaging_core::{Messaging, Settings};
 
 pub use choice::{
-    AwsTarget, BackendChoice, Backends, BlobChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice, build,
+    AwsTarget, BackendChoice, Backends, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice,
+    StoreChoice, build,
 };
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -70,15 +72,23 @@ fn env_secs(name: &str, default: Duration) -> Duration {
         .unwrap_or(default)
 }
 
-/// Service settings, defaults overridden from the environment.
-pub fn settings_from_env() -> Settings {
+/// Service settings, defaults overridden from the environment. A value that does not
+/// parse where silence would change behaviour (`CLIENT_CONTACTS`) stops the start.
+pub fn settings_from_env() -> Result<Settings, BoxError> {
     let d = Settings::default();
-    Settings {
+    let contacts = match environment::get("CLIENT_CONTACTS") {
+        Some(raw) => ContactPolicy {
+            client_contacts: ClientContacts::parse(raw.trim()).map_err(|e| format!("CLIENT_CONTACTS: {e}"))?,
+        },
+        None => d.contacts,
+    };
+    Ok(Settings {
         ticket_ttl: env_secs("TICKET_TTL_SECS", d.ticket_ttl),
         presence_ttl: env_secs("PRESENCE_TTL_SECS", d.presence_ttl),
         typing_ttl: env_secs("TYPING_TTL_SECS", d.typing_ttl),
+        contacts,
         ..d
-    }
+    })
 }
 
 /// Answers "nothing configured" for every service setting the SDK would read from the
@@ -112,7 +122,7 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
 /// The service as a Lambda function runs it: on AWS, named by the environment.
 pub async fn lambda_messaging() -> Result<Arc<Messaging>, BoxError> {
     let backends = build(BackendChoice::lambda()?).await?;
-    Ok(Arc::new(Messaging::new(backends.ports, settings_from_env())))
+    Ok(Arc::new(Messaging::new(backends.ports, settings_from_env()?)))
 }
 
 /// Runs a function whose handler needs only the service (the WebSocket routes, the

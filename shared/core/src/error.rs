@@ -3,7 +3,7 @@
 //! Every failure a caller can see is one of these variants; the HTTP crate maps them to a
 //! status and a JSON body in one place, the WebSocket crate to an error frame in one place.
 //! Adapters report the port errors defined here ([`StoreError`], [`RegistryError`],
-//! [`BlobError`], [`PushError`], [`ScheduleError`]), which convert into [`Error`] here, once.
+//! [`DirectoryError`], [`BlobError`], [`PushError`], [`ScheduleError`]), which convert into [`Error`] here, once.
 //!
 //! A leaf module: it imports nothing from the rest of the crate, so every other module may
 //! import it.
@@ -211,6 +211,22 @@ pub type RegistryResult<T> = Result<T, RegistryError>;
 /// A registry (Redis) failure: the caller sees 503; the detail goes to the logs.
 impl From<RegistryError> for Error {
     fn from(e: RegistryError) -> Self {
+        Error::Unavailable(e.to_string())
+    }
+}
+
+/// A failure of the user directory's backend (Cognito, the local directory, its cache).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("directory failure: {0}")]
+    Backend(String),
+}
+
+pub type DirectoryResult<T> = Result<T, DirectoryError>;
+
+/// A directory failure: the caller sees 503; the detail goes to the logs.
+impl From<DirectoryError> for Error {
+    fn from(e: DirectoryError) -> Self {
         Error::Unavailable(e.to_string())
     }
 }

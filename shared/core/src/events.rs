@@ -3,10 +3,11 @@
 //! Every frame is `{"type": "<event>", "data": {...}}`. The names are the seed's:
 //! `new-message`, `message-updated` (edits and deletes), `message-read`, `user-typing`,
 //! `user-stopped-typing`, `user-joined` / `user-left` (presence), `conversation-updated`,
-//! plus `pong` and `error`.
+//! `user-updated` (a profile changed), plus `pong` and `error`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::identity::Role;
 use crate::ids::{ConversationId, UserId};
 use crate::time::Timestamp;
 use crate::views::{ConversationView, MessageView, ParticipantView};
@@ -55,6 +56,17 @@ pub enum ServerEvent {
     /// A user went offline (their last connection closed or expired).
     #[serde(rename_all = "camelCase")]
     UserLeft { user_id: UserId, at: Timestamp },
+    /// Someone's profile changed (a new display name): to everyone who shares a
+    /// conversation with them, and to their own other connections.
+    #[serde(rename_all = "camelCase")]
+    UserUpdated {
+        user_id: UserId,
+        name: String,
+        role: Role,
+        organisation: Option<String>,
+        initials: String,
+        colour: Option<String>,
+    },
     #[serde(rename_all = "camelCase")]
     ConversationUpdated {
         conversation: ConversationView,
@@ -87,6 +99,7 @@ impl ServerEvent {
             Self::UserStoppedTyping { .. } => "user-stopped-typing",
             Self::UserJoined { .. } => "user-joined",
             Self::UserLeft { .. } => "user-left",
+            Self::UserUpdated { .. } => "user-updated",
             Self::ConversationUpdated { .. } => "conversation-updated",
             Self::Resync { .. } => "resync",
             Self::Pong { .. } => "pong",

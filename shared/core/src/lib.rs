@@ -9,7 +9,9 @@
 //!   `MessageBody::parse`...), so that invalid input stops at a handler's first line.
 //! - [`model`]: the six tables' rows; [`views`]: the JSON the wire shows of them.
 //! - [`error`]: the one application error type, and the store's error that maps into it.
-//! - [`ports`]: store, registry, pusher, blob store, scheduler traits.
+//! - [`ports`]: store, registry, directory, pusher, blob store, scheduler traits.
+//! - [`directory`]: people (profiles, search, the cached directory); [`policy`]: who may
+//!   talk to whom.
 //! - [`events`]: WebSocket event and action shapes.
 //! - [`service`]: [`Messaging`], every operation with its permission check and events.
 //! - [`cursor`]: opaque pagination cursors; [`json`]: client JSON into domain types.
@@ -19,6 +21,7 @@
 mod string_enum;
 
 pub mod cursor;
+pub mod directory;
 pub mod error;
 pub mod events;
 pub mod identity;
@@ -26,6 +29,7 @@ pub mod ids;
 pub mod json;
 pub mod metrics;
 pub mod model;
+pub mod policy;
 pub mod ports;
 pub mod service;
 pub mod text;

@@ -232,6 +232,26 @@ pub struct ReadReceipt {
     /// Every message with `seq <= last_read_seq` has been read by this user.
     pub last_read_seq: u64,
     pub read_at: Timestamp,
+    /// The member's own settings for this conversation, kept on the same row: the list
+    /// reads them with the watermarks, in the same batch.
+    #[serde(default)]
+    pub preferences: Preferences,
+}
+
+/// A member's settings for one conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    /// No notifications and no unread emphasis; the messages still arrive.
+    pub muted: bool,
+    /// Hidden from the member's list until a message newer than this `seq` arrives.
+    pub hidden_through: Option<u64>,
+}
+
+impl Preferences {
+    /// Whether a conversation whose newest message is `last_seq` stays out of the list.
+    pub fn hides(&self, last_seq: u64) -> bool {
+        self.hidden_through.is_some_and(|through| last_seq <= through)
+    }
 }
 
 /// `message_reports` row. One report per reporter per message.

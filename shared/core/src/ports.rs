@@ -12,12 +12,15 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::Cursor;
+use crate::directory::Profile;
 use crate::error::StoreResult;
-pub use crate::error::{BlobError, PushError, RegistryError, RegistryResult, ScheduleError};
+pub use crate::error::{
+    BlobError, DirectoryError, DirectoryResult, PushError, RegistryError, RegistryResult, ScheduleError,
+};
 use crate::identity::Identity;
 use crate::ids::{ClientMessageId, ConnectionId, ConversationId, FileId, MessageId, ReportId, UserId};
 use crate::model::*;
-use crate::text::{MessageBody, Title};
+use crate::text::{DisplayName, MessageBody, Title};
 use crate::time::Timestamp;
 
 // ---------------------------------------------------------------------------------------
@@ -112,6 +115,15 @@ pub trait ReceiptStore: Send + Sync {
     async fn list_receipts(&self, conversation: &ConversationId) -> StoreResult<Vec<ReadReceipt>>;
     /// The user's watermarks in the given conversations (missing ones mean nothing read).
     async fn receipts_of(&self, user: &UserId, conversations: &[ConversationId]) -> StoreResult<Vec<ReadReceipt>>;
+    /// Stores the user's settings for a conversation, leaving the watermark as it is
+    /// (a member who never read anything gets watermark 0, read at `at`).
+    async fn set_preferences(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        preferences: Preferences,
+        at: Timestamp,
+    ) -> StoreResult<ReadReceipt>;
 }
 
 #[async_trait]
@@ -287,9 +299,45 @@ pub trait DeliveryOrder: Send + Sync {
     async fn mark_delivered(&self, conversation: &ConversationId, seq: u64) -> RegistryResult<()>;
 }
 
+/// Directory profiles kept for a while, shared by every function (see
+/// [`crate::directory::CachedDirectory`]).
+#[async_trait]
+pub trait ProfileCache: Send + Sync {
+    /// The cached profiles among `ids` (misses are left out).
+    async fn cached_profiles(&self, ids: &[UserId]) -> RegistryResult<Vec<Profile>>;
+    async fn cache_profiles(&self, profiles: &[Profile], ttl: Duration) -> RegistryResult<()>;
+    /// The whole directory, as last listed.
+    async fn cached_listing(&self) -> RegistryResult<Option<Vec<Profile>>>;
+    async fn cache_listing(&self, profiles: &[Profile], ttl: Duration) -> RegistryResult<()>;
+    async fn forget_listing(&self) -> RegistryResult<()>;
+}
+
 /// The whole registry.
-pub trait Registry: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder {}
-impl<T> Registry for T where T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder {}
+pub trait Registry:
+    TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache
+{
+}
+impl<T> Registry for T where
+    T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache
+{
+}
+
+// ---------------------------------------------------------------------------------------
+// The user directory: who people are (Cognito in AWS, the gateway's directory locally).
+// ---------------------------------------------------------------------------------------
+
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// The profiles of those of `ids` the directory knows, active or not, in no
+    /// particular order.
+    async fn profiles(&self, ids: &[UserId]) -> DirectoryResult<Vec<Profile>>;
+    /// Every profile (people search filters and pages them: [`crate::directory::PeopleQuery`]).
+    async fn all_profiles(&self) -> DirectoryResult<Vec<Profile>>;
+    /// Enables or disables a user; `None` if the directory does not know them.
+    async fn set_active(&self, id: &UserId, active: bool) -> DirectoryResult<Option<Profile>>;
+    /// A new display name; `None` if the directory does not know them.
+    async fn set_name(&self, id: &UserId, name: &DisplayName) -> DirectoryResult<Option<Profile>>;
+}
 
 // ---------------------------------------------------------------------------------------
 // Pushing to connections (API Gateway Management API `@connections`).
@@ -298,6 +346,9 @@ impl<T> Registry for T where T: TicketStore + ConnectionRegistry + TypingRegistr
 #[async_trait]
 pub trait ConnectionPusher: Send + Sync {
     async fn push(&self, connection: &ConnectionId, payload: &[u8]) -> Result<(), PushError>;
+    /// Closes the connection (`DELETE @connections/{id}`); the gateway then runs
+    /// `$disconnect` for it. A connection already gone is not an error.
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PushError>;
 }
 
 // ---------------------------------------------------------------------------------------

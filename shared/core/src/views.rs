@@ -82,6 +82,10 @@ pub struct ConversationSummary {
     /// Messages after the caller's watermark. Sending advances the sender's own
     /// watermark, so a user's own messages never count as unread.
     pub unread_count: u64,
+    /// The caller muted it: no notifications, no unread emphasis.
+    pub muted: bool,
+    /// The caller hid it until a newer message; only a search lists it then.
+    pub hidden: bool,
 }
 
 /// One conversation with its participants, for a member (or an admin).
@@ -94,6 +98,18 @@ pub struct ConversationDetail {
     pub participants: Vec<ParticipantView>,
     pub last_read_seq: u64,
     pub unread_count: u64,
+    pub muted: bool,
+    pub hidden: bool,
+}
+
+/// The caller's settings for one conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct PreferencesView {
+    pub conversation_id: ConversationId,
+    pub muted: bool,
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +119,8 @@ pub struct ParticipantView {
     pub user_id: UserId,
     pub name: String,
     pub role: Role,
+    /// The client's company, from the directory.
+    pub organisation: Option<String>,
     pub joined_at: Timestamp,
     pub online: bool,
     /// The participant's read watermark: messages with `seq <= lastReadSeq` were read.

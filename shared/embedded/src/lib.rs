@@ -4,15 +4,18 @@
 //! # Layout
 //! - [`sqlite`]: the six tables in an SQLite file ([`SqliteStore`]).
 //! - [`registry`]: connections, presence, typing, tickets in process memory ([`MemoryRegistry`]).
+//! - [`directory`]: the local user directory in an SQLite file ([`LocalDirectory`]).
 //! - [`blobs`]: attachments on local files behind HMAC-signed URLs ([`LocalBlobStore`]).
 //! - [`scheduler`]: delayed tasks on tokio timers ([`LocalScheduler`]).
 
 pub mod blobs;
+pub mod directory;
 pub mod registry;
 pub mod scheduler;
 pub mod sqlite;
 
 pub use blobs::{BlobAccessError, DownloadPermit, LocalBlobStore};
+pub use directory::LocalDirectory;
 pub use registry::MemoryRegistry;
 pub use scheduler::{LocalScheduler, TaskRunner};
 pub use sqlite::SqliteStore;

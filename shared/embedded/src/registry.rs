@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::watch;
 
+use messaging_core::directory::Profile;
 use messaging_core::identity::Identity;
 use messaging_core::ids::{ConnectionId, ConversationId, UserId};
 use messaging_core::ports::*;
@@ -29,6 +30,8 @@ struct State {
     typing: HashMap<(ConversationId, UserId), i64>,
     members: HashMap<ConversationId, (Vec<UserId>, Instant)>,
     delivered: HashMap<ConversationId, watch::Sender<u64>>,
+    profiles: HashMap<UserId, (Profile, Instant)>,
+    listing: Option<(Vec<Profile>, Instant)>,
 }
 
 impl State {
@@ -277,6 +280,47 @@ impl MembershipCache for MemoryRegistry {
 
     async fn invalidate_members(&self, conversation: &ConversationId) -> RegistryResult<()> {
         self.lock()?.members.remove(conversation);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ProfileCache for MemoryRegistry {
+    async fn cached_profiles(&self, ids: &[UserId]) -> RegistryResult<Vec<Profile>> {
+        let s = self.lock()?;
+        let now = Instant::now();
+        Ok(ids
+            .iter()
+            .filter_map(|id| s.profiles.get(id))
+            .filter(|(_, exp)| *exp > now)
+            .map(|(p, _)| p.clone())
+            .collect())
+    }
+
+    async fn cache_profiles(&self, profiles: &[Profile], ttl: Duration) -> RegistryResult<()> {
+        let mut s = self.lock()?;
+        let until = Instant::now() + ttl;
+        for p in profiles {
+            s.profiles.insert(p.user_id.clone(), (p.clone(), until));
+        }
+        Ok(())
+    }
+
+    async fn cached_listing(&self) -> RegistryResult<Option<Vec<Profile>>> {
+        let s = self.lock()?;
+        Ok(s.listing
+            .as_ref()
+            .filter(|(_, exp)| *exp > Instant::now())
+            .map(|(all, _)| all.clone()))
+    }
+
+    async fn cache_listing(&self, profiles: &[Profile], ttl: Duration) -> RegistryResult<()> {
+        self.lock()?.listing = Some((profiles.to_vec(), Instant::now() + ttl));
+        Ok(())
+    }
+
+    async fn forget_listing(&self) -> RegistryResult<()> {
+        self.lock()?.listing = None;
         Ok(())
     }
 }

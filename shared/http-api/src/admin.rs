@@ -7,8 +7,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, patch};
 use serde::Deserialize;
 
+use messaging_core::Error;
 use messaging_core::ids::{ConversationId, MessageId, ReportId, UserId};
 use messaging_core::model::{ConversationQuery, ConversationStatus, ReportStatus};
+use messaging_core::service::PeopleSearch;
 use messaging_core::text::ResolutionNote;
 
 use crate::AppState;
@@ -28,6 +30,8 @@ pub fn routes() -> Router<AppState> {
             "/api/admin/messaging/conversations/{id}/participants",
             get(participants),
         )
+        .route("/api/admin/messaging/users", get(list_users))
+        .route("/api/admin/messaging/users/{userId}", patch(set_user_state))
         .route("/api/admin/messaging/reports", get(list_reports))
         .route("/api/admin/messaging/reports/{id}", patch(resolve_report))
 }
@@ -45,6 +49,44 @@ async fn list_conversations(
         q.number("limit")?,
     )?;
     Ok(axum::Json(s.svc.admin_search_conversations(&who, &query).await?))
+}
+
+/// Everyone in the directory; `status=active|disabled` filters.
+async fn list_users(
+    State(s): State<AppState>,
+    AdminCaller(who): AdminCaller,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    let active = match q.text("status") {
+        None | Some("") => None,
+        Some("active") => Some(true),
+        Some("disabled") => Some(false),
+        Some(_) => return Err(Error::invalid("status", "must be one of: active disabled").into()),
+    };
+    let search = PeopleSearch {
+        text: q.text("q").map(str::to_owned),
+        cursor: q.cursor()?,
+        limit: q.number("limit")?,
+    };
+    Ok(axum::Json(s.svc.admin_list_users(&who, &search, active).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserStateBody {
+    active: bool,
+}
+
+/// Disables (or enables again) a user: a disabled user's tokens stop working at once and
+/// their sockets close.
+async fn set_user_state(
+    State(s): State<AppState>,
+    AdminCaller(who): AdminCaller,
+    p: PathParams,
+    ApiJson(body): ApiJson<UserStateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let user = p.get("userId", UserId::parse)?;
+    Ok(axum::Json(s.svc.admin_set_active(&who, &user, body.active).await?))
 }
 
 async fn list_messages(

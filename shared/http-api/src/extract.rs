@@ -28,7 +28,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        Ok(Caller(state.auth.verify_header(header).await?))
+        let claimed = state.auth.verify_header(header).await?;
+        // The directory says who they are now, and whether they may still sign in.
+        Ok(Caller(state.svc.authenticate(claimed).await?))
     }
 }
 

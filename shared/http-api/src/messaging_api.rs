@@ -8,8 +8,8 @@ use axum::routing::{get, patch, post};
 use serde::Deserialize;
 
 use messaging_core::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, UserId};
-use messaging_core::model::{MessageRange, Role};
-use messaging_core::service::{AttachmentRequest, CreateConversation, NewParticipant, SendMessage};
+use messaging_core::model::MessageRange;
+use messaging_core::service::{AttachmentRequest, CreateConversation, PeopleSearch, PreferencesChange, SendMessage};
 use messaging_core::text::{DisplayName, MessageBody, ReportReason, Title};
 use messaging_core::views::MessagePage;
 use messaging_core::{Error, Identity};
@@ -20,7 +20,8 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, Caller, PathParams, QueryMap};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/messaging/me", get(me))
+        .route("/api/messaging/me", get(me).patch(rename_me))
+        .route("/api/messaging/people", get(people))
         .route(
             "/api/messaging/conversations",
             get(list_conversations).post(create_conversation),
@@ -47,13 +48,40 @@ pub fn routes() -> Router<AppState> {
             post(report_message),
         )
         .route("/api/messaging/conversations/{id}/read", post(mark_read))
+        .route("/api/messaging/conversations/{id}/preferences", patch(set_preferences))
         .route("/api/messaging/conversations/{id}/attachments", post(request_uploads))
         .route("/api/messaging/conversations/{id}/files/{fileId}", get(download_file))
         .route("/api/messaging/ws-ticket", post(issue_ticket))
 }
 
-async fn me(Caller(who): Caller) -> impl IntoResponse {
-    axum::Json(who)
+async fn me(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(s.svc.my_profile(&who).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenameMeBody {
+    name: String,
+}
+
+/// A new display name (what a user changes in their profile).
+async fn rename_me(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<RenameMeBody>,
+) -> ApiResult<impl IntoResponse> {
+    let name = DisplayName::parse(&body.name)?;
+    Ok(axum::Json(s.svc.rename_me(&who, name).await?))
+}
+
+/// Whom the caller may start a conversation with, searched by name or email.
+async fn people(State(s): State<AppState>, Caller(who): Caller, q: QueryMap) -> ApiResult<impl IntoResponse> {
+    let search = PeopleSearch {
+        text: q.text("q").map(str::to_owned),
+        cursor: q.cursor()?,
+        limit: q.number("limit")?,
+    };
+    Ok(axum::Json(s.svc.search_people(&who, &search).await?))
 }
 
 async fn list_conversations(
@@ -68,64 +96,38 @@ async fn list_conversations(
     Ok(axum::Json(page))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ParticipantBody {
-    user_id: String,
-    name: Option<String>,
-    role: Option<String>,
-}
-
-/// People to add: `participantIds` (ids only) and/or `participants` (with name/role hints).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ParticipantsBody {
-    #[serde(default)]
-    participant_ids: Vec<String>,
-    #[serde(default)]
-    participants: Vec<ParticipantBody>,
-}
-
-impl ParticipantsBody {
-    fn parse(self) -> Result<Vec<NewParticipant>, Error> {
-        let mut out = Vec::new();
-        for (i, raw) in self.participant_ids.iter().enumerate() {
-            let user_id = UserId::parse(raw).map_err(|e| e.at_field(format!("participantIds[{i}]")))?;
-            out.push(NewParticipant {
-                user_id,
-                name: None,
-                role: None,
-            });
-        }
-        for (i, p) in self.participants.into_iter().enumerate() {
-            let at = |f: &str| format!("participants[{i}].{f}");
-            out.push(NewParticipant {
-                user_id: UserId::parse(&p.user_id).map_err(|e| e.at_field(at("userId")))?,
-                name: p
-                    .name
-                    .as_deref()
-                    .map(DisplayName::parse)
-                    .transpose()
-                    .map_err(|e| e.at_field(at("name")))?,
-                role: p
-                    .role
-                    .as_deref()
-                    .map(Role::parse)
-                    .transpose()
-                    .map_err(|e| e.at_field(at("role")))?,
-            });
-        }
-        Ok(out)
+/// The people of a request, by id only. Names and roles come from the directory: a
+/// body that tries to give them (the old `participants: [{userId, name, role}]`) is
+/// refused, so that nobody can make up a "Security Admin".
+fn participant_ids(ids: &[String], refused: Option<&serde_json::Value>) -> Result<Vec<UserId>, Error> {
+    if refused.is_some() {
+        return Err(Error::invalid(
+            "participants",
+            "people are added by id only (participantIds); their names and roles come from the directory",
+        ));
     }
+    ids.iter()
+        .enumerate()
+        .map(|(i, raw)| UserId::parse(raw).map_err(|e| e.at_field(format!("participantIds[{i}]"))))
+        .collect()
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateConversationBody {
     title: String,
     project_id: Option<String>,
-    #[serde(flatten)]
-    participants: ParticipantsBody,
+    #[serde(default)]
+    participant_ids: Vec<String>,
+    participants: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AddParticipantsBody {
+    #[serde(default)]
+    participant_ids: Vec<String>,
+    participants: Option<serde_json::Value>,
 }
 
 async fn create_conversation(
@@ -136,7 +138,7 @@ async fn create_conversation(
     let req = CreateConversation {
         title: Title::parse(&body.title)?,
         project_id: body.project_id.as_deref().map(ProjectId::parse).transpose()?,
-        participants: body.participants.parse()?,
+        participant_ids: participant_ids(&body.participant_ids, body.participants.as_ref())?,
     };
     let created = s.svc.create_conversation(&who, req).await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
@@ -171,10 +173,10 @@ async fn add_participants(
     State(s): State<AppState>,
     Caller(who): Caller,
     p: PathParams,
-    ApiJson(body): ApiJson<ParticipantsBody>,
+    ApiJson(body): ApiJson<AddParticipantsBody>,
 ) -> ApiResult<impl IntoResponse> {
     let id = p.get("id", ConversationId::parse)?;
-    let people = body.parse()?;
+    let people = participant_ids(&body.participant_ids, body.participants.as_ref())?;
     if people.is_empty() {
         return Err(Error::invalid("participantIds", "name at least one participant to add").into());
     }
@@ -304,6 +306,32 @@ async fn mark_read(
 ) -> ApiResult<impl IntoResponse> {
     let id = p.get("id", ConversationId::parse)?;
     Ok(axum::Json(s.svc.mark_read(&who, &id, body.seq).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreferencesBody {
+    muted: Option<bool>,
+    hidden: Option<bool>,
+}
+
+/// The caller's own settings: `{"muted": true}`, `{"hidden": true}` (until a newer
+/// message), or both.
+async fn set_preferences(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<PreferencesBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    if body.muted.is_none() && body.hidden.is_none() {
+        return Err(Error::invalid("muted", "give muted or hidden (or both)").into());
+    }
+    let change = PreferencesChange {
+        muted: body.muted,
+        hidden: body.hidden,
+    };
+    Ok(axum::Json(s.svc.set_preferences(&who, &id, change).await?))
 }
 
 #[derive(Deserialize)]

@@ -64,6 +64,8 @@ use Function::*;
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     r("GET", "/api/messaging/me", "getMe", MessagingApi, Anyone),
+    r("PATCH", "/api/messaging/me", "renameMe", MessagingApi, Anyone),
+    r("GET", "/api/messaging/people", "searchPeople", MessagingApi, Anyone),
     r("GET", "/api/messaging/conversations", "listConversations", MessagingApi, Anyone),
     r("POST", "/api/messaging/conversations", "createConversation", MessagingApi, Anyone),
     r("GET", "/api/messaging/conversations/{id}", "getConversation", MessagingApi, Member),
@@ -76,6 +78,7 @@ pub const ROUTES: &[Route] = &[
     r("DELETE", "/api/messaging/conversations/{id}/messages/{messageId}", "deleteMessage", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/messages/{messageId}/report", "reportMessage", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/read", "markRead", MessagingApi, Member),
+    r("PATCH", "/api/messaging/conversations/{id}/preferences", "setPreferences", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/attachments", "requestUploads", MessagingApi, Member),
     r("GET", "/api/messaging/conversations/{id}/files/{fileId}", "downloadFile", MessagingApi, Member),
     r("POST", "/api/messaging/ws-ticket", "issueWebSocketTicket", MessagingApi, Anyone),
@@ -84,6 +87,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/admin/messaging/conversations/{id}/messages/{messageId}/audit", "adminMessageAudit", AdminApi, Admin),
     r("PATCH", "/api/admin/messaging/conversations/{id}/status", "adminSetStatus", AdminApi, Admin),
     r("GET", "/api/admin/messaging/conversations/{id}/participants", "adminListParticipants", AdminApi, Admin),
+    r("GET", "/api/admin/messaging/users", "adminListUsers", AdminApi, Admin),
+    r("PATCH", "/api/admin/messaging/users/{userId}", "adminSetUserState", AdminApi, Admin),
     r("GET", "/api/admin/messaging/reports", "adminListReports", AdminApi, Admin),
     r("PATCH", "/api/admin/messaging/reports/{id}", "adminResolveReport", AdminApi, Admin),
 ];

@@ -26,6 +26,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
 
+use messaging_core::directory::Profile;
 use messaging_core::identity::Identity;
 use messaging_core::ids::{ConnectionId, ConversationId, UserId};
 use messaging_core::ports::*;
@@ -502,6 +503,64 @@ impl MembershipCache for RedisRegistry {
             .del(self.key(format!("members:{conversation}")))
             .await
             .map_err(err)?;
+        Ok(())
+    }
+}
+
+/// Profiles one key each (`profile:{user}`; concurrent GETs, which the multiplexed
+/// connection pipelines: MGET would cross cluster slots), the listing one key.
+#[async_trait]
+impl ProfileCache for RedisRegistry {
+    async fn cached_profiles(&self, ids: &[UserId]) -> RegistryResult<Vec<Profile>> {
+        let reads = ids.iter().map(|id| {
+            let mut conn = self.conn();
+            let key = self.key(format!("profile:{id}"));
+            async move { conn.get::<_, Option<String>>(key).await }
+        });
+        let mut out = Vec::new();
+        for raw in futures::future::join_all(reads).await {
+            if let Some(raw) = raw.map_err(err)? {
+                out.push(serde_json::from_str(&raw).map_err(err)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn cache_profiles(&self, profiles: &[Profile], ttl: Duration) -> RegistryResult<()> {
+        let writes = profiles.iter().map(|p| {
+            let mut conn = self.conn();
+            let key = self.key(format!("profile:{}", p.user_id));
+            let json = serde_json::to_string(p);
+            async move {
+                let json = json.map_err(err)?;
+                conn.pset_ex::<_, _, ()>(key, json, ttl.as_millis() as u64)
+                    .await
+                    .map_err(err)
+            }
+        });
+        for result in futures::future::join_all(writes).await {
+            result?;
+        }
+        Ok(())
+    }
+
+    async fn cached_listing(&self) -> RegistryResult<Option<Vec<Profile>>> {
+        let raw: Option<String> = self.conn().get(self.key("directory".to_string())).await.map_err(err)?;
+        raw.map(|r| serde_json::from_str(&r).map_err(err)).transpose()
+    }
+
+    async fn cache_listing(&self, profiles: &[Profile], ttl: Duration) -> RegistryResult<()> {
+        let json = serde_json::to_string(profiles).map_err(err)?;
+        let _: () = self
+            .conn()
+            .pset_ex(self.key("directory".to_string()), json, ttl.as_millis() as u64)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn forget_listing(&self) -> RegistryResult<()> {
+        let _: i64 = self.conn().del(self.key("directory".to_string())).await.map_err(err)?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Conformance suites: one per port, run against every adapter of that port.
 
 pub mod blobs;
+pub mod directory;
 pub mod registry;
 pub mod scheduler;
 pub mod store;

@@ -271,6 +271,61 @@ pub async fn the_membership_cache_round_trips_expires_and_invalidates(r: Arc<dyn
     assert_eq!(r.cached_members(&conv).await.unwrap(), None, "expired");
 }
 
+pub async fn the_profile_cache_round_trips_expires_and_forgets_the_listing(r: Arc<dyn Registry>) {
+    let profile = |name: &str| messaging_core::directory::Profile {
+        user_id: user(),
+        name: name.into(),
+        email: Some("x@example.com".into()),
+        role: Role::Team,
+        organisation: Some("Acme Corp".into()),
+        colour: Some("#112233".into()),
+        active: true,
+    };
+    let (a, b) = (profile("Ben Carter"), profile("Cleo Park"));
+    let ids = [a.user_id.clone(), b.user_id.clone(), user()];
+    assert!(r.cached_profiles(&ids).await.unwrap().is_empty());
+    r.cache_profiles(&[a.clone(), b.clone()], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let mut hits = r.cached_profiles(&ids).await.unwrap();
+    hits.sort_by(|x, y| x.name.cmp(&y.name));
+    assert_eq!(hits, vec![a.clone(), b.clone()], "misses are left out");
+    let renamed = messaging_core::directory::Profile {
+        name: "Ben C.".into(),
+        active: false,
+        ..a.clone()
+    };
+    r.cache_profiles(std::slice::from_ref(&renamed), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.cached_profiles(std::slice::from_ref(&a.user_id)).await.unwrap(),
+        vec![renamed.clone()]
+    );
+    r.cache_profiles(std::slice::from_ref(&b), Duration::from_millis(100))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(
+        r.cached_profiles(std::slice::from_ref(&b.user_id))
+            .await
+            .unwrap()
+            .is_empty(),
+        "expired"
+    );
+
+    assert_eq!(r.cached_listing().await.unwrap(), None);
+    r.cache_listing(&[renamed.clone(), b.clone()], Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(r.cached_listing().await.unwrap(), Some(vec![renamed, b.clone()]));
+    r.forget_listing().await.unwrap();
+    assert_eq!(r.cached_listing().await.unwrap(), None);
+    r.cache_listing(&[b], Duration::from_millis(100)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(r.cached_listing().await.unwrap(), None, "the listing expires too");
+}
+
 pub async fn delivery_waits_for_the_previous_seq_within_a_bound(r: Arc<dyn Registry>) {
     let fresh = ConversationId::generate();
     assert!(
@@ -331,6 +386,7 @@ macro_rules! registry_conformance_tests {
             presence_check_claims_are_exclusive_until_released_or_expired,
             typing_starts_refreshes_and_expires_exactly_once,
             the_membership_cache_round_trips_expires_and_invalidates,
+            the_profile_cache_round_trips_expires_and_forgets_the_listing,
             delivery_waits_for_the_previous_seq_within_a_bound,
         );
     };

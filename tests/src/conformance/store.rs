@@ -602,6 +602,58 @@ pub async fn read_watermarks_only_move_forward(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn a_members_settings_live_beside_the_watermark_without_moving_it(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Settings").await;
+    let quiet = Preferences {
+        muted: true,
+        hidden_through: None,
+    };
+    // Before b read anything: a receipt at watermark 0 holds the settings.
+    let r = store.set_preferences(&c.id, &b, quiet, Timestamp::now()).await.unwrap();
+    assert_eq!((r.last_read_seq, r.preferences), (0, quiet));
+    for i in 0..3 {
+        send(&store, &c, &a, &format!("m{i}")).await;
+    }
+    let r = store.mark_read(&c.id, &b, 2, Timestamp::now()).await.unwrap();
+    assert_eq!(
+        (r.last_read_seq, r.preferences),
+        (2, quiet),
+        "reading keeps the settings"
+    );
+    let hidden = Preferences {
+        muted: true,
+        hidden_through: Some(3),
+    };
+    let r = store
+        .set_preferences(&c.id, &b, hidden, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.last_read_seq, r.preferences),
+        (2, hidden),
+        "settings keep the watermark"
+    );
+    send(&store, &c, &b, "mine").await;
+    let mine = store.receipts_of(&b, std::slice::from_ref(&c.id)).await.unwrap();
+    assert_eq!(
+        (mine[0].last_read_seq, mine[0].preferences),
+        (4, hidden),
+        "sending keeps them too"
+    );
+    let all = store.list_receipts(&c.id).await.unwrap();
+    let of_a = all.iter().find(|r| r.user_id == a).expect("a sent, so a has a receipt");
+    assert_eq!(of_a.preferences, Preferences::default(), "settings are per member");
+    let cleared = store
+        .set_preferences(&c.id, &b, Preferences::default(), Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (cleared.last_read_seq, cleared.preferences),
+        (4, Preferences::default())
+    );
+}
+
 pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn Store>) {
     let (a, b) = (user(&unique("a")), user(&unique("b")));
     let c = conversation_with(&store, &[&a, &b], "Files").await;
@@ -894,6 +946,7 @@ macro_rules! store_conformance_tests {
             edits_stop_at_the_limit,
             deleting_leaves_a_tombstone_and_the_audit_keeps_the_body,
             read_watermarks_only_move_forward,
+            a_members_settings_live_beside_the_watermark_without_moving_it,
             attachments_are_claimed_atomically_with_the_message,
             reports_are_unique_per_reporter_and_resolve_once,
             the_reports_queue_pages_newest_first_by_status,

@@ -3,21 +3,27 @@
 // an ApiError. `fetch` is injectable so tests can answer without a server.
 
 import type {
+  AddParticipantsRequest,
   ApiErrorBody,
   AttachmentRequest,
+  CreateConversationRequest,
   ConversationDetail,
   ConversationStatus,
   ConversationSummary,
   ConversationView,
   DemoUser,
   DevLoginResponse,
-  Identity,
   ListPage,
   MessageAudit,
   MessagePage,
   MessageView,
   ParticipantView,
+  PreferencesRequest,
+  PreferencesView,
+  ProfileView,
   ReadReceiptView,
+  RenameConversationRequest,
+  RenameMeRequest,
   ReportStatus,
   ReportView,
   ResolveReportRequest,
@@ -57,6 +63,9 @@ export function errorMessage(e: unknown): string {
 }
 
 type Query = Record<string, string | number | boolean | null | undefined>
+
+/** A searchable list's query: a text, the cursor of the page after, a page size. */
+type SearchQuery = { q?: string; cursor?: string | null; limit?: number }
 
 export interface ApiClientOptions {
   /** Origin (and optional prefix) of the gateway; '' for the page's own origin. */
@@ -164,19 +173,48 @@ export class ApiClient {
 
   // --- members --------------------------------------------------------------------------
 
-  me(): Promise<Identity> {
+  me(): Promise<ProfileView> {
     return this.request('GET', '/api/messaging/me')
   }
 
-  listConversations(
-    query: { q?: string; cursor?: string | null; limit?: number } = {},
-    signal?: AbortSignal,
-  ): Promise<ListPage<ConversationSummary>> {
+  renameMe(req: RenameMeRequest): Promise<ProfileView> {
+    return this.request('PATCH', '/api/messaging/me', { body: req })
+  }
+
+  /** People the caller may start a conversation with (active, the caller left out). */
+  searchPeople(query: SearchQuery = {}, signal?: AbortSignal): Promise<ListPage<ProfileView>> {
+    return this.request('GET', '/api/messaging/people', { query, signal })
+  }
+
+  listConversations(query: SearchQuery = {}, signal?: AbortSignal): Promise<ListPage<ConversationSummary>> {
     return this.request('GET', '/api/messaging/conversations', { query, signal })
   }
 
   getConversation(id: string): Promise<ConversationDetail> {
     return this.request('GET', `/api/messaging/conversations/${enc(id)}`)
+  }
+
+  createConversation(req: CreateConversationRequest): Promise<ConversationDetail> {
+    return this.request('POST', '/api/messaging/conversations', { body: req })
+  }
+
+  renameConversation(id: string, req: RenameConversationRequest): Promise<ConversationView> {
+    return this.request('PATCH', `/api/messaging/conversations/${enc(id)}`, { body: req })
+  }
+
+  /** Team and admins only (403 for clients). */
+  addParticipants(id: string, req: AddParticipantsRequest): Promise<ConversationDetail> {
+    return this.request('POST', `/api/messaging/conversations/${enc(id)}/participants`, { body: req })
+  }
+
+  /** Anyone may remove themselves (leave); removing others is for the team and admins. */
+  async removeParticipant(id: string, userId: string): Promise<void> {
+    await this.request('DELETE', `/api/messaging/conversations/${enc(id)}/participants/${enc(userId)}`)
+  }
+
+  /** The caller's own mute / hide settings, kept on the server for every device. */
+  setPreferences(id: string, req: PreferencesRequest): Promise<PreferencesView> {
+    return this.request('PATCH', `/api/messaging/conversations/${enc(id)}/preferences`, { body: req })
   }
 
   listMessages(

@@ -20,6 +20,12 @@ export type Identity = { userId: UserId, role: Role,
  * Display name; the user id when the token carries none.
  */
 name: string, };
+export type ProfileView = { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, 
+/**
+ * Shown to the team, to admins and to the person themselves; `null` to other clients.
+ */
+email: string | null, active: boolean, };
+export type PreferencesView = { conversationId: ConversationId, muted: boolean, hidden: boolean, };
 export type PreviewView = { messageId: MessageId, seq: number, senderId: UserId, senderName: string, 
 /**
  * Empty when the message was deleted.
@@ -31,13 +37,25 @@ export type ConversationSummary = { lastReadSeq: number,
  * Messages after the caller's watermark. Sending advances the sender's own
  * watermark, so a user's own messages never count as unread.
  */
-unreadCount: number, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
-export type ParticipantView = { userId: UserId, name: string, role: Role, joinedAt: Timestamp, online: boolean, 
+unreadCount: number, 
+/**
+ * The caller muted it: no notifications, no unread emphasis.
+ */
+muted: boolean, 
+/**
+ * The caller hid it until a newer message; only a search lists it then.
+ */
+hidden: boolean, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
+export type ParticipantView = { userId: UserId, name: string, role: Role, 
+/**
+ * The client's company, from the directory.
+ */
+organisation: string | null, joinedAt: Timestamp, online: boolean, 
 /**
  * The participant's read watermark: messages with `seq <= lastReadSeq` were read.
  */
 lastReadSeq: number, };
-export type ConversationDetail = { participants: Array<ParticipantView>, lastReadSeq: number, unreadCount: number, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
+export type ConversationDetail = { participants: Array<ParticipantView>, lastReadSeq: number, unreadCount: number, muted: boolean, hidden: boolean, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
 export type ListPage<T> = { items: Array<T>, nextCursor: Cursor | null, };
 export type FileMeta = { id: FileId, name: string, size: number, contentType: string, };
 export type MessageView = { id: MessageId, conversationId: ConversationId, seq: number, senderId: UserId, senderName: string, 
@@ -64,5 +82,5 @@ export type Ticket = { ticket: string, expiresInSeconds: number, };
 export type ReportView = { id: ReportId, conversationId: ConversationId, messageId: MessageId, messageSeq: number, reporterId: UserId, reason: string, status: ReportStatus, createdAt: Timestamp, resolvedBy: UserId | null, resolvedAt: Timestamp | null, resolutionNote: string | null, };
 export type RevisionView = { body: string, kind: RevisionKind, at: Timestamp, by: UserId, };
 export type MessageAudit = { message: MessageView, deletedBy: UserId | null, revisions: Array<RevisionView>, };
-export type ServerEvent = { "type": "new-message", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-updated", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
+export type ServerEvent = { "type": "new-message", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-updated", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "user-updated", "data": { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
 export type ClientAction = { "action": "typing", conversationId: ConversationId, } | { "action": "stop-typing", conversationId: ConversationId, } | { "action": "ping" };

@@ -9,11 +9,15 @@
 //   resends the same id, so the server stores it once (201 new / 200 replay).
 // - Typing is throttled to one `typing` action every 2 s, with `stop-typing` when the
 //   text is cleared or sent, or after a few idle seconds.
+// - Managing conversations (create, rename, add and remove people, leave, mute, hide)
+//   applies the server's answer at once; the `conversation-updated` event that follows
+//   tells the other members, and is harmless here. An event that no longer lists me
+//   means I left or was removed: the conversation is forgotten and its open thread says so.
 
 import { shallowRef } from 'vue'
 import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
-import type { ConversationSummary, FileMeta, MessageView, ServerEvent } from '../types'
+import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
 import { TYPING_IDLE_MS, TYPING_MARGIN_MS, TYPING_SWEEP_SLACK_MS, TYPING_THROTTLE_MS } from '../timing'
 import { socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
@@ -90,6 +94,15 @@ export function createMessaging(deps: MessagingDeps) {
     }
   }
 
+  /** My own profile as the directory has it now (a name changed on another device). */
+  async function loadProfile(): Promise<void> {
+    try {
+      store.setMe(await api.me())
+    } catch {
+      // The session's copy stays; a 401 has already signed the user out.
+    }
+  }
+
   /** Participants (names, presence, watermarks) for the list's presence dots. */
   async function loadMissingDetails(items: ConversationSummary[]): Promise<void> {
     const missing = items.filter((c) => !store.details[c.id]).map((c) => c.id)
@@ -103,8 +116,10 @@ export function createMessaging(deps: MessagingDeps) {
       try {
         store.setDetail(await api.getConversation(id))
       } catch (e) {
-        if (e instanceof ApiError && e.status === 404) store.removeConversation(id)
-        else throw e
+        // Not (or no longer) mine: removed while this page was away, or never known.
+        if (e instanceof ApiError && e.status === 404) {
+          store.removeConversation(id, store.conversations[id] ? 'removed' : 'unavailable')
+        } else throw e
       } finally {
         detailRequests.delete(id)
       }
@@ -117,7 +132,63 @@ export function createMessaging(deps: MessagingDeps) {
   async function discoverConversation(id: string): Promise<void> {
     if (store.conversations[id]) return
     await loadDetail(id).catch(() => undefined)
+    showInList(id)
+  }
+
+  /** Lists a conversation that became mine or active again (the current list is not a search). */
+  function showInList(id: string): void {
     if (store.conversations[id] && !store.listQuery.trim()) store.includeInList(id)
+  }
+
+  // --- managing conversations -------------------------------------------------------------
+
+  /** Starts a conversation with people picked by id; returns its id (it is in the list). */
+  async function createConversation(title: string, participantIds: string[]): Promise<string> {
+    const detail = await api.createConversation({ title, participantIds })
+    store.setDetail(detail)
+    showInList(detail.id)
+    return detail.id
+  }
+
+  async function renameConversation(id: string, title: string): Promise<void> {
+    store.applyConversationView(await api.renameConversation(id, { title }))
+  }
+
+  async function addParticipants(id: string, participantIds: string[]): Promise<void> {
+    store.setDetail(await api.addParticipants(id, { participantIds }))
+  }
+
+  /** Removes someone else (team and admins). */
+  async function removeParticipant(id: string, userId: string): Promise<void> {
+    await api.removeParticipant(id, userId)
+    store.dropParticipant(id, userId)
+  }
+
+  /**
+   * Conversations I am leaving: their `conversation-updated` (which usually overtakes
+   * the DELETE's answer) then says "you left", not "you were removed".
+   */
+  const leaving = new Set<string>()
+
+  async function leaveConversation(id: string): Promise<void> {
+    const me = store.me?.userId
+    if (!me) return
+    stopTyping(id)
+    leaving.add(id)
+    try {
+      await api.removeParticipant(id, me)
+      store.removeConversation(id, 'left')
+    } finally {
+      leaving.delete(id)
+    }
+  }
+
+  async function setPreferences(id: string, change: PreferencesRequest): Promise<void> {
+    store.applyPreferences(await api.setPreferences(id, change))
+  }
+
+  async function renameMe(name: string): Promise<void> {
+    store.applyPerson(await api.renameMe({ name }))
   }
 
   // --- threads --------------------------------------------------------------------------
@@ -391,7 +462,10 @@ export function createMessaging(deps: MessagingDeps) {
         } else {
           store.noteMessage(id, message)
         }
-        if (message.senderId !== store.me?.userId) announceIncoming(id, message)
+        // Known but not listed: hidden until this message, or beyond the pages fetched.
+        showInList(id)
+        const quiet = store.conversations[id]?.muted && store.activeConversationId !== id
+        if (message.senderId !== store.me?.userId && !quiet) announceIncoming(id, message)
         break
       }
       case 'message-updated':
@@ -418,13 +492,19 @@ export function createMessaging(deps: MessagingDeps) {
         break
       case 'conversation-updated': {
         const { conversation, participants } = event.data
-        const known = !!store.conversations[conversation.id]
-        store.applyConversationUpdated(conversation, participants)
-        if (!known && store.conversations[conversation.id] && !store.listQuery.trim()) {
-          store.includeInList(conversation.id)
-        }
+        const id = conversation.id
+        const known = !!store.conversations[id]
+        const wasDeparted = !!store.departed[id]
+        store.applyConversationUpdated(conversation, participants, leaving.has(id) ? 'left' : 'removed')
+        if (store.departed[id]) stopTyping(id)
+        if (!known) showInList(id)
+        // Added back while its "removed" state is on screen: load it again.
+        if (wasDeparted && store.conversations[id] && store.activeConversationId === id) void openConversation(id)
         break
       }
+      case 'user-updated':
+        store.applyPerson(event.data)
+        break
       case 'resync': {
         const { conversationId: id, afterSeq } = event.data
         if (store.threads[id]?.loaded) void resync(id, afterSeq).catch(() => undefined)
@@ -455,6 +535,7 @@ export function createMessaging(deps: MessagingDeps) {
   // --- lifecycle ------------------------------------------------------------------------
 
   function start(): void {
+    void loadProfile()
     socket.start()
   }
 
@@ -473,6 +554,14 @@ export function createMessaging(deps: MessagingDeps) {
     loadConversations,
     loadMoreConversations,
     loadDetail,
+    loadProfile,
+    createConversation,
+    renameConversation,
+    addParticipants,
+    removeParticipant,
+    leaveConversation,
+    setPreferences,
+    renameMe,
     openConversation,
     closeConversation,
     loadLatest,

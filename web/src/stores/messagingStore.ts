@@ -1,10 +1,12 @@
 // The messaging state: conversations, threads (stored + optimistic messages), read
-// watermarks, typing, presence and the connection. Pure state transitions only — the
-// network lives in useMessaging — so every rule here is unit-tested directly.
+// watermarks, typing, presence, my own settings per conversation (muted, hidden), the
+// conversations I am no longer in, and the connection. Pure state transitions only —
+// the network lives in useMessaging — so every rule here is unit-tested directly.
 //
-// Each fact is held once: my watermark and the conversation's last seq in
-// `conversations` (unread counts are derived from them), who is online in `presence`,
-// the other participants' watermarks in `details`.
+// Each fact is held once: my watermark, the conversation's last seq and my settings in
+// `conversations` (unread counts and list membership are derived from them), who is
+// online in `presence`, the other participants' watermarks in `details`, my live
+// profile in `me`.
 //
 // Invariants of a thread:
 // - `messages` is strictly ascending by seq with no two entries for one id or one seq,
@@ -22,13 +24,16 @@ import type {
   ConversationSummary,
   ConversationView,
   DetailState,
+  Departure,
+  DepartureReason,
   FileMeta,
-  Identity,
   MessagePreview,
   MessageView,
   ParticipantState,
   ParticipantView,
   PendingMessage,
+  Person,
+  PreferencesView,
   ReceiptState,
   ThreadItem,
   ThreadState,
@@ -118,7 +123,7 @@ export interface MergeResult {
 
 export const useMessagingStore = defineStore('messaging', {
   state: () => ({
-    me: null as Identity | null,
+    me: null as Person | null,
     connection: 'idle' as ConnectionState,
     /** Every conversation known, by id. */
     conversations: {} as Record<string, ConversationState>,
@@ -132,6 +137,8 @@ export const useMessagingStore = defineStore('messaging', {
     /** Participants of the conversations opened, by conversation id. */
     details: {} as Record<string, DetailState>,
     threads: {} as Record<string, ThreadState>,
+    /** Conversations I left or was removed from (the open one shows why), by id. */
+    departed: {} as Record<string, Departure>,
     /** conversationId → userId → entry. */
     typing: {} as Record<string, Record<string, TypingEntry>>,
     /** userId → online. */
@@ -142,25 +149,58 @@ export const useMessagingStore = defineStore('messaging', {
   }),
 
   getters: {
-    /** The current list, most recent activity first (live events reorder it). */
+    /**
+     * The current list, most recent activity first (live events reorder it). Hidden
+     * conversations are left out until a newer message, except from a search (that is
+     * how one finds them again, as the server does).
+     */
     sortedConversations(state): ConversationState[] {
+      const searching = state.listQuery.trim() !== ''
       return state.listIds
         .map((id) => state.conversations[id])
-        .filter((c): c is ConversationState => !!c)
+        .filter((c): c is ConversationState => !!c && (searching || !c.hidden))
         .sort((a, b) => {
           const d = Date.parse(b.lastActivityAt) - Date.parse(a.lastActivityAt)
           return d !== 0 ? d : b.id < a.id ? -1 : b.id > a.id ? 1 : 0
         })
     },
 
+    /** Unread messages of the conversations listed, muted ones left out. */
     totalUnread(): number {
-      return this.sortedConversations.reduce((n, c) => n + Math.max(0, c.lastSeq - c.lastReadSeq), 0)
+      return this.sortedConversations.reduce((n, c) => n + (c.muted ? 0 : Math.max(0, c.lastSeq - c.lastReadSeq)), 0)
     },
   },
 
   actions: {
-    setMe(me: Identity | null) {
-      this.me = me
+    setMe(me: Person | null) {
+      this.me = me && { userId: me.userId, name: me.name, role: me.role, organisation: me.organisation }
+    },
+
+    /**
+     * Someone's profile changed (`user-updated`, or my own rename): their new name
+     * everywhere it shows — participants, message senders, previews, typing, and `me`.
+     */
+    applyPerson(person: Person) {
+      const { userId, name } = person
+      if (this.me?.userId === userId) this.setMe(person)
+      for (const detail of Object.values(this.details)) {
+        for (const p of detail.participants) {
+          if (p.userId !== userId) continue
+          p.name = name
+          p.role = person.role
+          p.organisation = person.organisation
+        }
+      }
+      for (const thread of Object.values(this.threads)) {
+        for (const m of thread.messages) if (m.senderId === userId) m.senderName = name
+      }
+      for (const c of Object.values(this.conversations)) {
+        if (c.lastMessage?.senderId === userId) c.lastMessage.senderName = name
+      }
+      for (const entries of Object.values(this.typing)) {
+        const entry = entries[userId]
+        if (entry) entry.name = name
+      }
     },
 
     setConnection(state: ConnectionState) {
@@ -186,10 +226,14 @@ export const useMessagingStore = defineStore('messaging', {
       this.listLoaded = true
     },
 
-    /** Adds or refreshes a summary, never moving a watermark or lastSeq backwards. */
+    /**
+     * Adds or refreshes a summary, never moving a watermark or lastSeq backwards, nor
+     * hiding again a conversation that a newer message brought back.
+     */
     upsertSummary(summary: ConversationSummary | ConversationState) {
       const item = 'unreadCount' in summary ? conversationState(summary) : summary
       const existing = this.conversations[item.id]
+      delete this.departed[item.id]
       if (!existing) {
         this.conversations[item.id] = { ...item }
         return
@@ -201,7 +245,30 @@ export const useMessagingStore = defineStore('messaging', {
         lastReadSeq: Math.max(existing.lastReadSeq, item.lastReadSeq),
         lastMessage: newer ? item.lastMessage : existing.lastMessage,
         lastActivityAt: newer ? item.lastActivityAt : existing.lastActivityAt,
+        hidden: newer ? item.hidden : existing.hidden,
       })
+    },
+
+    /**
+     * A conversation's shared fields changed (a rename, an event): my own watermark and
+     * settings, which a `ConversationView` does not carry, stay as they are.
+     */
+    applyConversationView(conversation: ConversationView, myReadSeq = 0) {
+      const existing = this.conversations[conversation.id]
+      this.upsertSummary({
+        ...conversation,
+        lastReadSeq: Math.max(existing?.lastReadSeq ?? 0, myReadSeq),
+        muted: existing?.muted ?? false,
+        hidden: existing?.hidden ?? false,
+      })
+    },
+
+    /** My settings after `PATCH .../preferences`. */
+    applyPreferences(view: PreferencesView) {
+      const c = this.conversations[view.conversationId]
+      if (!c) return
+      c.muted = view.muted
+      c.hidden = view.hidden
     },
 
     /** Adds a conversation to the visible list (it appeared through an event). */
@@ -209,13 +276,23 @@ export const useMessagingStore = defineStore('messaging', {
       if (!this.listIds.includes(id)) this.listIds.push(id)
     },
 
-    removeConversation(id: string) {
+    /**
+     * Forgets a conversation that is no longer mine: the list drops it and its messages
+     * go; `departed` keeps why (and its title), for the thread that may still be open.
+     */
+    removeConversation(id: string, reason: DepartureReason = 'removed') {
+      this.departed[id] = { reason, title: this.conversations[id]?.title ?? this.departed[id]?.title ?? null }
       this.listIds = this.listIds.filter((x) => x !== id)
       delete this.conversations[id]
       delete this.details[id]
       delete this.threads[id]
       delete this.typing[id]
-      if (this.activeConversationId === id) this.activeConversationId = null
+    },
+
+    /** Someone else was removed (my own DELETE answered; the event follows). */
+    dropParticipant(id: string, userId: string) {
+      const detail = this.details[id]
+      if (detail) detail.participants = detail.participants.filter((p) => p.userId !== userId)
     },
 
     setDetail(detail: ConversationDetail) {
@@ -225,20 +302,20 @@ export const useMessagingStore = defineStore('messaging', {
       for (const p of participants) this.presence[p.userId] = p.online
     },
 
-    /** `conversation-updated`: status, title or participants changed. */
-    applyConversationUpdated(conversation: ConversationView, participants: ParticipantView[]) {
+    /**
+     * `conversation-updated`: status, title or participants changed. When I am not among
+     * the participants any more, the conversation is forgotten, `gone` saying why.
+     */
+    applyConversationUpdated(conversation: ConversationView, participants: ParticipantView[], gone: DepartureReason = 'removed') {
       const me = this.me?.userId
-      if (me && participants.length > 0 && !participants.some((p) => p.userId === me)) {
-        // I was removed (or left elsewhere): the conversation is no longer mine.
-        this.removeConversation(conversation.id)
+      if (me && !participants.some((p) => p.userId === me)) {
+        // Removed, or left (here or on another device): the conversation is no longer mine.
+        // Already gone (my own leave was answered before its event came): that stands.
+        if (!this.departed[conversation.id]) this.removeConversation(conversation.id, gone)
         return
       }
-      const existing = this.conversations[conversation.id]
       const mine = participants.find((p) => p.userId === me)
-      this.upsertSummary({
-        ...conversation,
-        lastReadSeq: Math.max(existing?.lastReadSeq ?? 0, mine?.lastReadSeq ?? 0),
-      })
+      this.applyConversationView(conversation, mine?.lastReadSeq ?? 0)
       const known = this.details[conversation.id]?.participants ?? []
       this.details[conversation.id] = {
         id: conversation.id,
@@ -292,9 +369,11 @@ export const useMessagingStore = defineStore('messaging', {
      * clientMessageId, and moving the conversation's summary forward.
      */
     mergeMessages(conversationId: string, incoming: MessageView[]): MergeResult {
+      const result: MergeResult = { added: 0, gapAfter: null }
+      // A page that was on its way when I was removed: not mine to show any more.
+      if (this.departed[conversationId]) return result
       const thread = this.ensureThread(conversationId)
       const me = this.me?.userId
-      const result: MergeResult = { added: 0, gapAfter: null }
       for (const message of incoming) {
         if (message.conversationId && message.conversationId !== conversationId) continue
         const messages = thread.messages
@@ -329,6 +408,8 @@ export const useMessagingStore = defineStore('messaging', {
         summary.lastSeq = message.seq
         summary.lastMessage = previewOf(message)
         summary.lastActivityAt = message.createdAt
+        // Hidden until a newer message: this is one (the server lists it again too).
+        summary.hidden = false
       } else if (summary.lastMessage && summary.lastMessage.messageId === message.id) {
         summary.lastMessage = previewOf(message)
       }
@@ -355,6 +436,7 @@ export const useMessagingStore = defineStore('messaging', {
     },
 
     setThreadFlags(conversationId: string, flags: Partial<Omit<ThreadState, 'messages' | 'pending' | 'conversationId'>>) {
+      if (this.departed[conversationId]) return
       Object.assign(this.ensureThread(conversationId), flags)
     },
 
@@ -438,6 +520,29 @@ export const useMessagingStore = defineStore('messaging', {
     /** Ticks of one of my messages: read (✓✓) once another participant's watermark reaches it. */
     receiptOf(conversationId: string, message: MessageView): ReceiptState {
       return receiptFor(this.othersReadSeq(conversationId), message.seq)
+    },
+
+    // --- who may do what (the server's rules, so that the UI offers only what works) ------
+
+    isMember(conversationId: string): boolean {
+      const me = this.me?.userId
+      return !!me && !!this.details[conversationId]?.participants.some((p) => p.userId === me)
+    },
+
+    /** Renaming: admins, and members who are on the team or created the conversation. */
+    canRename(conversationId: string): boolean {
+      const me = this.me
+      if (!me) return false
+      if (me.role === 'admin') return true
+      const createdByMe = this.conversations[conversationId]?.createdBy === me.userId
+      return this.isMember(conversationId) && (me.role === 'team' || createdByMe)
+    },
+
+    /** Adding people and removing others: admins, and members on the team (not clients). */
+    canManageMembers(conversationId: string): boolean {
+      const me = this.me
+      if (!me) return false
+      return me.role === 'admin' || (me.role === 'team' && this.isMember(conversationId))
     },
 
     /** My own watermark in a conversation. */

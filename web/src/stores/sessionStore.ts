@@ -1,9 +1,11 @@
 // Who is signed in. The dev login's token lives in sessionStorage: it survives a reload
-// of the tab but not the tab itself, and is never shared between tabs.
+// of the tab but not the tab itself, and is never shared between tabs. The user kept here
+// is who signed in, as the login answered; their live profile (a new name) is the
+// messaging store's `me`.
 
 import { SESSION_EXPIRY_MARGIN_MS } from '../timing'
 import { defineStore } from 'pinia'
-import type { DevLoginResponse, Identity, Session } from '../types'
+import type { DevLoginResponse, Person, Session } from '../types'
 
 export const SESSION_KEY = 'messaging.session'
 
@@ -37,7 +39,7 @@ export const useSessionStore = defineStore('session', {
   }),
   getters: {
     token: (s): string | null => s.session?.token ?? null,
-    user: (s): Identity | null => s.session?.user ?? null,
+    user: (s): Person | null => s.session?.user ?? null,
     isAdmin: (s): boolean => s.session?.user.role === 'admin',
     signedIn: (s): boolean => s.session !== null,
   },
@@ -45,7 +47,12 @@ export const useSessionStore = defineStore('session', {
     signIn(login: DevLoginResponse, now: number = Date.now()) {
       const session: Session = {
         token: login.token,
-        user: { userId: login.user.userId, name: login.user.name, role: login.user.role },
+        user: {
+          userId: login.user.userId,
+          name: login.user.name,
+          role: login.user.role,
+          organisation: login.user.organisation ?? null,
+        },
         expiresAt: now + login.expiresInSeconds * 1000,
       }
       this.session = session

@@ -1,30 +1,11 @@
 // Automated accessibility audit (axe-core, WCAG 2.x A/AA rules) of every page, on
 // desktop and at 360 px, plus keyboard-only use of the main flow.
 
-import { createRequire } from 'node:module'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { DESKTOP, MOBILE, createConversation, launchBrowser, makePng, messageByText, openAs, openConversation, sendViaApi, waitOnline, type UserPage } from './helpers'
+import { DESKTOP, MOBILE, audit, createConversation, launchBrowser, makePng, messageByText, openAs, openConversation, sendViaApi, waitOnline, type UserPage } from './helpers'
 
 const baseUrl = inject('baseUrl')
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
-
-interface AxeViolation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: { target: string[]; html: string }[]
-}
-
-async function audit(page: Page, label: string): Promise<void> {
-  await page.addScriptTag({ path: axePath })
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target, html: n.html.slice(0, 160) })) }))
-  })
-  expect(violations, `${label}: ${JSON.stringify(violations, null, 2)}`).toEqual([])
-}
 
 let browser: Browser
 let ben: UserPage

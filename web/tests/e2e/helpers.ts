@@ -2,6 +2,7 @@
 // REST API for setting up data, and a few bounded waits.
 
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import zlib from 'node:zlib'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { expect } from 'vitest'
@@ -120,24 +121,21 @@ export async function api<T>(baseUrl: string, userId: string, method: string, pa
   return (text ? JSON.parse(text) : undefined) as T
 }
 
-const NAMES: Record<string, string> = {
-  'u-client-ana': 'Ana Alvarez',
-  'u-client-omar': 'Omar Haddad',
-  'u-team-ben': 'Ben Carter',
-  'u-team-cleo': 'Cleo Park',
-}
-
 /** A fresh conversation, so that tests do not see each other's messages. */
 export async function createConversation(baseUrl: string, creator: string, title: string, others: string[]): Promise<string> {
   const created = await api<{ id: string }>(baseUrl, creator, 'POST', '/api/messaging/conversations', {
     title,
-    participants: others.map((userId) => ({
-      userId,
-      name: NAMES[userId],
-      role: userId.includes('client') ? 'client' : 'team',
-    })),
+    participantIds: others,
   })
   return created.id
+}
+
+/**
+ * A new person in the gateway's directory (`POST /dev/users`, as the demo admin), for a
+ * test that changes someone: the demo users stay as the other tests expect them.
+ */
+export async function addPerson(baseUrl: string, person: { userId: string; name: string; role: 'client' | 'team' | 'admin'; organisation?: string }) {
+  await api(baseUrl, 'u-admin-dana', 'POST', '/dev/users', person)
 }
 
 export async function sendViaApi(baseUrl: string, userId: string, conversationId: string, body: string) {
@@ -181,6 +179,28 @@ export async function eventually<T>(fn: () => Promise<T>, check: (value: T) => b
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`timed out after ${timeout} ms waiting for ${what}; last value: ${JSON.stringify(last)}`)
+}
+
+// --- accessibility --------------------------------------------------------------------------
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+
+interface AxeViolation {
+  id: string
+  impact: string | null
+  help: string
+  nodes: { target: string[]; html: string }[]
+}
+
+/** Runs axe-core (WCAG 2.x A/AA rules) on the page as it is; fails naming every violation. */
+export async function audit(page: Page, label: string): Promise<void> {
+  await page.addScriptTag({ path: axePath })
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target, html: n.html.slice(0, 160) })) }))
+  })
+  expect(violations, `${label}: ${JSON.stringify(violations, null, 2)}`).toEqual([])
 }
 
 export async function noHorizontalOverflow(page: Page) {

@@ -1,17 +1,22 @@
 import { mount, flushPromises } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { defineComponent, h } from 'vue'
+import { defineComponent, h, nextTick } from 'vue'
 import { setApi } from '../../src/api'
 import { ApiClient } from '../../src/api/client'
 import ActionMenu from '../../src/components/ActionMenu.vue'
 import ConversationList from '../../src/components/ConversationList.vue'
 import MessageBubble from '../../src/components/MessageBubble.vue'
 import MessageInput from '../../src/components/MessageInput.vue'
+import MembersDialog from '../../src/components/MembersDialog.vue'
+import MessageThread from '../../src/components/MessageThread.vue'
 import MessagingLayout from '../../src/components/MessagingLayout.vue'
+import PeoplePicker from '../../src/components/PeoplePicker.vue'
 import { createMessaging, setMessaging, type Messaging } from '../../src/composables/useMessaging'
 import { useMessagingStore } from '../../src/stores/messagingStore'
-import { ANA, CID, FakeServer, FakeWebSocket, ME, detail, message, participant, summary } from './fixtures'
+import { SEARCH_DEBOUNCE_MS } from '../../src/timing'
+import type { ProfileView } from '../../src/types'
+import { ANA, BEN, CID, FakeServer, FakeWebSocket, ME, detail, message, participant, summary } from './fixtures'
 
 let messaging: Messaging
 let server: FakeServer
@@ -30,7 +35,7 @@ beforeEach(() => {
   const api = new ApiClient({ getToken: () => 't', fetch: server.fetch })
   setApi(api)
   const store = useMessagingStore()
-  store.setMe({ userId: ME, name: 'Ben Carter', role: 'team' })
+  store.setMe(BEN)
   messaging = createMessaging({ api, store, createSocket: (url) => new FakeWebSocket(url), buildSocketUrl: (t) => `ws://x/ws?ticket=${t}` })
   setMessaging(messaging)
 })
@@ -198,3 +203,202 @@ describe('MessagingLayout', () => {
     expect(thread.classes()).toContain('layout--thread')
   })
 })
+
+describe('PeoplePicker keyboard (combobox)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    document.body.innerHTML = ''
+    vi.useRealTimers()
+  })
+
+  function mountPicker(exclude: string[] = []) {
+    const wrapper = mount(PeoplePicker, {
+      props: {
+        label: 'People',
+        exclude,
+        modelValue: [] as ProfileView[],
+        'onUpdate:modelValue': (value: ProfileView[]) => wrapper.setProps({ modelValue: value }),
+      },
+      attachTo: document.body,
+    })
+    return wrapper
+  }
+  type Picker = ReturnType<typeof mountPicker>
+
+  async function settle() {
+    for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0)
+    await nextTick()
+  }
+
+  /** Types into the box and waits out the debounce and the search. */
+  async function type(picker: Picker, text: string) {
+    await picker.get('input').setValue(text)
+    await vi.advanceTimersByTimeAsync(SEARCH_DEBOUNCE_MS)
+    await settle()
+  }
+
+  /** A real keydown on the box, so that a test can see whether it was handled. */
+  async function press(picker: Picker, key: string): Promise<KeyboardEvent> {
+    const event = new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true })
+    picker.get('input').element.dispatchEvent(event)
+    await settle()
+    return event
+  }
+
+  const optionNames = (picker: Picker) => picker.findAll('[role=option] .picker__name').map((o) => o.text())
+  const highlighted = (picker: Picker) => picker.find('[role=option][aria-selected=true] .picker__name').text()
+  const chips = (picker: Picker) => picker.findAll('[data-testid=picked-person] .chip__name').map((c) => c.text())
+
+  it('searches once typing pauses, shows name, role and organisation, and highlights the first match', async () => {
+    const picker = mountPicker()
+    await picker.get('input').setValue('a')
+    await vi.advanceTimersByTimeAsync(SEARCH_DEBOUNCE_MS - 1)
+    expect(server.callsTo('GET', '/api/messaging/people')).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1)
+    await settle()
+    expect(server.callsTo('GET', '/api/messaging/people').map((c) => c.query.get('q'))).toEqual(['a'])
+    expect(optionNames(picker)).toEqual(['Ana Alvarez', 'Amy Alder', 'Cleo Park'])
+    expect(picker.get('[role=option]').text()).toContain('Client · Acme Corp')
+    const input = picker.get('input')
+    expect(input.attributes('aria-expanded')).toBe('true')
+    expect(input.attributes('aria-controls')).toBe(picker.get('[role=listbox]').attributes('id'))
+    expect(input.attributes('aria-activedescendant')).toBe(picker.get('[role=option]').attributes('id'))
+    expect(highlighted(picker)).toBe('Ana Alvarez')
+  })
+
+  it('moves with ArrowDown and ArrowUp (wrapping around), and Enter adds the highlighted person as a chip', async () => {
+    const picker = mountPicker()
+    await type(picker, 'a')
+    await press(picker, 'ArrowDown')
+    expect(highlighted(picker)).toBe('Amy Alder')
+    await press(picker, 'ArrowUp')
+    await press(picker, 'ArrowUp')
+    expect(highlighted(picker)).toBe('Cleo Park')
+    const enter = await press(picker, 'Enter')
+    expect(enter.defaultPrevented).toBe(true)
+    const updates = picker.emitted<[ProfileView[]]>('update:modelValue')!
+    expect(updates[updates.length - 1]![0]).toMatchObject([{ userId: 'u-team-cleo' }])
+    expect(chips(picker)).toEqual(['Cleo Park'])
+    expect((picker.get('input').element as HTMLInputElement).value).toBe('')
+    expect(picker.get('input').attributes('aria-expanded')).toBe('false')
+    // The people added are not offered again.
+    await type(picker, 'a')
+    expect(optionNames(picker)).toEqual(['Ana Alvarez', 'Amy Alder'])
+  })
+
+  it('Backspace in the empty box removes the last person added, but not while a name is being typed', async () => {
+    const picker = mountPicker()
+    await type(picker, 'ana')
+    await press(picker, 'Enter')
+    await type(picker, 'amy')
+    await press(picker, 'Enter')
+    expect(chips(picker)).toEqual(['Ana Alvarez', 'Amy Alder'])
+    await picker.get('input').setValue('c')
+    expect((await press(picker, 'Backspace')).defaultPrevented).toBe(false)
+    expect(chips(picker)).toEqual(['Ana Alvarez', 'Amy Alder'])
+    await picker.get('input').setValue('')
+    await press(picker, 'Backspace')
+    expect(chips(picker)).toEqual(['Ana Alvarez'])
+    // Each chip also has its own remove button.
+    await picker.get('[aria-label="Remove Ana Alvarez"]').trigger('click')
+    expect(chips(picker)).toEqual([])
+  })
+
+  it('Escape closes the list (then clears the text) without reaching the dialog; a third Escape does reach it', async () => {
+    const picker = mountPicker()
+    const reached: string[] = []
+    document.body.addEventListener('keydown', (e) => reached.push(e.key))
+    await type(picker, 'a')
+    const first = await press(picker, 'Escape')
+    expect([first.defaultPrevented, picker.get('input').attributes('aria-expanded')]).toEqual([true, 'false'])
+    expect((picker.get('input').element as HTMLInputElement).value).toBe('a')
+    await press(picker, 'Escape')
+    expect((picker.get('input').element as HTMLInputElement).value).toBe('')
+    expect(reached).toEqual([])
+    const third = await press(picker, 'Escape')
+    expect([third.defaultPrevented, reached]).toEqual([false, ['Escape']])
+  })
+
+  it('leaves out the people excluded (members already), and Enter on a name nobody has does not submit the form', async () => {
+    const picker = mountPicker([ANA])
+    await type(picker, 'a')
+    expect(optionNames(picker)).toEqual(['Amy Alder', 'Cleo Park'])
+    await type(picker, 'zzz')
+    expect(picker.find('[role=listbox]').exists()).toBe(false)
+    expect(picker.text()).toContain('No one matches.')
+    expect((await press(picker, 'Enter')).defaultPrevented).toBe(true)
+    expect(picker.emitted('update:modelValue')).toBeUndefined()
+    // With the box empty and the list closed, Enter is the form's again.
+    await picker.get('input').setValue('')
+    await press(picker, 'Escape')
+    expect((await press(picker, 'Enter')).defaultPrevented).toBe(false)
+  })
+})
+
+describe('conversation management views', () => {
+  afterEach(() => {
+    document.body.innerHTML = ''
+  })
+
+  it('shows a muted conversation with its icon and a quiet count, and leaves hidden ones out of the list', () => {
+    const store = useMessagingStore()
+    store.setConversationPage(
+      [summary({ lastSeq: 4, lastReadSeq: 1, muted: true }), summary({ id: '01HZCONVERSATION0000000002', title: 'Hidden', hidden: true })],
+      null,
+    )
+    const wrapper = mount(ConversationList, { props: { activeId: null }, global: { stubs: { RouterLink: RouterLinkStub } } })
+    const rows = wrapper.findAll('[data-testid=conversation-item]')
+    expect(rows).toHaveLength(1)
+    expect(rows[0]!.find('[data-testid=muted-icon]').exists()).toBe(true)
+    expect(rows[0]!.classes()).not.toContain('conv--unread')
+    expect(rows[0]!.get('[data-testid=unread-badge]').classes()).toContain('unread--quiet')
+    expect(store.totalUnread).toBe(0)
+  })
+
+  it('replaces the thread and its composer with "You were removed" (or "You left") once I am not in it', async () => {
+    const store = useMessagingStore()
+    store.setConversationPage([summary({ title: 'Budget' })], null)
+    store.setDetail(detail({ title: 'Budget' }))
+    store.mergeMessages(CID, [message(1)])
+    const wrapper = mount(MessageThread, { props: { conversationId: CID } })
+    expect(wrapper.find('textarea').exists()).toBe(true)
+    store.applyConversationUpdated(detail({ title: 'Budget' }), [participant(ANA)])
+    await flushPromises()
+    expect(wrapper.get('[data-testid=thread-removed]').text()).toContain('You were removed from this conversation.')
+    expect(wrapper.get('[data-testid=thread-title]').text()).toBe('Budget')
+    expect(wrapper.find('textarea').exists()).toBe(false)
+    expect(wrapper.findAll('[data-testid=message]')).toHaveLength(0)
+    expect(wrapper.find('[aria-label="Conversation actions"]').exists()).toBe(false)
+    store.removeConversation(CID, 'left')
+    await flushPromises()
+    expect(wrapper.get('[data-testid=thread-removed]').text()).toContain('You left this conversation.')
+  })
+
+  it('lets the team remove and add members, and shows a client the members only', async () => {
+    const store = useMessagingStore()
+    store.setConversationPage([summary()], null)
+    store.setDetail(detail({ participants: [participant(ME), participant(ANA, { online: true })] }))
+    server.overrides.push({ match: (c) => c.method === 'DELETE', handler: () => ({ status: 204 }) })
+    const team = mount(MembersDialog, { props: { conversationId: CID }, attachTo: document.body })
+    expect(team.get(`[data-user-id="${ANA}"]`).text()).toContain('Client · Acme Corp · online')
+    expect(team.get(`[data-user-id="${ME}"]`).text()).toContain('Ben Carter (you)')
+    expect(team.findAll('[data-testid=remove-member]').map((b) => b.attributes('aria-label'))).toEqual(['Remove Ana Alvarez'])
+    expect(team.find('[data-testid=people-picker]').exists()).toBe(true)
+    await team.get('[data-testid=remove-member]').trigger('click')
+    await flushPromises()
+    expect(server.callsTo('DELETE', `/participants/${ANA}`)).toHaveLength(1)
+    expect(team.findAll('[data-testid=member]').map((m) => m.attributes('data-user-id'))).toEqual([ME])
+    team.unmount()
+
+    store.setDetail(detail({ participants: [participant(ME), participant(ANA)] }))
+    store.setMe({ userId: ANA, name: 'Ana Alvarez', role: 'client', organisation: 'Acme Corp' })
+    const client = mount(MembersDialog, { props: { conversationId: CID }, attachTo: document.body })
+    expect(client.findAll('[data-testid=member]')).toHaveLength(2)
+    expect(client.find('[data-testid=remove-member]').exists()).toBe(false)
+    expect(client.find('[data-testid=people-picker]').exists()).toBe(false)
+    client.unmount()
+  })
+})
+

@@ -3,6 +3,7 @@ import { ApiClient, ApiError } from '../../src/api/client'
 import { headersToSend, uploadFile } from '../../src/api/upload'
 import { MAX_FILE_BYTES, MAX_FILES, checkFile, formatBytes, resolveContentType, selectFiles } from '../../src/utils/files'
 import { charCount } from '../../src/utils/format'
+import { participantError } from '../../src/utils/people'
 
 describe('attachment rules (checked before any upload)', () => {
   it('allows listed types and refuses others, SVG included', () => {
@@ -152,4 +153,41 @@ describe('ApiClient', () => {
     await client.listConversations({ q: 'a&b', cursor: null })
     expect(fetch.mock.calls[0]![0]).toBe('/api/messaging/conversations?q=a%26b')
   })
+
+  it('manages conversations with the contract\'s routes and bodies (people by id only)', async () => {
+    const fetch = vi.fn<typeof globalThis.fetch>(async (_input, init) =>
+      init?.method === 'DELETE' ? new Response(null, { status: 204 }) : new Response('{}', { status: 200 }),
+    )
+    const client = new ApiClient({ getToken: () => 't', fetch })
+    await client.createConversation({ title: 'Garden', participantIds: ['u-client-ana'] })
+    await client.renameConversation('c/1', { title: 'Patio' })
+    await client.addParticipants('c/1', { participantIds: ['u-team-cleo'] })
+    await expect(client.removeParticipant('c/1', 'u-client-ana')).resolves.toBeUndefined()
+    await client.setPreferences('c/1', { muted: true })
+    await client.renameMe({ name: 'Ben C.' })
+    await client.searchPeople({ q: 'an', limit: 20 })
+    const sent = fetch.mock.calls.map(([url, init]) => [init!.method, url, init!.body ? JSON.parse(String(init!.body)) : null])
+    expect(sent).toEqual([
+      ['POST', '/api/messaging/conversations', { title: 'Garden', participantIds: ['u-client-ana'] }],
+      ['PATCH', '/api/messaging/conversations/c%2F1', { title: 'Patio' }],
+      ['POST', '/api/messaging/conversations/c%2F1/participants', { participantIds: ['u-team-cleo'] }],
+      ['DELETE', '/api/messaging/conversations/c%2F1/participants/u-client-ana', null],
+      ['PATCH', '/api/messaging/conversations/c%2F1/preferences', { muted: true }],
+      ['PATCH', '/api/messaging/me', { name: 'Ben C.' }],
+      ['GET', '/api/messaging/people?q=an&limit=20', null],
+    ])
+  })
+
+  it('names the person a refused participant id is about', () => {
+    const people = [
+      { userId: 'u-team-cleo', name: 'Cleo Park' },
+      { userId: 'u-client-omar', name: 'Omar Haddad' },
+    ]
+    const forbidden = new ApiError(403, 'forbidden', 'participantIds[1]: u-client-omar is a client; clients may start conversations only with the team')
+    expect(participantError(forbidden, people)).toBe('Omar Haddad is a client; clients may start conversations only with the team')
+    const unknown = new ApiError(400, 'validation_failed', 'participantIds[0]: must be a user id', 'participantIds[0]')
+    expect(participantError(unknown, people)).toBe('Cleo Park: must be a user id')
+    expect(participantError(new ApiError(400, 'validation_failed', 'title: too long', 'title'), people)).toBe('title: too long')
+  })
 })
+

@@ -1,12 +1,30 @@
 // Test doubles shared by the unit tests: message factories, a fake WebSocket, and a
 // fake messaging server behind a fake fetch.
 
-import type { ConversationDetail, ConversationSummary, MessageView, ParticipantView } from '../../src/types'
+import type { ConversationDetail, ConversationSummary, MessageView, ParticipantView, Person, ProfileView } from '../../src/types'
 import type { WebSocketLike } from '../../src/composables/useSocket'
 
 export const CID = '01HZCONVERSATION0000000001'
 export const ME = 'u-team-ben'
 export const ANA = 'u-client-ana'
+/** The signed-in user of the tests. */
+export const BEN: Person = { userId: ME, name: 'Ben Carter', role: 'team', organisation: null }
+
+export function profile(userId: string, overrides: Partial<ProfileView> = {}): ProfileView {
+  const client = userId.includes('client')
+  const name = userId === ME ? 'Ben Carter' : userId === ANA ? 'Ana Alvarez' : userId
+  return {
+    userId,
+    name,
+    role: client ? 'client' : 'team',
+    organisation: client ? 'Acme Corp' : null,
+    initials: name.slice(0, 2).toUpperCase(),
+    colour: null,
+    email: null,
+    active: true,
+    ...overrides,
+  }
+}
 
 let ids = 0
 export function message(seq: number, overrides: Partial<MessageView> = {}): MessageView {
@@ -42,6 +60,8 @@ export function summary(overrides: Partial<ConversationSummary> = {}): Conversat
     lastMessage: null,
     lastReadSeq: 0,
     unreadCount: 0,
+    muted: false,
+    hidden: false,
     ...overrides,
   }
 }
@@ -51,6 +71,7 @@ export function participant(userId: string, overrides: Partial<ParticipantView> 
     userId,
     name: userId === ME ? 'Ben Carter' : userId === ANA ? 'Ana Alvarez' : userId,
     role: userId.includes('client') ? 'client' : 'team',
+    organisation: userId.includes('client') ? 'Acme Corp' : null,
     joinedAt: '2026-11-23T09:00:00.000Z',
     online: false,
     lastReadSeq: 0,
@@ -148,6 +169,8 @@ export class FakeServer {
   messages: MessageView[] = []
   tickets = 0
   detail: ConversationDetail = detail()
+  /** The directory `GET /people` searches (the caller, ME, is left out as the server does). */
+  people: ProfileView[] = [profile(ANA), profile('u-client-amy', { name: 'Amy Alder' }), profile('u-team-cleo', { name: 'Cleo Park' }), profile(ME)]
   /** Makes the next matching requests fail. */
   failures: { match: (c: Call) => boolean; status: number | 'network'; times: number }[] = []
   overrides: { match: (c: Call) => boolean; handler: Handler }[] = []
@@ -185,6 +208,14 @@ export class FakeServer {
     if (call.method === 'POST' && p === '/api/messaging/ws-ticket') {
       this.tickets++
       return { status: 201, body: { ticket: `ticket-${this.tickets}`, expiresInSeconds: 30 } }
+    }
+    if (call.method === 'GET' && p === '/api/messaging/me') {
+      return { status: 200, body: profile(ME) }
+    }
+    if (call.method === 'GET' && p === '/api/messaging/people') {
+      const q = (call.query.get('q') ?? '').toLowerCase()
+      const items = this.people.filter((x) => x.userId !== ME && x.name.toLowerCase().includes(q))
+      return { status: 200, body: { items, nextCursor: null } }
     }
     if (call.method === 'GET' && p === '/api/messaging/conversations') {
       const last = this.messages[this.messages.length - 1]

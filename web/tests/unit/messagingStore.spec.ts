@@ -1,11 +1,11 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { TYPING_MARGIN_MS, findGap, newerCopy, useMessagingStore } from '../../src/stores/messagingStore'
-import { ANA, CID, ME, detail, message, participant, summary } from './fixtures'
+import { ANA, BEN, CID, ME, detail, message, participant, summary } from './fixtures'
 
 function store() {
   const s = useMessagingStore()
-  s.setMe({ userId: ME, name: 'Ben Carter', role: 'team' })
+  s.setMe(BEN)
   return s
 }
 
@@ -220,5 +220,124 @@ describe('messagingStore: read ticks, unread counts, typing, presence', () => {
     expect(s.conversations[CID]).toBeUndefined()
     expect(s.threads[CID]).toBeUndefined()
     expect(s.listIds).not.toContain(CID)
+  })
+})
+
+describe('messagingStore: people, membership and my settings', () => {
+  beforeEach(() => setActivePinia(createPinia()))
+
+  const OTHER = '01HZCONVERSATION0000000002'
+
+  it('renames a person everywhere they show when user-updated arrives: participants, senders, previews, typing', () => {
+    const s = store()
+    const lastMessage = { messageId: 'm3', seq: 3, senderId: ANA, senderName: 'Ana Alvarez', text: 'hi', deleted: false, at: '2026-11-23T10:00:00.000Z' }
+    s.setConversationPage([summary({ lastSeq: 3, lastMessage }), summary({ id: OTHER, lastSeq: 3, lastMessage })], null)
+    s.setDetail(detail())
+    s.mergeMessages(CID, [message(1), message(2, { senderId: ME, senderName: 'Ben Carter' })])
+    s.setTyping(CID, ANA, 'Ana Alvarez', 6000)
+    s.applyPerson({ userId: ANA, name: 'Ana Moreno', role: 'client', organisation: 'Initech' })
+    const ana = s.details[CID]!.participants.find((p) => p.userId === ANA)!
+    expect([ana.name, ana.organisation]).toEqual(['Ana Moreno', 'Initech'])
+    expect(s.threads[CID]!.messages.map((m) => m.senderName)).toEqual(['Ana Moreno', 'Ben Carter'])
+    expect(s.conversations[CID]!.lastMessage!.senderName).toBe('Ana Moreno')
+    expect(s.conversations[OTHER]!.lastMessage!.senderName).toBe('Ana Moreno')
+    expect(s.typingIn(CID).map((t) => t.name)).toEqual(['Ana Moreno'])
+    expect(s.me!.name).toBe('Ben Carter')
+  })
+
+  it('renames me too (my rename on another device, or my own PATCH /me answer)', () => {
+    const s = store()
+    s.setDetail(detail())
+    s.applyPerson({ userId: ME, name: 'Benjamin Carter', role: 'team', organisation: null })
+    expect(s.me).toEqual({ userId: ME, name: 'Benjamin Carter', role: 'team', organisation: null })
+    expect(s.details[CID]!.participants.find((p) => p.userId === ME)!.name).toBe('Benjamin Carter')
+  })
+
+  it('keeps why a conversation is gone and its title when an event no longer lists me, and ignores pages that arrive later', () => {
+    const s = store()
+    s.setConversationPage([summary({ title: 'Budget' })], null)
+    s.setDetail(detail({ title: 'Budget' }))
+    s.mergeMessages(CID, [message(1)])
+    s.activeConversationId = CID
+    s.applyConversationUpdated(detail({ title: 'Budget' }), [participant(ANA)])
+    expect(s.departed[CID]).toEqual({ reason: 'removed', title: 'Budget' })
+    expect(s.sortedConversations).toEqual([])
+    expect(s.threads[CID]).toBeUndefined()
+    // The open thread still shows the notice: it stays the active one.
+    expect(s.activeConversationId).toBe(CID)
+    // A page or a loading flag still on its way does not bring the messages back.
+    s.mergeMessages(CID, [message(2)])
+    s.setThreadFlags(CID, { loading: false, error: 'not found' })
+    expect(s.threads[CID]).toBeUndefined()
+  })
+
+  it('counts the last member leaving (an empty participant list) as gone, and "left" when I left', () => {
+    const s = store()
+    s.setConversationPage([summary()], null)
+    s.applyConversationUpdated(detail(), [], 'left')
+    expect(s.departed[CID]?.reason).toBe('left')
+  })
+
+  it('keeps "left" when the event of my leave comes after its answer', () => {
+    const s = store()
+    s.setConversationPage([summary({ title: 'Budget' })], null)
+    s.removeConversation(CID, 'left') // the DELETE answered
+    s.applyConversationUpdated(detail(), [participant(ANA)]) // then its event
+    expect(s.departed[CID]).toEqual({ reason: 'left', title: 'Budget' })
+  })
+
+  it('forgets the departure once I am added back', () => {
+    const s = store()
+    s.setConversationPage([summary()], null)
+    s.removeConversation(CID, 'removed')
+    s.applyConversationUpdated(detail({ title: 'Back again' }), [participant(ME), participant(ANA)])
+    expect(s.departed[CID]).toBeUndefined()
+    expect(s.conversations[CID]!.title).toBe('Back again')
+    expect(s.isMember(CID)).toBe(true)
+  })
+
+  it('a muted conversation keeps its count but leaves the total, and a rename or event keeps my settings', () => {
+    const s = store()
+    s.setConversationPage([summary({ lastSeq: 3, lastReadSeq: 1 }), summary({ id: OTHER, lastSeq: 2, lastReadSeq: 1 })], null)
+    expect(s.totalUnread).toBe(3)
+    s.applyPreferences({ conversationId: CID, muted: true, hidden: false })
+    expect(s.unreadOf(CID)).toBe(2)
+    expect(s.totalUnread).toBe(1)
+    s.applyConversationView({ ...detail(), title: 'Renamed', lastSeq: 3 })
+    expect(s.conversations[CID]).toMatchObject({ title: 'Renamed', muted: true, hidden: false, lastReadSeq: 1 })
+  })
+
+  it('leaves a hidden conversation out of the list until a newer message, but not out of a search', () => {
+    const s = store()
+    s.setConversationPage([summary({ lastSeq: 4 }), summary({ id: OTHER })], null)
+    s.applyPreferences({ conversationId: CID, muted: false, hidden: true })
+    expect(s.sortedConversations.map((c) => c.id)).toEqual([OTHER])
+    s.listQuery = 'Kick'
+    expect(s.sortedConversations.map((c) => c.id)).toContain(CID)
+    s.listQuery = ''
+    // An edit of an older message is no new message: still hidden.
+    s.noteMessage(CID, message(4, { editedAt: '2026-11-23T12:00:00.000Z' }))
+    expect(s.conversations[CID]!.hidden).toBe(true)
+    s.noteMessage(CID, message(5))
+    expect(s.conversations[CID]!.hidden).toBe(false)
+    expect(s.sortedConversations.map((c) => c.id)).toEqual([CID, OTHER])
+    // A summary fetched before that message does not hide it again.
+    s.upsertSummary(summary({ lastSeq: 4, hidden: true }))
+    expect(s.conversations[CID]!.hidden).toBe(false)
+  })
+
+  it('offers renaming to the team, admins and the creator, and member changes to the team and admins', () => {
+    const s = store()
+    s.setConversationPage([summary({ createdBy: ANA })], null)
+    s.setDetail(detail({ createdBy: ANA }))
+    expect([s.canRename(CID), s.canManageMembers(CID)]).toEqual([true, true]) // Ben: team
+    s.setMe({ userId: ANA, name: 'Ana Alvarez', role: 'client', organisation: 'Acme Corp' })
+    expect([s.canRename(CID), s.canManageMembers(CID)]).toEqual([true, false]) // the creator, a client
+    s.setMe({ userId: 'u-client-zoe', name: 'Zoe', role: 'client', organisation: 'Acme Corp' })
+    expect([s.canRename(CID), s.canManageMembers(CID)]).toEqual([false, false]) // not even a member
+    s.setDetail(detail({ createdBy: ANA, participants: [participant(ANA), participant('u-client-zoe')] }))
+    expect([s.canRename(CID), s.canManageMembers(CID)]).toEqual([false, false]) // a client member
+    s.setMe({ userId: 'u-admin-dana', name: 'Dana Reyes', role: 'admin', organisation: null })
+    expect([s.canRename(CID), s.canManageMembers(CID), s.isMember(CID)]).toEqual([true, true, false])
   })
 })

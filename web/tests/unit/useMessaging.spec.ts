@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiClient } from '../../src/api/client'
 import { TYPING_THROTTLE_MS, createMessaging, type Messaging } from '../../src/composables/useMessaging'
 import { useMessagingStore } from '../../src/stores/messagingStore'
-import { ANA, CID, FakeServer, FakeWebSocket, ME, message } from './fixtures'
+import { ANA, BEN, CID, FakeServer, FakeWebSocket, ME, detail, message, participant, profile, summary } from './fixtures'
 
 let server: FakeServer
 let messaging: Messaging
@@ -13,7 +13,7 @@ function setup() {
   FakeWebSocket.reset()
   server = new FakeServer()
   const store = useMessagingStore()
-  store.setMe({ userId: ME, name: 'Ben Carter', role: 'team' })
+  store.setMe(BEN)
   const api = new ApiClient({ getToken: () => 'token-1', fetch: server.fetch })
   messaging = createMessaging({
     api,
@@ -294,5 +294,125 @@ describe('useMessaging', () => {
     await messaging.loadOlder(CID)
     expect(heldSeqs(store)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1))
     expect(store.threads[CID]!.hasMoreBefore).toBe(false)
+  })
+
+  it('on start, takes my profile from the directory (a name changed on another device)', async () => {
+    const store = setup()
+    server.overrides.push({ match: (c) => c.path === '/api/messaging/me', handler: () => ({ status: 200, body: profile(ME, { name: 'Benjamin Carter' }) }) })
+    await connect()
+    expect(store.me).toEqual({ userId: ME, name: 'Benjamin Carter', role: 'team', organisation: null })
+  })
+
+  it('renames people from user-updated, and me from my own rename', async () => {
+    const store = setup()
+    server.add(2)
+    await connect()
+    await messaging.openConversation(CID)
+    FakeWebSocket.last().receive({
+      type: 'user-updated',
+      data: { userId: ANA, name: 'Ana Moreno', role: 'client', organisation: 'Acme Corp', initials: 'AM', colour: null },
+    })
+    expect(store.threads[CID]!.messages.map((m) => m.senderName)).toEqual(['Ana Moreno', 'Ana Moreno'])
+    expect(store.details[CID]!.participants.find((p) => p.userId === ANA)!.name).toBe('Ana Moreno')
+
+    server.overrides.push({
+      match: (c) => c.method === 'PATCH' && c.path === '/api/messaging/me',
+      handler: (c) => ({ status: 200, body: profile(ME, { name: (c.body as { name: string }).name }) }),
+    })
+    await messaging.renameMe('Ben C.')
+    expect(server.callsTo('PATCH', '/api/messaging/me').map((c) => c.body)).toEqual([{ name: 'Ben C.' }])
+    expect(store.me!.name).toBe('Ben C.')
+  })
+
+  it('starts a conversation with people by id only, and lists it at once', async () => {
+    const store = setup()
+    await messaging.loadConversations('')
+    const created = detail({ id: '01HZCONVERSATION0000000009', title: 'Garden', participants: [participant(ME), participant(ANA)] })
+    server.overrides.push({ match: (c) => c.method === 'POST' && c.path === '/api/messaging/conversations', handler: () => ({ status: 201, body: created }) })
+    const id = await messaging.createConversation('Garden', [ANA])
+    expect(server.callsTo('POST', '/api/messaging/conversations').map((c) => c.body)).toEqual([{ title: 'Garden', participantIds: [ANA] }])
+    expect(id).toBe(created.id)
+    expect(store.sortedConversations.map((c) => c.title)).toContain('Garden')
+    expect(store.isMember(id)).toBe(true)
+  })
+
+  it('says "you left" when my own leave\'s event overtakes its answer, and "removed" when someone else removed me', async () => {
+    const store = setup()
+    await connect()
+    await messaging.loadConversations('')
+    await messaging.openConversation(CID)
+    const ws = FakeWebSocket.last()
+    server.overrides.push({
+      match: (c) => c.method === 'DELETE' && c.path === `/api/messaging/conversations/${CID}/participants/${ME}`,
+      handler: () => {
+        ws.receive({ type: 'conversation-updated', data: { conversation: detail(), change: 'participants', participants: [participant(ANA)] } })
+        expect(store.departed[CID]?.reason).toBe('left')
+        return { status: 204 }
+      },
+    })
+    await messaging.leaveConversation(CID)
+    expect(store.departed[CID]?.reason).toBe('left')
+    expect(store.sortedConversations).toEqual([])
+
+    // Added back, with the conversation on screen: it loads again.
+    ws.receive({ type: 'conversation-updated', data: { conversation: detail(), change: 'participants', participants: [participant(ME), participant(ANA)] } })
+    await settle()
+    expect(store.departed[CID]).toBeUndefined()
+    expect(store.threads[CID]?.loaded).toBe(true)
+    expect(store.sortedConversations.map((c) => c.id)).toEqual([CID])
+
+    ws.receive({ type: 'conversation-updated', data: { conversation: detail(), change: 'participants', participants: [participant(ANA)] } })
+    expect(store.departed[CID]?.reason).toBe('removed')
+  })
+
+  it('a 404 on opening says "removed" for a conversation I knew and "unavailable" for one I never had', async () => {
+    const store = setup()
+    await messaging.loadConversations('')
+    await settle() // its participants too
+    server.failures.push({ match: (c) => c.path.startsWith(`/api/messaging/conversations/${CID}`), status: 404, times: 2 })
+    await messaging.openConversation(CID)
+    expect(store.departed[CID]?.reason).toBe('removed')
+    expect(store.threads[CID]).toBeUndefined()
+
+    const unknown = '01HZCONVERSATION0000000077'
+    await messaging.openConversation(unknown)
+    expect(store.departed[unknown]?.reason).toBe('unavailable')
+  })
+
+  it('lists again a hidden conversation when a newer message arrives, and fetches one it never had', async () => {
+    const store = setup()
+    server.add(2)
+    await connect()
+    await messaging.loadConversations('')
+    server.overrides.push({
+      match: (c) => c.method === 'PATCH' && c.path.endsWith('/preferences'),
+      handler: (c) => ({ status: 200, body: { conversationId: CID, muted: false, hidden: (c.body as { hidden: boolean }).hidden } }),
+    })
+    await messaging.setPreferences(CID, { hidden: true })
+    expect(store.sortedConversations).toEqual([])
+    server.add(1)
+    FakeWebSocket.last().receive({ type: 'new-message', data: { conversationId: CID, message: server.messages[2] } })
+    expect(store.sortedConversations.map((c) => c.id)).toEqual([CID])
+
+    // After a reload the hidden conversation was never fetched: the event fetches and lists it.
+    store.removeConversation(CID)
+    store.listIds = []
+    delete store.departed[CID]
+    server.add(1)
+    FakeWebSocket.last().receive({ type: 'new-message', data: { conversationId: CID, message: server.messages[3] } })
+    await settle()
+    expect(server.callsTo('GET', `/api/messaging/conversations/${CID}`).length).toBeGreaterThan(0)
+    expect(store.sortedConversations.map((c) => c.id)).toEqual([CID])
+  })
+
+  it('announces a new message of a muted conversation only when it is the open one', async () => {
+    const store = setup()
+    await connect()
+    store.setConversationPage([summary({ muted: true })], null)
+    FakeWebSocket.last().receive({ type: 'new-message', data: { conversationId: CID, message: message(1) } })
+    expect(store.announcement).toBe('')
+    store.activeConversationId = CID
+    FakeWebSocket.last().receive({ type: 'new-message', data: { conversationId: CID, message: message(2) } })
+    expect(store.announcement).toBe('Ana Alvarez: message 2')
   })
 })

@@ -257,6 +257,14 @@ pub fn receipt_from(item: &Item) -> StoreResult<ReadReceipt> {
         user_id: item.parse("user_id", UserId::parse)?,
         last_read_seq: item.u64_of("last_read_seq")?,
         read_at: item.ts("read_at")?,
+        // Rows written before preferences existed have neither attribute.
+        preferences: Preferences {
+            muted: matches!(item.get("muted"), Some(AttributeValue::Bool(true))),
+            hidden_through: match item.get("hidden_through") {
+                None | Some(AttributeValue::Null(_)) => None,
+                Some(_) => Some(item.u64_of("hidden_through")?),
+            },
+        },
     })
 }
 

@@ -965,6 +965,36 @@ impl ReceiptStore for DynamoStore {
         }
     }
 
+    async fn set_preferences(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        preferences: Preferences,
+        at: Timestamp,
+    ) -> StoreResult<ReadReceipt> {
+        let set = "SET muted = :muted, last_read_seq = if_not_exists(last_read_seq, :zero), \
+                   read_at = if_not_exists(read_at, :at)";
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.t.receipts)
+            .key("conversation_id", s(conversation.as_str()))
+            .key("user_id", s(user.as_str()))
+            .expression_attribute_values(":muted", AttributeValue::Bool(preferences.muted))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        request = match preferences.hidden_through {
+            Some(seq) => request
+                .update_expression(format!("{set}, hidden_through = :hidden"))
+                .expression_attribute_values(":hidden", n(seq)),
+            None => request.update_expression(format!("{set} REMOVE hidden_through")),
+        };
+        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
+        receipt_from(&out.attributes.unwrap_or_default())
+    }
+
     async fn list_receipts(&self, conversation: &ConversationId) -> StoreResult<Vec<ReadReceipt>> {
         let req = self
             .client

@@ -20,8 +20,10 @@ impl Messaging {
     ) -> Result<ListPage<ConversationView>, Error> {
         require_admin(who)?;
         let page = self.ports.store.search_conversations(query).await?;
+        let mut items: Vec<ConversationView> = page.items.iter().map(ConversationView::from).collect();
+        self.name_previews(items.iter_mut()).await;
         Ok(ListPage {
-            items: page.items.iter().map(ConversationView::from).collect(),
+            items,
             next_cursor: page.next_cursor,
         })
     }
@@ -38,16 +40,14 @@ impl Messaging {
         tracing::info!(conversation = %id, status = %status, by = %who.user_id, "status changed");
         self.announce_conversation(&conversation, ConversationChange::Status, &[])
             .await?;
-        Ok(ConversationView::from(&conversation))
+        let mut view = ConversationView::from(&conversation);
+        self.name_previews([&mut view]).await;
+        Ok(view)
     }
 
     pub async fn admin_participants(&self, who: &Identity, id: &ConversationId) -> Result<Vec<ParticipantView>, Error> {
         require_admin(who)?;
-        self.ports
-            .store
-            .get_conversation(id)
-            .await?
-            .ok_or(Error::NotFound("conversation"))?;
+        self.stored_conversation(id).await?;
         let participants = self.ports.store.list_participants(id).await?;
         self.participant_views(id, &participants).await
     }
@@ -124,6 +124,8 @@ impl Messaging {
     ) -> Result<MessageAudit, Error> {
         require_admin(who)?;
         let message = self.message_in(conversation, id).await?;
-        Ok(MessageAudit::from(&message))
+        let mut audit = MessageAudit::from(&message);
+        self.name_messages(std::slice::from_mut(&mut audit.message)).await;
+        Ok(audit)
     }
 }

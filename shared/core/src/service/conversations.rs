@@ -3,34 +3,45 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Messaging;
+use super::people::name_preview;
 use crate::cursor::Cursor;
+use crate::directory::{People, Profile};
 use crate::error::Error;
 use crate::events::{ConversationChange, ServerEvent};
 use crate::identity::Identity;
 use crate::ids::{ConversationId, ProjectId, UserId};
-use crate::model::{Conversation, ConversationStatus, LIST_PAGE, Participant, Role};
-use crate::text::{DisplayName, Title};
+use crate::model::{Conversation, ConversationStatus, LIST_PAGE, Participant, Preferences, ReadReceipt};
+use crate::text::Title;
 use crate::time::Timestamp;
-use crate::views::{ConversationDetail, ConversationSummary, ConversationView, ListPage, ParticipantView};
+use crate::views::{
+    ConversationDetail, ConversationSummary, ConversationView, ListPage, ParticipantView, PreferencesView,
+};
 
 /// Participants per conversation, creator included. Bounds fan-out and the membership
 /// cache, and keeps creation inside one DynamoDB transaction (at most 100 items).
 pub const MAX_PARTICIPANTS: usize = 50;
 
-/// Someone to add to a conversation. Name and role are display hints from whoever adds
-/// them; permissions always come from the user's own token, never from these.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewParticipant {
-    pub user_id: UserId,
-    pub name: Option<DisplayName>,
-    pub role: Option<Role>,
+/// New participant rows, and the profile each came from with the request field naming it.
+#[derive(Default)]
+struct NewRows {
+    rows: Vec<Participant>,
+    checked: Vec<(String, Profile)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateConversation {
     pub title: Title,
     pub project_id: Option<ProjectId>,
-    pub participants: Vec<NewParticipant>,
+    /// Who else is in it: user ids only. Their names and roles come from the directory.
+    pub participant_ids: Vec<UserId>,
+}
+
+/// `PATCH …/conversations/{id}/preferences`: what to change (absent fields stay).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PreferencesChange {
+    pub muted: Option<bool>,
+    /// `true` hides the conversation until a message newer than the current last one.
+    pub hidden: Option<bool>,
 }
 
 /// Keyset position in the caller's conversation list (newest activity first).
@@ -58,15 +69,25 @@ impl Messaging {
             last_seq: 0,
             last_message: None,
         };
+        let starter = self
+            .profile(&who.user_id)
+            .await?
+            .ok_or_else(|| Error::unauthenticated("this user is not in the directory"))?;
         let mut participants = vec![Participant {
             conversation_id: conversation.id.clone(),
             user_id: who.user_id.clone(),
-            role: who.role,
-            display_name: who.name.clone(),
+            role: starter.role,
+            display_name: starter.name.clone(),
             joined_at: now,
             added_by: who.user_id.clone(),
         }];
-        participants.extend(self.new_participant_rows(who, &conversation.id, req.participants, now));
+        let others = self
+            .directory_rows(who, &conversation.id, &req.participant_ids, &[], now)
+            .await?;
+        for (field, profile) in &others.checked {
+            self.settings.contacts.check_start(&starter, profile, field.clone())?;
+        }
+        participants.extend(others.rows);
         if participants.len() > MAX_PARTICIPANTS {
             return Err(Error::invalid(
                 "participantIds",
@@ -96,30 +117,53 @@ impl Messaging {
             participants: views,
             last_read_seq: 0,
             unread_count: 0,
+            muted: false,
+            hidden: false,
         })
     }
 
-    /// Rows for new participants, without duplicates and without the caller.
-    fn new_participant_rows(
+    /// Rows for the people `ids` names, from the directory: every id must be someone
+    /// active (the error names the field, `participantIds[2]`). Duplicates, the caller
+    /// and people already in (`existing`) are left out.
+    async fn directory_rows(
         &self,
         who: &Identity,
         conversation: &ConversationId,
-        requested: Vec<NewParticipant>,
+        ids: &[UserId],
+        existing: &[UserId],
         now: Timestamp,
-    ) -> Vec<Participant> {
-        let mut seen: HashSet<UserId> = HashSet::from([who.user_id.clone()]);
-        requested
-            .into_iter()
-            .filter(|p| seen.insert(p.user_id.clone()))
-            .map(|p| Participant {
+    ) -> Result<NewRows, Error> {
+        if ids.len() > MAX_PARTICIPANTS {
+            return Err(Error::invalid(
+                "participantIds",
+                format!("a conversation has at most {MAX_PARTICIPANTS} participants"),
+            ));
+        }
+        let people = People::new(self.ports.directory.profiles(ids).await?);
+        let mut seen: HashSet<&UserId> = HashSet::from([&who.user_id]);
+        seen.extend(existing.iter());
+        let mut out = NewRows::default();
+        for (i, id) in ids.iter().enumerate() {
+            let field = format!("participantIds[{i}]");
+            let profile = match people.get(id) {
+                Some(p) if p.active => p,
+                Some(_) => return Err(Error::invalid(field, format!("{id} is disabled"))),
+                None => return Err(Error::invalid(field, format!("{id} is not in the directory"))),
+            };
+            if !seen.insert(id) {
+                continue;
+            }
+            out.rows.push(Participant {
                 conversation_id: conversation.clone(),
-                display_name: p.name.map(String::from).unwrap_or_else(|| p.user_id.to_string()),
-                role: p.role.unwrap_or(Role::Client),
-                user_id: p.user_id,
+                user_id: id.clone(),
+                role: profile.role,
+                display_name: profile.name.clone(),
                 joined_at: now,
                 added_by: who.user_id.clone(),
-            })
-            .collect()
+            });
+            out.checked.push((field, profile.clone()));
+        }
+        Ok(out)
     }
 
     /// The caller's conversations, most recently active first, with unread counts.
@@ -145,18 +189,44 @@ impl Messaging {
         let needle = query.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
 
         let ids = self.ports.store.conversation_ids_of(&who.user_id).await?;
-        let mut conversations = self.ports.store.get_conversations(&ids).await?;
+        let mut candidates = self.ports.store.get_conversations(&ids).await?;
         if let Some(needle) = &needle {
-            conversations.retain(|c| c.title.as_str().to_lowercase().contains(needle.as_str()));
+            candidates.retain(|c| c.title.as_str().to_lowercase().contains(needle.as_str()));
         }
-        conversations.sort_by(|a, b| (b.last_activity_at(), b.id.as_str()).cmp(&(a.last_activity_at(), a.id.as_str())));
+        candidates.sort_by(|a, b| (b.last_activity_at(), b.id.as_str()).cmp(&(a.last_activity_at(), a.id.as_str())));
         if let Some(pos) = &after {
-            conversations.retain(|c| (c.last_activity_at().as_millis(), c.id.as_str()) < (pos.at, pos.id.as_str()));
+            candidates.retain(|c| (c.last_activity_at().as_millis(), c.id.as_str()) < (pos.at, pos.id.as_str()));
         }
-        let has_more = conversations.len() > limit;
-        conversations.truncate(limit);
+
+        // The caller's watermarks and settings, for the candidates in list order until the
+        // page (and one more, to know whether more follow) is full of conversations they
+        // did not hide. Hiding is rare, so this is one batch read for the page, side by
+        // side with the sender names, as before there were settings.
+        let mut receipts: HashMap<ConversationId, ReadReceipt> = HashMap::new();
+        let mut people = People::default();
+        let mut page: Vec<&Conversation> = Vec::with_capacity(limit + 1);
+        let mut next = 0;
+        while page.len() <= limit && next < candidates.len() {
+            let chunk = &candidates[next..candidates.len().min(next + limit + 1 - page.len())];
+            next += chunk.len();
+            let chunk_ids: Vec<ConversationId> = chunk.iter().map(|c| c.id.clone()).collect();
+            let senders = chunk
+                .iter()
+                .filter_map(|c| c.last_message.as_ref().map(|m| m.sender_id.clone()));
+            let (found, named) = futures::join!(
+                self.ports.store.receipts_of(&who.user_id, &chunk_ids),
+                self.people(senders),
+            );
+            receipts.extend(found?.into_iter().map(|r| (r.conversation_id.clone(), r)));
+            people.extend(named);
+            let hides = |c: &Conversation| receipts.get(&c.id).is_some_and(|r| r.preferences.hides(c.last_seq));
+            // A search finds hidden conversations too (that is how one brings one back).
+            page.extend(chunk.iter().filter(|c| needle.is_some() || !hides(c)));
+        }
+        let has_more = page.len() > limit;
+        page.truncate(limit);
         let next_cursor = if has_more {
-            conversations.last().map(|c| {
+            page.last().map(|c| {
                 Cursor::encode(&ListPosition {
                     at: c.last_activity_at().as_millis(),
                     id: c.id.to_string(),
@@ -166,23 +236,20 @@ impl Messaging {
             None
         };
 
-        let page_ids: Vec<ConversationId> = conversations.iter().map(|c| c.id.clone()).collect();
-        let watermarks: HashMap<ConversationId, u64> = self
-            .ports
-            .store
-            .receipts_of(&who.user_id, &page_ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.conversation_id, r.last_read_seq))
-            .collect();
-        let items = conversations
+        let items = page
             .iter()
             .map(|c| {
-                let last_read_seq = watermarks.get(&c.id).copied().unwrap_or(0);
+                let receipt = receipts.get(&c.id);
+                let last_read_seq = receipt.map_or(0, |r| r.last_read_seq);
+                let prefs = receipt.map(|r| r.preferences).unwrap_or_default();
+                let mut conversation = ConversationView::from(*c);
+                name_preview(&people, &mut conversation);
                 ConversationSummary {
-                    conversation: ConversationView::from(c),
+                    conversation,
                     last_read_seq,
                     unread_count: c.last_seq.saturating_sub(last_read_seq),
+                    muted: prefs.muted,
+                    hidden: prefs.hides(c.last_seq),
                 }
             })
             .collect();
@@ -192,54 +259,101 @@ impl Messaging {
     /// One conversation with participants, presence and watermarks.
     pub async fn conversation_detail(&self, who: &Identity, id: &ConversationId) -> Result<ConversationDetail, Error> {
         self.require_reader(who, id).await?;
-        let conversation = self
-            .ports
-            .store
-            .get_conversation(id)
-            .await?
-            .ok_or(Error::NotFound("conversation"))?;
+        let conversation = self.stored_conversation(id).await?;
         let participants = self.ports.store.list_participants(id).await?;
-        let views = self.participant_views(id, &participants).await?;
+        let (views, mine) = futures::join!(
+            self.participant_views(id, &participants),
+            self.ports.store.receipts_of(&who.user_id, std::slice::from_ref(id)),
+        );
+        let views = views?;
+        let prefs = mine?.first().map(|r| r.preferences).unwrap_or_default();
         let last_read_seq = views
             .iter()
             .find(|p| p.user_id == who.user_id)
             .map_or(0, |p| p.last_read_seq);
+        let mut view = ConversationView::from(&conversation);
+        self.name_previews([&mut view]).await;
         Ok(ConversationDetail {
             unread_count: conversation.last_seq.saturating_sub(last_read_seq),
-            conversation: ConversationView::from(&conversation),
+            conversation: view,
             participants: views,
             last_read_seq,
+            muted: prefs.muted,
+            hidden: prefs.hides(conversation.last_seq),
         })
     }
 
-    /// Participants with their online state and read watermark.
+    /// The caller's own settings for a conversation they are in: mute it, or hide it
+    /// from their list until a newer message arrives. Only members have settings (an
+    /// admin reading a conversation is not in it).
+    pub async fn set_preferences(
+        &self,
+        who: &Identity,
+        id: &ConversationId,
+        change: PreferencesChange,
+    ) -> Result<PreferencesView, Error> {
+        let members = self.require_reader(who, id).await?;
+        if !members.contains(&who.user_id) {
+            return Err(Error::forbidden("only members have settings for a conversation"));
+        }
+        let conversation = self.stored_conversation(id).await?;
+        let current = self
+            .ports
+            .store
+            .receipts_of(&who.user_id, std::slice::from_ref(id))
+            .await?
+            .first()
+            .map(|r| r.preferences)
+            .unwrap_or_default();
+        let next = Preferences {
+            muted: change.muted.unwrap_or(current.muted),
+            hidden_through: match change.hidden {
+                Some(true) => Some(conversation.last_seq),
+                Some(false) => None,
+                None => current.hidden_through,
+            },
+        };
+        let stored = self
+            .ports
+            .store
+            .set_preferences(id, &who.user_id, next, Timestamp::now())
+            .await?
+            .preferences;
+        Ok(PreferencesView {
+            conversation_id: id.clone(),
+            muted: stored.muted,
+            hidden: stored.hides(conversation.last_seq),
+        })
+    }
+
+    /// Participants with their directory names, online state and read watermark (three
+    /// reads, side by side).
     pub(crate) async fn participant_views(
         &self,
         conversation: &ConversationId,
         participants: &[Participant],
     ) -> Result<Vec<ParticipantView>, Error> {
         let users: Vec<UserId> = participants.iter().map(|p| p.user_id.clone()).collect();
-        let online: HashSet<UserId> = match self.ports.registry.online_users(&users, Timestamp::now()).await {
+        let (online, receipts, people) = futures::join!(
+            self.ports.registry.online_users(&users, Timestamp::now()),
+            self.ports.store.list_receipts(conversation),
+            self.people(users.iter().cloned()),
+        );
+        let online: HashSet<UserId> = match online {
             Ok(online) => online.into_iter().collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "presence unavailable; showing everyone offline");
                 HashSet::new()
             }
         };
-        let watermarks: HashMap<UserId, u64> = self
-            .ports
-            .store
-            .list_receipts(conversation)
-            .await?
-            .into_iter()
-            .map(|r| (r.user_id, r.last_read_seq))
-            .collect();
+        let watermarks: HashMap<UserId, u64> = receipts?.into_iter().map(|r| (r.user_id, r.last_read_seq)).collect();
         Ok(participants
             .iter()
             .map(|p| ParticipantView {
                 user_id: p.user_id.clone(),
-                name: p.display_name.clone(),
-                role: p.role,
+                name: people.name_of(&p.user_id, &p.display_name),
+                role: people.role_of(&p.user_id, p.role),
+                organisation: people.get(&p.user_id).and_then(|d| d.organisation.clone()),
                 joined_at: p.joined_at,
                 online: online.contains(&p.user_id),
                 last_read_seq: watermarks.get(&p.user_id).copied().unwrap_or(0),
@@ -247,23 +361,52 @@ impl Messaging {
             .collect())
     }
 
-    /// Staff members of the conversation, its creator, and admins run it.
+    /// Renaming: staff members of the conversation, its creator, and admins.
     async fn require_manager(&self, who: &Identity, id: &ConversationId) -> Result<Conversation, Error> {
-        let members = self.require_reader(who, id).await?;
-        let conversation = self
-            .ports
+        self.require_allowed(
+            who,
+            id,
+            "only the team, the creator or an admin can change this conversation",
+            |c| who.is_staff() || c.created_by == who.user_id,
+        )
+        .await
+    }
+
+    /// Adding people and removing others: staff members of the conversation and admins
+    /// ([`crate::policy::ContactPolicy::may_manage_members`]).
+    async fn require_membership_manager(&self, who: &Identity, id: &ConversationId) -> Result<Conversation, Error> {
+        self.require_allowed(
+            who,
+            id,
+            "only the team or an admin can change who is in this conversation",
+            |_| self.settings.contacts.may_manage_members(who.role),
+        )
+        .await
+    }
+
+    /// The stored conversation; `not_found` when there is none.
+    pub(crate) async fn stored_conversation(&self, id: &ConversationId) -> Result<Conversation, Error> {
+        self.ports
             .store
             .get_conversation(id)
             .await?
-            .ok_or(Error::NotFound("conversation"))?;
-        let is_member = members.contains(&who.user_id);
-        let allowed = who.is_admin() || (is_member && (who.is_staff() || conversation.created_by == who.user_id));
-        if allowed {
+            .ok_or(Error::NotFound("conversation"))
+    }
+
+    /// The conversation, if `who` is an admin or a member for whom `member_may` holds.
+    async fn require_allowed(
+        &self,
+        who: &Identity,
+        id: &ConversationId,
+        refusal: &'static str,
+        member_may: impl Fn(&Conversation) -> bool,
+    ) -> Result<Conversation, Error> {
+        let members = self.require_reader(who, id).await?;
+        let conversation = self.stored_conversation(id).await?;
+        if who.is_admin() || (members.contains(&who.user_id) && member_may(&conversation)) {
             Ok(conversation)
         } else {
-            Err(Error::forbidden(
-                "only the team, the creator or an admin can change this conversation",
-            ))
+            Err(Error::forbidden(refusal))
         }
     }
 
@@ -277,22 +420,30 @@ impl Messaging {
         let conversation = self.ports.store.set_title(id, &title, Timestamp::now()).await?;
         self.announce_conversation(&conversation, ConversationChange::Title, &[])
             .await?;
-        Ok(ConversationView::from(&conversation))
+        let mut view = ConversationView::from(&conversation);
+        self.name_previews([&mut view]).await;
+        Ok(view)
     }
 
     pub async fn add_participants(
         &self,
         who: &Identity,
         id: &ConversationId,
-        requested: Vec<NewParticipant>,
+        ids: Vec<UserId>,
     ) -> Result<ConversationDetail, Error> {
-        let conversation = self.require_manager(who, id).await?;
-        let existing = self.ports.store.list_participants(id).await?;
-        let rows: Vec<Participant> = self
-            .new_participant_rows(who, id, requested, Timestamp::now())
+        let conversation = self.require_membership_manager(who, id).await?;
+        let existing: Vec<UserId> = self
+            .ports
+            .store
+            .list_participants(id)
+            .await?
             .into_iter()
-            .filter(|p| !existing.iter().any(|e| e.user_id == p.user_id))
+            .map(|p| p.user_id)
             .collect();
+        let rows = self
+            .directory_rows(who, id, &ids, &existing, Timestamp::now())
+            .await?
+            .rows;
         if existing.len() + rows.len() > MAX_PARTICIPANTS {
             return Err(Error::invalid(
                 "participantIds",
@@ -308,17 +459,13 @@ impl Messaging {
         self.conversation_detail(who, id).await
     }
 
-    /// Managers remove anyone; every member may remove themselves (leave).
+    /// The team and admins remove anyone; every member may remove themselves (leave).
     pub async fn remove_participant(&self, who: &Identity, id: &ConversationId, user: &UserId) -> Result<(), Error> {
         let conversation = if &who.user_id == user {
             self.require_member(who, id).await?;
-            self.ports
-                .store
-                .get_conversation(id)
-                .await?
-                .ok_or(Error::NotFound("conversation"))?
+            self.stored_conversation(id).await?
         } else {
-            self.require_manager(who, id).await?
+            self.require_membership_manager(who, id).await?
         };
         if !self.ports.store.remove_participant(id, user).await? {
             return Err(Error::NotFound("participant"));
@@ -345,8 +492,10 @@ impl Messaging {
         let views = self.participant_views(&conversation.id, &participants).await?;
         let mut audience: Vec<UserId> = participants.into_iter().map(|p| p.user_id).collect();
         audience.extend(also.iter().cloned());
+        let mut view = ConversationView::from(conversation);
+        self.name_previews([&mut view]).await;
         let event = ServerEvent::ConversationUpdated {
-            conversation: ConversationView::from(conversation),
+            conversation: view,
             change,
             participants: views,
         };

@@ -28,7 +28,7 @@ impl Messaging {
     ) -> Result<MessagePage, Error> {
         self.require_reader(who, conversation).await?;
         let store = &self.ports.store;
-        let page = match range {
+        let mut page = match range {
             MessageRange::Before { seq: 0, .. } => MessagePage {
                 items: Vec::new(),
                 has_more: false,
@@ -49,6 +49,7 @@ impl Messaging {
                 }
             }
         };
+        self.name_messages(&mut page.items).await;
         Ok(page)
     }
 
@@ -71,7 +72,7 @@ impl Messaging {
                     .find_by_client_id(conversation, &who.user_id, &req.client_message_id)
                     .await?
                 {
-                    Some(existing) => Ok((MessageView::from(&existing), false)),
+                    Some(existing) => Ok((self.named(&existing).await, false)),
                     None => Err(refused),
                 };
             }
@@ -98,7 +99,7 @@ impl Messaging {
             Appended::Existing(message) => {
                 let unclaimed: Vec<_> = files.into_iter().filter(|f| !message.files.contains(f)).collect();
                 self.set_files_attached(conversation, &unclaimed, false).await?;
-                Ok((MessageView::from(&message), false))
+                Ok((self.named(&message).await, false))
             }
             Appended::Created(message) => {
                 let view = MessageView::from(&message);
@@ -128,27 +129,21 @@ impl Messaging {
         if current.sender_id != who.user_id {
             return Err(Error::forbidden("only the sender can edit a message"));
         }
-        let status = self
-            .ports
-            .store
-            .get_conversation(conversation)
-            .await?
-            .ok_or(Error::NotFound("conversation"))?
-            .status;
+        let status = self.stored_conversation(conversation).await?.status;
         if status == ConversationStatus::Closed {
             return Err(Error::conflict("conversation_closed", "the conversation is closed"));
         }
         // Editing to the body it already has changes nothing: a client retrying an edit
         // whose answer it never got must not record a second revision.
         if current.body.as_deref() == Some(body.as_str()) {
-            return Ok(MessageView::from(&current));
+            return Ok(self.named(&current).await);
         }
         let edited = self
             .ports
             .store
             .edit_message(conversation, id, &body, &who.user_id, Timestamp::now())
             .await?;
-        let view = MessageView::from(&edited);
+        let view = self.named(&edited).await;
         self.publish_to_users(
             &members,
             &ServerEvent::MessageUpdated {
@@ -177,7 +172,7 @@ impl Messaging {
             .store
             .delete_message(conversation, id, &who.user_id, Timestamp::now())
             .await?;
-        let view = MessageView::from(&deleted);
+        let view = self.named(&deleted).await;
         if current.deleted_at.is_none() {
             self.publish_to_users(
                 &members,
@@ -199,13 +194,7 @@ impl Messaging {
         seq: Option<u64>,
     ) -> Result<ReadReceiptView, Error> {
         let members = self.require_member(who, conversation).await?;
-        let last_seq = self
-            .ports
-            .store
-            .get_conversation(conversation)
-            .await?
-            .ok_or(Error::NotFound("conversation"))?
-            .last_seq;
+        let last_seq = self.stored_conversation(conversation).await?.last_seq;
         let seq = seq.unwrap_or(last_seq);
         if seq > last_seq {
             return Err(Error::invalid(
@@ -273,6 +262,14 @@ impl Messaging {
         })?;
         tracing::info!(report = %report.id, conversation = %conversation, "message reported");
         Ok(ReportView::from(&report))
+    }
+
+    /// A message's view, its sender named as the directory does now.
+    async fn named(&self, message: &Message) -> MessageView {
+        let mut view = [MessageView::from(message)];
+        self.name_messages(&mut view).await;
+        let [view] = view;
+        view
     }
 
     pub(crate) async fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Result<Message, Error> {

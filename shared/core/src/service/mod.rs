@@ -9,20 +9,23 @@ mod conversations;
 mod fanout;
 mod files;
 mod messages;
+mod people;
 mod realtime;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use conversations::{CreateConversation, NewParticipant};
+pub use conversations::{CreateConversation, PreferencesChange};
 pub use files::{AttachmentRequest, FilePolicy, UploadGrant, UploadSlot, bytes_match_type};
 pub use messages::SendMessage;
+pub use people::PeopleSearch;
 pub use realtime::Ticket;
 
 use crate::error::Error;
 use crate::identity::Identity;
 use crate::ids::{ConversationId, UserId};
-use crate::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler};
+use crate::policy::ContactPolicy;
+use crate::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler, UserDirectory};
 
 /// The adapters the service runs on, chosen by the caller (embedded or AWS).
 #[derive(Clone)]
@@ -32,6 +35,7 @@ pub struct Ports {
     pub pusher: Arc<dyn ConnectionPusher>,
     pub blobs: Arc<dyn BlobStore>,
     pub scheduler: Arc<dyn TaskScheduler>,
+    pub directory: Arc<dyn UserDirectory>,
 }
 
 /// Tunables, with defaults suitable for production.
@@ -56,6 +60,8 @@ pub struct Settings {
     /// Largest event frame pushed as is (API Gateway WebSocket frames are at most 32 KB).
     pub max_event_bytes: usize,
     pub files: FilePolicy,
+    /// Who may talk to whom ([`crate::policy`]).
+    pub contacts: ContactPolicy,
 }
 
 impl Default for Settings {
@@ -70,6 +76,7 @@ impl Default for Settings {
             delivery_order_timeout: Duration::from_millis(750),
             max_event_bytes: 32 * 1024,
             files: FilePolicy::default(),
+            contacts: ContactPolicy::default(),
         }
     }
 }

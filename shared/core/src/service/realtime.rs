@@ -55,11 +55,14 @@ impl Messaging {
         if ticket.is_empty() || ticket.len() > 128 {
             return Err(Error::unauthenticated("missing or malformed ticket"));
         }
-        self.ports
+        let identity = self
+            .ports
             .registry
             .take_ticket(ticket)
             .await?
-            .ok_or_else(|| Error::unauthenticated("unknown, used or expired ticket"))
+            .ok_or_else(|| Error::unauthenticated("unknown, used or expired ticket"))?;
+        // Disabled since the ticket was issued: refused too.
+        self.authenticate(identity).await
     }
 
     /// The registration of a connection that has spoken (a heartbeat): it is open.

@@ -101,6 +101,10 @@ pub(super) fn receipt_from(row: &Row<'_>) -> rusqlite::Result<ReadReceipt> {
         user_id: parsed(UserId::parse(&row.get::<_, String>(1)?))?,
         last_read_seq: row.get::<_, i64>(2)? as u64,
         read_at: ts(row.get(3)?)?,
+        preferences: Preferences {
+            muted: row.get(4)?,
+            hidden_through: row.get::<_, Option<i64>>(5)?.map(|s| s as u64),
+        },
     })
 }
 

@@ -65,6 +65,8 @@ CREATE TABLE IF NOT EXISTS message_read_receipts (
     user_id          TEXT NOT NULL,
     last_read_seq    INTEGER NOT NULL,
     read_at          TEXT NOT NULL,
+    muted            INTEGER NOT NULL DEFAULT 0,
+    hidden_through   INTEGER,
     PRIMARY KEY (conversation_id, user_id)
 ) WITHOUT ROWID;
 
@@ -85,3 +87,10 @@ CREATE TABLE IF NOT EXISTS message_reports (
 CREATE INDEX IF NOT EXISTS reports_by_status ON message_reports (status, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS reports_by_created ON message_reports (created_at DESC, id DESC);
 "#;
+
+/// Columns added after the first release, for databases created before them
+/// (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it was).
+pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("message_read_receipts", "muted", "INTEGER NOT NULL DEFAULT 0"),
+    ("message_read_receipts", "hidden_through", "INTEGER"),
+];

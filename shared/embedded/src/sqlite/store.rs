@@ -16,7 +16,7 @@ use messaging_core::text::{MessageBody, Title};
 use messaging_core::time::Timestamp;
 
 use super::rows::*;
-use super::schema::SCHEMA;
+use super::schema::{ADDED_COLUMNS, SCHEMA};
 
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -73,6 +73,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        add_missing_columns(&conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -631,14 +632,32 @@ impl ReceiptStore for SqliteStore {
                 params![c, u, seq as i64, at.to_rfc3339()],
             )
             .map_err(backend)?;
-            let receipt = tx
-                .row(
-                    "SELECT conversation_id, user_id, last_read_seq, read_at FROM message_read_receipts
-                     WHERE conversation_id = ?1 AND user_id = ?2",
-                    params![c, u],
-                    receipt_from,
-                )
-                .map_err(backend)?;
+            let receipt = receipt_of(&tx, &c, &u)?;
+            tx.commit().map_err(backend)?;
+            Ok(receipt)
+        })
+        .await
+    }
+
+    async fn set_preferences(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        preferences: Preferences,
+        at: Timestamp,
+    ) -> StoreResult<ReadReceipt> {
+        let (c, u) = (conversation.to_string(), user.to_string());
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let hidden = preferences.hidden_through.map(|s| s as i64);
+            tx.exec(
+                "INSERT INTO message_read_receipts (conversation_id, user_id, last_read_seq, read_at, muted, hidden_through)
+                 VALUES (?1, ?2, 0, ?3, ?4, ?5)
+                 ON CONFLICT (conversation_id, user_id) DO UPDATE SET muted = excluded.muted, hidden_through = excluded.hidden_through",
+                params![c, u, at.to_rfc3339(), preferences.muted, hidden],
+            )
+            .map_err(backend)?;
+            let receipt = receipt_of(&tx, &c, &u)?;
             tx.commit().map_err(backend)?;
             Ok(receipt)
         })
@@ -650,7 +669,7 @@ impl ReceiptStore for SqliteStore {
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT conversation_id, user_id, last_read_seq, read_at FROM message_read_receipts WHERE conversation_id = ?1",
+                    "SELECT conversation_id, user_id, last_read_seq, read_at, muted, hidden_through FROM message_read_receipts WHERE conversation_id = ?1",
                 )
                 .map_err(backend)?;
             let rows = stmt.query_map(params![c], receipt_from).map_err(backend)?;
@@ -669,7 +688,7 @@ impl ReceiptStore for SqliteStore {
             let mut out = Vec::new();
             for chunk in ids.chunks(100) {
                 let sql = format!(
-                    "SELECT conversation_id, user_id, last_read_seq, read_at FROM message_read_receipts
+                    "SELECT conversation_id, user_id, last_read_seq, read_at, muted, hidden_through FROM message_read_receipts
                      WHERE user_id = ? AND conversation_id IN ({})",
                     placeholders(chunk.len())
                 );
@@ -839,5 +858,88 @@ impl ReportStore for SqliteStore {
             Ok(report)
         })
         .await
+    }
+}
+
+/// One member's receipt row, inside the transaction that just wrote it.
+fn receipt_of(tx: &rusqlite::Transaction<'_>, conversation: &str, user: &str) -> StoreResult<ReadReceipt> {
+    tx.query_row(
+        "SELECT conversation_id, user_id, last_read_seq, read_at, muted, hidden_through FROM message_read_receipts
+         WHERE conversation_id = ?1 AND user_id = ?2",
+        params![conversation, user],
+        receipt_from,
+    )
+    .map_err(backend)
+}
+
+fn add_missing_columns(conn: &Connection) -> StoreResult<()> {
+    for (table, column, declaration) in ADDED_COLUMNS {
+        let present: bool = conn
+            .query_row(
+                &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+                params![column],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(backend)?
+            > 0;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"))
+                .map_err(backend)?;
+            tracing::info!(table, column, "column added to an older database");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database from before members' settings existed opens, gains the columns, and
+    /// keeps its watermarks.
+    #[tokio::test]
+    async fn an_older_database_gains_the_settings_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE message_read_receipts (
+                     conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                     last_read_seq INTEGER NOT NULL, read_at TEXT NOT NULL,
+                     PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO message_read_receipts VALUES (?1, 'u-old', 7, ?2)",
+                params![ConversationId::generate().to_string(), Timestamp::now().to_rfc3339()],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let user = UserId::parse("u-old").unwrap();
+        let conversation: String = store
+            .with(|conn| {
+                conn.query_row("SELECT conversation_id FROM message_read_receipts", [], |r| r.get(0))
+                    .map_err(backend)
+            })
+            .await
+            .unwrap();
+        let id = ConversationId::parse(&conversation).unwrap();
+        let old = store.receipts_of(&user, std::slice::from_ref(&id)).await.unwrap();
+        assert_eq!((old[0].last_read_seq, old[0].preferences), (7, Preferences::default()));
+        let muted = Preferences {
+            muted: true,
+            hidden_through: Some(7),
+        };
+        let r = store
+            .set_preferences(&id, &user, muted, Timestamp::now())
+            .await
+            .unwrap();
+        assert_eq!((r.last_read_seq, r.preferences), (7, muted));
+        drop(store);
+        let reopened = SqliteStore::open(&path).unwrap();
+        let again = reopened.receipts_of(&user, &[id]).await.unwrap();
+        assert_eq!(again[0].preferences, muted, "opening twice adds nothing twice");
     }
 }
