@@ -403,8 +403,18 @@ async fn a_member_mutes_or_hides_a_conversation_for_themselves_only() {
         muted: Some(true),
         hidden: None,
     };
+    let (phone, bens_socket) = (h.connect(&ana).await, h.connect(&ben).await);
+    h.pushes.take(&phone); // Ben coming online
     let set = h.svc.set_preferences(&ana, &conv, mute).await.unwrap();
     assert!(set.muted && !set.hidden);
+    let told = h.pushes.take(&phone);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["type"], "preferences-updated");
+    assert_eq!(
+        (told[0]["data"]["muted"].as_bool(), told[0]["data"]["hidden"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!(h.pushes.take(&bens_socket).is_empty(), "nobody else hears of her settings");
     let list = h.svc.list_my_conversations(&ana, None, None, None).await.unwrap();
     let item = list.items.iter().find(|c| c.conversation.id == conv).unwrap();
     assert!(item.muted && item.unread_count == 1, "muted, still counted");
@@ -471,14 +481,21 @@ async fn pages_of_the_list_skip_hidden_conversations_without_gaps_or_repeats() {
         all.push(conv);
     }
     all.reverse(); // newest first, as the list shows them
-    let hide = PreferencesChange { muted: None, hidden: Some(true) };
+    let hide = PreferencesChange {
+        muted: None,
+        hidden: Some(true),
+    };
     for i in [1, 2, 3, 5] {
         h.svc.set_preferences(&ana, &all[i], hide).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = h.svc.list_my_conversations(&ana, None, cursor.as_ref(), Some(2)).await.unwrap();
+        let page = h
+            .svc
+            .list_my_conversations(&ana, None, cursor.as_ref(), Some(2))
+            .await
+            .unwrap();
         assert!(page.items.len() <= 2);
         seen.extend(page.items.iter().map(|c| c.conversation.id.clone()));
         match page.next_cursor {

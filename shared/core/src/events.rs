@@ -3,7 +3,8 @@
 //! Every frame is `{"type": "<event>", "data": {...}}`. The names are the seed's:
 //! `new-message`, `message-updated` (edits and deletes), `message-read`, `user-typing`,
 //! `user-stopped-typing`, `user-joined` / `user-left` (presence), `conversation-updated`,
-//! `user-updated` (a profile changed), plus `pong` and `error`.
+//! `user-updated` (a profile changed), `preferences-updated` (one's own mute / hide),
+//! plus `pong` and `error`.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +68,14 @@ pub enum ServerEvent {
         initials: String,
         colour: Option<String>,
     },
+    /// The user changed their own settings for a conversation (mute, hide): to their
+    /// own connections, so that every device shows the same.
+    #[serde(rename_all = "camelCase")]
+    PreferencesUpdated {
+        conversation_id: ConversationId,
+        muted: bool,
+        hidden: bool,
+    },
     #[serde(rename_all = "camelCase")]
     ConversationUpdated {
         conversation: ConversationView,
@@ -100,6 +109,7 @@ impl ServerEvent {
             Self::UserJoined { .. } => "user-joined",
             Self::UserLeft { .. } => "user-left",
             Self::UserUpdated { .. } => "user-updated",
+            Self::PreferencesUpdated { .. } => "preferences-updated",
             Self::ConversationUpdated { .. } => "conversation-updated",
             Self::Resync { .. } => "resync",
             Self::Pong { .. } => "pong",

@@ -319,11 +319,18 @@ impl Messaging {
             .set_preferences(id, &who.user_id, next, Timestamp::now())
             .await?
             .preferences;
-        Ok(PreferencesView {
+        let view = PreferencesView {
             conversation_id: id.clone(),
             muted: stored.muted,
             hidden: stored.hides(conversation.last_seq),
-        })
+        };
+        let event = ServerEvent::PreferencesUpdated {
+            conversation_id: view.conversation_id.clone(),
+            muted: view.muted,
+            hidden: view.hidden,
+        };
+        self.publish_to_users(std::slice::from_ref(&who.user_id), &event).await;
+        Ok(view)
     }
 
     /// Participants with their directory names, online state and read watermark (three
