@@ -101,6 +101,7 @@ async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
         sub: "u-client-ana".into(),
         exp: now - 3600,
         iat: Some(now - 7200),
+        nbf: None,
         iss: Some(DevTokens::ISSUER.into()),
         aud: Some(json!(DevTokens::AUDIENCE)),
         client_id: None,

@@ -21,6 +21,9 @@ use messaging_core::ids::UserId;
 use messaging_core::model::Role;
 use messaging_core::text::DisplayName;
 
+/// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
+const LEEWAY_SECS: u64 = 30;
+
 /// Claims we read. Unknown claims are ignored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -28,6 +31,9 @@ pub struct Claims {
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// Not valid before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     /// A string or a list of strings.
@@ -224,13 +230,20 @@ impl Authenticator {
         validation.set_issuer(&[&self.issuer]);
         // Checked below: Cognito access tokens carry `client_id` instead of `aud`.
         validation.validate_aud = false;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
         let data = decode::<Claims>(token, &key, &validation).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => Error::unauthenticated("token expired"),
+            jsonwebtoken::errors::ErrorKind::ImmatureSignature => Error::unauthenticated("token not valid yet"),
             jsonwebtoken::errors::ErrorKind::InvalidIssuer => Error::unauthenticated("token issuer not accepted"),
             _ => invalid(),
         })?;
+        // Issued in the future: a clock far ahead, or a token minted to be used later.
+        // The same skew as `exp` and `nbf`.
+        if data.claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
+            return Err(Error::unauthenticated("token not valid yet"));
+        }
         if !data.claims.audience_matches(&self.audience) {
             return Err(Error::unauthenticated("token audience not accepted"));
         }
@@ -305,6 +318,7 @@ impl DevTokens {
             sub: user.into(),
             exp: now + ttl.as_secs() as i64,
             iat: Some(now),
+            nbf: None,
             iss: Some(Self::ISSUER.into()),
             aud: Some(serde_json::Value::String(Self::AUDIENCE.into())),
             client_id: None,
@@ -337,6 +351,7 @@ mod tests {
             sub: "u-ana".into(),
             exp: chrono::Utc::now().timestamp() + 600,
             iat: None,
+            nbf: None,
             iss: Some(DevTokens::ISSUER.into()),
             aud: Some(serde_json::json!(DevTokens::AUDIENCE)),
             client_id: None,
@@ -379,6 +394,33 @@ mod tests {
                 .get(&token, chrono::Utc::now().timestamp())
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn tokens_not_valid_yet_or_issued_in_the_future_are_refused() {
+        let now = chrono::Utc::now().timestamp();
+        let tokens = DevTokens::new(SECRET);
+        let mut c = claims();
+        c.nbf = Some(now + 600);
+        assert_eq!(
+            auth().verify(&tokens.issue_claims(&c)).await.unwrap_err(),
+            Error::unauthenticated("token not valid yet")
+        );
+        let mut c = claims();
+        c.iat = Some(now + 600);
+        assert_eq!(
+            auth().verify(&tokens.issue_claims(&c)).await.unwrap_err(),
+            Error::unauthenticated("token not valid yet")
+        );
+        // Within the clock skew both are fine, as for `exp`.
+        let mut c = claims();
+        c.nbf = Some(now + 10);
+        c.iat = Some(now + 10);
+        assert!(auth().verify(&tokens.issue_claims(&c)).await.is_ok());
+        let mut c = claims();
+        c.nbf = Some(now - 60);
+        c.iat = Some(now - 60);
+        assert!(auth().verify(&tokens.issue_claims(&c)).await.is_ok());
     }
 
     #[tokio::test]
