@@ -6,7 +6,7 @@ import { drafts } from './composables/drafts'
 import { startMessaging, stopMessaging } from './composables/useMessaging'
 import { createAppRouter } from './router'
 import { useMessagingStore } from './stores/messagingStore'
-import { useSessionStore } from './stores/sessionStore'
+import { SESSION_ENDED_NOTICE, useSessionStore } from './stores/sessionStore'
 import './styles.css'
 
 const app = createApp(App)
@@ -18,10 +18,15 @@ app.use(router)
 const session = useSessionStore()
 const store = useMessagingStore()
 
+/**
+ * Any 401, whichever request got it (a REST call, or the socket's ticket once the server
+ * closed a disabled user's socket): the one way back to the login, saying why. The
+ * service stops first, so nothing retries meanwhile.
+ */
 function expire() {
   if (!session.signedIn) return
   stopMessaging()
-  session.signOut('Your session has ended. Please sign in again.')
+  session.signOut(SESSION_ENDED_NOTICE)
   store.reset()
   void router.replace({ name: 'login' })
 }
@@ -37,7 +42,7 @@ watch(
     drafts.clear()
     if (!userId) return
     store.setMe(session.user)
-    startMessaging({ api: useApi(), store, onUnauthorized: expire })
+    startMessaging({ api: useApi(), store })
   },
   { immediate: true },
 )

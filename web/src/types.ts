@@ -86,6 +86,9 @@ export interface SetUserStateRequest {
   active: boolean
 }
 
+/** `GET /api/admin/messaging/users?status=`: only active or only disabled people. */
+export type UserStatus = 'active' | 'disabled'
+
 export interface SendMessageRequest {
   body: string
   clientMessageId: string

@@ -28,8 +28,10 @@ import type {
   ReportView,
   ResolveReportRequest,
   SendMessageRequest,
+  SetUserStateRequest,
   SignedRequest,
   UploadGrant,
+  UserStatus,
   WsTicket,
 } from '../types'
 
@@ -313,6 +315,16 @@ export class ApiClient {
 
   adminResolveReport(id: string, req: ResolveReportRequest): Promise<ReportView> {
     return this.request('PATCH', `/api/admin/messaging/reports/${enc(id)}`, { body: req })
+  }
+
+  /** Everyone in the directory, disabled people too, by name; `q` searches name and email. */
+  adminListUsers(query: SearchQuery & { status?: UserStatus | '' } = {}): Promise<ListPage<ProfileView>> {
+    return this.request('GET', '/api/admin/messaging/users', { query })
+  }
+
+  /** Disables (every token of theirs gets 401, their sockets close) or enables someone. */
+  adminSetUserState(userId: string, req: SetUserStateRequest): Promise<ProfileView> {
+    return this.request('PATCH', `/api/admin/messaging/users/${enc(userId)}`, { body: req })
   }
 
   adminMessageAudit(conversationId: string, messageId: string): Promise<MessageAudit> {

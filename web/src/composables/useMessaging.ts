@@ -13,11 +13,12 @@
 //   applies the server's answer at once; the `conversation-updated` event that follows
 //   tells the other members, and is harmless here. An event that no longer lists me
 //   means I left or was removed: the conversation is forgotten and its open thread says so.
+//   My mute and hide settings reach my other devices as `preferences-updated`.
 
 import { shallowRef } from 'vue'
 import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
-import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, ServerEvent } from '../types'
+import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, PreferencesView, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
 import { TYPING_IDLE_MS, TYPING_MARGIN_MS, TYPING_SWEEP_SLACK_MS, TYPING_THROTTLE_MS } from '../timing'
 import { socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
@@ -35,7 +36,6 @@ export interface MessagingDeps {
   createSocket?: WebSocketFactory
   buildSocketUrl?: (ticket: string) => string
   socketOptions?: Partial<SocketClientOptions>
-  onUnauthorized?: () => void
 }
 
 export type Messaging = ReturnType<typeof createMessaging>
@@ -59,7 +59,6 @@ export function createMessaging(deps: MessagingDeps) {
     // The connection may have been expired by the server while unheard: catch up.
     onResume: () => void handleOpen(true),
     onStateChange: (state) => store.setConnection(state),
-    onUnauthorized: deps.onUnauthorized,
     ...deps.socketOptions,
   })
 
@@ -184,7 +183,23 @@ export function createMessaging(deps: MessagingDeps) {
   }
 
   async function setPreferences(id: string, change: PreferencesRequest): Promise<void> {
-    store.applyPreferences(await api.setPreferences(id, change))
+    applyPreferences(await api.setPreferences(id, change))
+  }
+
+  /**
+   * My settings for a conversation, from my own PATCH's answer or from
+   * `preferences-updated` (set on another device): muted at once; hidden leaves the list
+   * (the store's list leaves hidden ones out); shown again comes back to it, fetched first
+   * when this page never held it (it was hidden when the list was loaded).
+   */
+  function applyPreferences(view: PreferencesView): void {
+    const id = view.conversationId
+    if (!store.conversations[id]) {
+      if (!view.hidden) void discoverConversation(id)
+      return
+    }
+    store.applyPreferences(view)
+    if (!view.hidden) showInList(id)
   }
 
   async function renameMe(name: string): Promise<void> {
@@ -504,6 +519,9 @@ export function createMessaging(deps: MessagingDeps) {
       }
       case 'user-updated':
         store.applyPerson(event.data)
+        break
+      case 'preferences-updated':
+        applyPreferences(event.data)
         break
       case 'resync': {
         const { conversationId: id, afterSeq } = event.data

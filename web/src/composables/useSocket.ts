@@ -6,7 +6,8 @@
 // - Heartbeat: `{"action":"ping"}` on open and every 25 s; no frame within the pong timeout means the
 //   connection is dead (half-open TCP), so it is dropped and re-established.
 // - Reconnects on its own with exponential backoff and jitter, capped at 30 s; the
-//   browser's `online` event retries at once, `offline` drops the socket.
+//   browser's `online` event retries at once, `offline` drops the socket. A ticket
+//   refused with 401 ends the retries (the session is over).
 // - Tells its state (connecting / online / reconnecting / offline) and, on every open,
 //   whether it was a reconnect, so the caller can catch up on what it missed.
 //
@@ -81,8 +82,6 @@ export interface SocketClientOptions {
   /** A gap between heartbeats longer than this may have expired the connection. */
   staleAfterMs?: number
   onStateChange?: (state: ConnectionState) => void
-  /** The ticket request was refused with 401: the session is over. */
-  onUnauthorized?: () => void
 }
 
 export class SocketClient {
@@ -230,10 +229,12 @@ export class SocketClient {
       ticket = await this.opts.getTicket()
     } catch (e) {
       if (generation !== this.generation || !this.running) return
+      // Refused (the session expired, or the account was disabled, which also closed the
+      // socket): no ticket will ever come, so stop rather than retry. The REST client has
+      // reported the 401 already; it is the one path back to the login.
       if (e instanceof ApiError && e.status === 401) {
         this.running = false
         this.setState('offline')
-        this.opts.onUnauthorized?.()
         return
       }
       this.scheduleReconnect()

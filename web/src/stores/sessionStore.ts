@@ -9,6 +9,9 @@ import type { DevLoginResponse, Person, Session } from '../types'
 
 export const SESSION_KEY = 'messaging.session'
 
+/** What the login says after a 401: the token expired, or an admin disabled the account. */
+export const SESSION_ENDED_NOTICE = 'Your session ended or your account was disabled. Please sign in again.'
+
 function storage(): Storage | null {
   try {
     return typeof sessionStorage === 'undefined' ? null : sessionStorage

@@ -344,6 +344,47 @@ describe('managing conversations in the browser', () => {
     await messageByText(ana.page, 'Hello from Eve').waitFor()
     expect((await sender.textContent())?.trim()).toBe('Eve Renamed')
   })
+
+  it('(g) muting and hiding on one device shows on the same person\'s other device at once (preferences-updated)', async () => {
+    const title = `Two devices ${run}`
+    const cid = await createConversation(baseUrl, 'u-team-ben', title, ['u-client-ana'])
+    await sendViaApi(baseUrl, 'u-team-ben', cid, 'Read on the laptop and the phone')
+    // Ana's laptop shows the list; her phone (another browser, signed in again) has it open.
+    await ana.page.goto('/messages')
+    await waitOnline(ana.page)
+    const phone = await another('u-client-ana')
+    await openConversation(phone, cid)
+    const laptopRow = row(ana.page, cid)
+    await laptopRow.waitFor()
+    expect(await laptopRow.locator('[data-testid=muted-icon]').count()).toBe(0)
+
+    // Muted on the phone: the laptop's list shows the icon without a reload.
+    await conversationAction(phone.page, 'Mute')
+    await laptopRow.locator('[data-testid=muted-icon]').waitFor({ timeout: 10_000 })
+    // Unmuted on the laptop: the phone's open conversation loses its icon.
+    await phone.page.locator('.thread__header [data-testid=muted-icon]').waitFor()
+    await conversationActionOn(ana.page, cid, 'Unmute')
+    await phone.page.locator('.thread__header [data-testid=muted-icon]').waitFor({ state: 'detached', timeout: 10_000 })
+    await ana.page.goto('/messages')
+    await waitOnline(ana.page)
+    await laptopRow.waitFor()
+
+    // Hidden on the phone: it leaves the laptop's list without a reload.
+    await conversationAction(phone.page, 'Hide until a new message')
+    await phone.page.waitForURL(/\/messages$/)
+    await laptopRow.waitFor({ state: 'detached', timeout: 10_000 })
+    // Shown again from the laptop (found by a search) while the phone, reloaded, never
+    // fetched it: the phone fetches it and lists it again.
+    await phone.page.reload()
+    await waitOnline(phone.page)
+    await phone.page.locator('[data-testid=conversation-item]').first().waitFor()
+    expect(await row(phone.page, cid).count()).toBe(0)
+    await ana.page.locator('[data-testid=conversation-search]').fill(title)
+    await conversationActionOn(ana.page, cid, 'Show in the list again')
+    await row(phone.page, cid).waitFor({ timeout: 10_000 })
+    expect(await row(phone.page, cid).innerText()).toContain('Read on the laptop and the phone')
+    await ana.page.locator('[data-testid=conversation-search]').fill('')
+  })
 })
 
 /** Opens a conversation from the list, then chooses one of its actions. */

@@ -217,6 +217,14 @@ export class FakeServer {
       const items = this.people.filter((x) => x.userId !== ME && x.name.toLowerCase().includes(q))
       return { status: 200, body: { items, nextCursor: null } }
     }
+    if (call.method === 'GET' && p === '/api/admin/messaging/users') return this.adminUsers(call.query)
+    const user = /^\/api\/admin\/messaging\/users\/([^/]+)$/.exec(p)
+    if (call.method === 'PATCH' && user) {
+      const person = this.people.find((x) => x.userId === decodeURIComponent(user[1]!))
+      if (!person) return { status: 404, body: { error: { code: 'not_found', message: 'no such user', field: null } } }
+      person.active = (call.body as { active: boolean }).active
+      return { status: 200, body: { ...person } }
+    }
     if (call.method === 'GET' && p === '/api/messaging/conversations') {
       const last = this.messages[this.messages.length - 1]
       return {
@@ -253,6 +261,20 @@ export class FakeServer {
       return { status: 200, body: { conversationId: CID, userId: ME, lastReadSeq: seq, readAt: new Date().toISOString() } }
     }
     return { status: 404, body: { error: { code: 'not_found', message: `no route ${call.method} ${p}`, field: null } } }
+  }
+
+  /** `GET /api/admin/messaging/users`: everyone by name, `q` in the name or email, `status`, an offset for a cursor. */
+  private adminUsers(query: URLSearchParams): { status: number; body: unknown } {
+    const q = (query.get('q') ?? '').toLowerCase()
+    const status = query.get('status')
+    const limit = Number(query.get('limit') ?? 20)
+    const from = Number(query.get('cursor') ?? 0)
+    const matching = this.people
+      .filter((x) => `${x.name} ${x.email ?? ''}`.toLowerCase().includes(q))
+      .filter((x) => !status || (status === 'active') === x.active)
+      .sort((a, b) => a.name.localeCompare(b.name))
+    const items = matching.slice(from, from + limit).map((x) => ({ ...x }))
+    return { status: 200, body: { items, nextCursor: from + limit < matching.length ? String(from + limit) : null } }
   }
 }
 

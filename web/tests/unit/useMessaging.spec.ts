@@ -8,13 +8,13 @@ import { ANA, BEN, CID, FakeServer, FakeWebSocket, ME, detail, message, particip
 let server: FakeServer
 let messaging: Messaging
 
-function setup() {
+function setup(onUnauthorized?: () => void) {
   setActivePinia(createPinia())
   FakeWebSocket.reset()
   server = new FakeServer()
   const store = useMessagingStore()
   store.setMe(BEN)
-  const api = new ApiClient({ getToken: () => 'token-1', fetch: server.fetch })
+  const api = new ApiClient({ getToken: () => 'token-1', fetch: server.fetch, onUnauthorized })
   messaging = createMessaging({
     api,
     store,
@@ -403,6 +403,70 @@ describe('useMessaging', () => {
     await settle()
     expect(server.callsTo('GET', `/api/messaging/conversations/${CID}`).length).toBeGreaterThan(0)
     expect(store.sortedConversations.map((c) => c.id)).toEqual([CID])
+  })
+
+  it('applies my settings from another device (preferences-updated): muted at once, hidden leaves the list, shown again returns', async () => {
+    const store = setup()
+    server.add(2)
+    await connect()
+    await messaging.loadConversations('')
+    const ws = FakeWebSocket.last()
+    ws.receive({ type: 'preferences-updated', data: { conversationId: CID, muted: true, hidden: false } })
+    expect(store.conversations[CID]).toMatchObject({ muted: true, hidden: false })
+    expect(store.totalUnread).toBe(0)
+    ws.receive({ type: 'preferences-updated', data: { conversationId: CID, muted: true, hidden: true } })
+    expect(store.sortedConversations).toEqual([])
+    // Still held (a search finds it), so showing it again needs no fetch.
+    server.calls = []
+    ws.receive({ type: 'preferences-updated', data: { conversationId: CID, muted: false, hidden: false } })
+    expect(store.sortedConversations.map((c) => [c.id, c.muted])).toEqual([[CID, false]])
+    await settle()
+    expect(server.callsTo('GET', `/api/messaging/conversations/${CID}`)).toEqual([])
+  })
+
+  it('fetches and lists a conversation shown again on another device that this page never held (hidden when it loaded)', async () => {
+    const store = setup()
+    await connect()
+    store.setConversationPage([], null, { query: '' })
+    server.detail = detail({ muted: true, hidden: false })
+    const ws = FakeWebSocket.last()
+    // Hidden or muted elsewhere while not held here: nothing to show, nothing fetched.
+    ws.receive({ type: 'preferences-updated', data: { conversationId: CID, muted: true, hidden: true } })
+    await settle()
+    expect(server.callsTo('GET', `/api/messaging/conversations/${CID}`)).toEqual([])
+    expect(store.conversations[CID]).toBeUndefined()
+
+    ws.receive({ type: 'preferences-updated', data: { conversationId: CID, muted: true, hidden: false } })
+    await settle()
+    expect(server.callsTo('GET', `/api/messaging/conversations/${CID}`)).toHaveLength(1)
+    expect(store.sortedConversations.map((c) => [c.id, c.muted])).toEqual([[CID, true]])
+  })
+
+  it('lists again a conversation I show again here, from the PATCH answer, even when the list never held it', async () => {
+    const store = setup()
+    store.setConversationPage([], null, { query: '' })
+    await messaging.openConversation(CID) // by its URL: held, but not listed
+    server.overrides.push({
+      match: (c) => c.method === 'PATCH' && c.path.endsWith('/preferences'),
+      handler: () => ({ status: 200, body: { conversationId: CID, muted: false, hidden: false } }),
+    })
+    expect(store.sortedConversations).toEqual([])
+    await messaging.setPreferences(CID, { hidden: false })
+    expect(store.sortedConversations.map((c) => c.id)).toEqual([CID])
+  })
+
+  it('a disabled account: the ticket refused with 401 after the server closed the socket is reported once, and nothing retries', async () => {
+    const onUnauthorized = vi.fn()
+    const store = setup(onUnauthorized)
+    await connect()
+    server.failures.push({ match: (c) => c.path === '/api/messaging/ws-ticket', status: 401, times: 100 })
+    server.calls = []
+    FakeWebSocket.last().drop(1000) // the server closes a disabled user's sockets
+    await settle(120_000)
+    expect(server.callsTo('POST', '/ws-ticket')).toHaveLength(1)
+    expect(onUnauthorized).toHaveBeenCalledTimes(1)
+    expect(store.connection).toBe('offline')
+    expect(FakeWebSocket.instances).toHaveLength(1)
   })
 
   it('announces a new message of a muted conversation only when it is the open one', async () => {

@@ -150,15 +150,16 @@ describe('SocketClient', () => {
     c.stop()
   })
 
-  it('stops and reports when the ticket request is refused with 401', async () => {
-    const onUnauthorized = vi.fn()
+  it('stops for good, without a retry, when the ticket request is refused with 401', async () => {
     getTicket.mockRejectedValue(new ApiError(401, 'unauthenticated', 'expired'))
-    const c = client({ onUnauthorized })
+    const c = client()
     c.start()
     await vi.advanceTimersByTimeAsync(60_000)
-    expect(onUnauthorized).toHaveBeenCalledTimes(1)
     expect(getTicket).toHaveBeenCalledTimes(1)
     expect(c.state).toBe('offline')
+    c.reconnectNow() // "Retry now" cannot bring it back either
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(getTicket).toHaveBeenCalledTimes(1)
   })
 
   it('pings on open and every 25 s, and treats a missing answer as a dead connection', async () => {
