@@ -629,3 +629,52 @@ fn the_cache_is_capped_by_parameters() {
         assert!(t["Parameters"][p]["Default"].is_number(), "{p}");
     }
 }
+
+/// The costly writes have API Gateway limits of their own (below the stage's general
+/// ones), as typing does on the WebSocket stage; the functions' per-user allowances
+/// (RATE_LIMITS) come on top.
+#[test]
+fn costly_writes_have_their_own_api_gateway_throttles() {
+    let t = template();
+    let rest = &t["Resources"]["RestApi"]["Properties"]["MethodSettings"];
+    let settings = rest.as_sequence().expect("MethodSettings");
+    for operation in [
+        "createConversation",
+        "addParticipants",
+        "requestUploads",
+        "reportMessage",
+        "issueWebSocketTicket",
+    ] {
+        let route = messaging_http::routes::ROUTES
+            .iter()
+            .find(|r| r.operation_id == operation)
+            .expect("a route of the table");
+        let encoded = route.path.replace('/', "~1");
+        let entry = settings
+            .iter()
+            .find(|s| s["ResourcePath"] == encoded.as_str() && s["HttpMethod"] == route.method)
+            .unwrap_or_else(|| panic!("{operation}: no method setting for {encoded}"));
+        assert_eq!(
+            untag(&entry["ThrottlingRateLimit"]),
+            &Value::from("WriteThrottlingRateLimit"),
+            "{operation}"
+        );
+        assert_eq!(
+            untag(&entry["ThrottlingBurstLimit"]),
+            &Value::from("WriteThrottlingBurstLimit"),
+            "{operation}"
+        );
+    }
+    let stages: Vec<&Value> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::ApiGatewayV2::Stage")
+        .collect();
+    assert_eq!(stages.len(), 1);
+    let typing = &stages[0]["Properties"]["RouteSettings"]["typing"];
+    assert_eq!(
+        untag(&typing["ThrottlingRateLimit"]),
+        &Value::from("WriteThrottlingRateLimit")
+    );
+}

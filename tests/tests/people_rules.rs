@@ -414,7 +414,10 @@ async fn a_member_mutes_or_hides_a_conversation_for_themselves_only() {
         (told[0]["data"]["muted"].as_bool(), told[0]["data"]["hidden"].as_bool()),
         (Some(true), Some(false))
     );
-    assert!(h.pushes.take(&bens_socket).is_empty(), "nobody else hears of her settings");
+    assert!(
+        h.pushes.take(&bens_socket).is_empty(),
+        "nobody else hears of her settings"
+    );
     let list = h.svc.list_my_conversations(&ana, None, None, None).await.unwrap();
     let item = list.items.iter().find(|c| c.conversation.id == conv).unwrap();
     assert!(item.muted && item.unread_count == 1, "muted, still counted");

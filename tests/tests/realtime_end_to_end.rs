@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use integration_tests::gateway::{self, TestGateway};
 use integration_tests::services::{redis_url, unique};
 use integration_tests::ws;
+use messaging_core::limits::{Action, Limit};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -19,15 +20,23 @@ fn participant<'a>(detail: &'a Value, user: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{user} is not in {detail}"))
 }
 
+/// Delivery tests send faster than a person does; the limits have tests of their own.
+fn delivery_paced(settings: &mut messaging_core::Settings) {
+    settings.typing_ttl = Duration::from_millis(1000);
+    settings
+        .limits
+        .set(Action::Send, Limit::new(1_000, Duration::from_secs(10)));
+}
+
 async fn embedded() -> TestGateway {
-    gateway::start_with(|c| c.settings.typing_ttl = Duration::from_millis(1000)).await
+    gateway::start_with(|c| delivery_paced(&mut c.settings)).await
 }
 
 /// Redis registry, and pushes through the functions' SDK client and `@connections`, as in AWS.
 async fn redis_backed() -> TestGateway {
     let prefix = format!("{}:", unique("gw"));
     gateway::start_with(move |c| {
-        c.settings.typing_ttl = Duration::from_millis(1000);
+        delivery_paced(&mut c.settings);
         c.redis = Some(messaging_redis::RedisOptions {
             prefix,
             ..messaging_redis::RedisOptions::new(redis_url())

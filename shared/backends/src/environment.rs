@@ -187,6 +187,13 @@ pub const VARIABLES: &[Variable] = &[
         "whom clients may start conversations with: `team`, `organisation` (also clients of their own organisation) or `anyone`",
     ),
     var(
+        "RATE_LIMITS",
+        LAMBDA_AND_GATEWAY,
+        false,
+        "send=30/10s, create-conversation=10/60s, add-people=20/60s, typing=20/10s, connect=20/60s, uploads=20/60s, reports=10/600s",
+        "each user's allowance per action, `action=COUNT/PERIOD` (s, m, h) comma-separated, over the defaults; beyond it 429 with Retry-After",
+    ),
+    var(
         "PRESENCE_TTL_SECS",
         LAMBDA_AND_GATEWAY,
         false,

@@ -17,6 +17,7 @@ pub mod environment;
 use std::sync::Arc;
 use std::time::Duration;
 
+use messaging_core::limits::RateLimits;
 use messaging_core::policy::{ClientContacts, ContactPolicy};
 use messaging_core::{Messaging, Settings};
 
@@ -82,11 +83,16 @@ pub fn settings_from_env() -> Result<Settings, BoxError> {
         },
         None => d.contacts,
     };
+    let limits = match environment::get("RATE_LIMITS") {
+        Some(raw) => RateLimits::parse(&raw).map_err(|e| format!("RATE_LIMITS: {e}"))?,
+        None => d.limits.clone(),
+    };
     Ok(Settings {
         ticket_ttl: env_secs("TICKET_TTL_SECS", d.ticket_ttl),
         presence_ttl: env_secs("PRESENCE_TTL_SECS", d.presence_ttl),
         typing_ttl: env_secs("TYPING_TTL_SECS", d.typing_ttl),
         contacts,
+        limits,
         ..d
     })
 }

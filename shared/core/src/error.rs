@@ -43,6 +43,13 @@ pub enum Error {
     /// A backend is unreachable or failing; nothing was half-written (HTTP 503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The caller used up their allowance for this kind of action (HTTP 429); they may
+    /// try again after `retry_after_secs`.
+    #[error("too many {action} requests; retry in {retry_after_secs} s")]
+    RateLimited {
+        action: &'static str,
+        retry_after_secs: u64,
+    },
 }
 
 impl Error {
@@ -90,6 +97,7 @@ impl Error {
             Error::MethodNotAllowed => 405,
             Error::PayloadTooLarge(_) => 413,
             Error::Unavailable(_) => 503,
+            Error::RateLimited { .. } => 429,
         }
     }
 
@@ -115,6 +123,15 @@ impl Error {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
+            Self::RateLimited { .. } => "rate_limited",
+        }
+    }
+
+    /// Seconds to wait before retrying (`Retry-After`), for a rate-limited call.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

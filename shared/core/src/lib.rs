@@ -27,6 +27,7 @@ pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod json;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod policy;

@@ -19,6 +19,7 @@ pub use crate::error::{
 };
 use crate::identity::Identity;
 use crate::ids::{ClientMessageId, ConnectionId, ConversationId, FileId, MessageId, ReportId, UserId};
+use crate::limits::{Limit, RateDecision};
 use crate::model::*;
 use crate::text::{DisplayName, MessageBody, Title};
 use crate::time::Timestamp;
@@ -312,13 +313,22 @@ pub trait ProfileCache: Send + Sync {
     async fn forget_listing(&self) -> RegistryResult<()>;
 }
 
+/// Per-user allowances ([`crate::limits`]). One atomic step per try, so that concurrent
+/// functions share one allowance.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Takes one action from `key`'s allowance under `limit` at `now`; a refusal takes
+    /// nothing.
+    async fn acquire(&self, key: &str, limit: Limit, now: Timestamp) -> RegistryResult<RateDecision>;
+}
+
 /// The whole registry.
 pub trait Registry:
-    TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache
+    TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache + RateLimiter
 {
 }
 impl<T> Registry for T where
-    T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache
+    T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache + RateLimiter
 {
 }
 

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use messaging_core::directory::Profile;
 use messaging_core::identity::Identity;
 use messaging_core::ids::{ConnectionId, ConversationId, UserId};
+use messaging_core::limits::{Limit, RateDecision, gcra};
 use messaging_core::ports::*;
 use messaging_core::time::Timestamp;
 
@@ -32,6 +33,8 @@ struct State {
     delivered: HashMap<ConversationId, watch::Sender<u64>>,
     profiles: HashMap<UserId, (Profile, Instant)>,
     listing: Option<(Vec<Profile>, Instant)>,
+    /// Rate-limit key → theoretical arrival time (ms).
+    allowances: HashMap<String, i64>,
 }
 
 impl State {
@@ -281,6 +284,21 @@ impl MembershipCache for MemoryRegistry {
     async fn invalidate_members(&self, conversation: &ConversationId) -> RegistryResult<()> {
         self.lock()?.members.remove(conversation);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimiter for MemoryRegistry {
+    async fn acquire(&self, key: &str, limit: Limit, now: Timestamp) -> RegistryResult<RateDecision> {
+        let mut s = self.lock()?;
+        let now = now.as_millis();
+        // Allowances back at full are dropped, so idle users cost no memory.
+        if s.allowances.len() > 10_000 {
+            s.allowances.retain(|_, tat| *tat > now);
+        }
+        let (decision, tat) = gcra(s.allowances.get(key).copied(), now, limit);
+        s.allowances.insert(key.to_owned(), tat);
+        Ok(decision)
     }
 }
 

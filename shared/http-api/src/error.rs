@@ -35,6 +35,11 @@ impl IntoResponse for ApiError {
         let message = self.0.public_message();
         let body = json!({ "error": { "code": self.0.code(), "message": message, "field": self.0.field() } });
         let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = self.0.retry_after_secs() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -29,6 +29,7 @@ use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
 use messaging_core::directory::Profile;
 use messaging_core::identity::Identity;
 use messaging_core::ids::{ConnectionId, ConversationId, UserId};
+use messaging_core::limits::{Limit, RateDecision};
 use messaging_core::ports::*;
 use messaging_core::time::Timestamp;
 
@@ -116,6 +117,21 @@ if tonumber(ARGV[1]) > d then redis.call('SET', KEYS[1], ARGV[1], 'EX', 86400) e
 return 1
 "#;
 
+/// One try at a rate-limit allowance: the generic cell rate algorithm of
+/// `messaging_core::limits::gcra`, atomically. KEYS[1] holds the theoretical arrival time
+/// (ms) and expires when the allowance is full again; ARGV: now, interval, tolerance (ms).
+/// Returns -1 when allowed, else the milliseconds to wait.
+const RATE_SCRIPT: &str = r#"
+local now = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+if tat < now then tat = now end
+local allowed_from = tat - tonumber(ARGV[3])
+if now < allowed_from then return allowed_from - now end
+local next_tat = tat + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
+return -1
+"#;
+
 /// How to reach Redis: see [`RedisOptions::from_vars`] for the variables.
 #[derive(Clone, Debug)]
 pub struct RedisOptions {
@@ -168,6 +184,7 @@ pub struct RedisRegistry {
     sweep: Script,
     expire_typing: Script,
     mark_delivered: Script,
+    rate: Script,
 }
 
 impl RedisRegistry {
@@ -211,6 +228,7 @@ impl RedisRegistry {
             sweep: Script::new(SWEEP_SCRIPT),
             expire_typing: Script::new(EXPIRE_TYPING_SCRIPT),
             mark_delivered: Script::new(MARK_DELIVERED_SCRIPT),
+            rate: Script::new(RATE_SCRIPT),
         })
     }
 
@@ -509,6 +527,28 @@ impl MembershipCache for RedisRegistry {
 
 /// Profiles one key each (`profile:{user}`; concurrent GETs, which the multiplexed
 /// connection pipelines: MGET would cross cluster slots), the listing one key.
+#[async_trait]
+impl RateLimiter for RedisRegistry {
+    async fn acquire(&self, key: &str, limit: Limit, now: Timestamp) -> RegistryResult<RateDecision> {
+        let wait: i64 = self
+            .rate
+            .key(self.key(format!("rate:{key}")))
+            .arg(now.as_millis())
+            .arg(limit.interval_ms())
+            .arg(limit.tolerance_ms())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(err)?;
+        Ok(if wait < 0 {
+            RateDecision::Allowed
+        } else {
+            RateDecision::Limited {
+                retry_after: Duration::from_millis(wait as u64),
+            }
+        })
+    }
+}
+
 #[async_trait]
 impl ProfileCache for RedisRegistry {
     async fn cached_profiles(&self, ids: &[UserId]) -> RegistryResult<Vec<Profile>> {

@@ -2,6 +2,7 @@
 
 pub mod blobs;
 pub mod directory;
+pub mod limiter;
 pub mod registry;
 pub mod scheduler;
 pub mod store;

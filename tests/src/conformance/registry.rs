@@ -389,6 +389,10 @@ macro_rules! registry_conformance_tests {
             the_profile_cache_round_trips_expires_and_forgets_the_listing,
             delivery_waits_for_the_previous_seq_within_a_bound,
         );
+        /// Every registry is also the rate limiter.
+        mod rate_limiter {
+            $crate::limiter_conformance_tests!($fixture);
+        }
     };
     (@cases $fixture:path; $($case:ident),+ $(,)?) => {
         $(

@@ -75,7 +75,15 @@ export default async function setup(project: TestProject) {
   const logs = () => output.join('').split('\n').slice(-40).join('\n')
   child = spawn(bin, ['--port', String(port), '--data-dir', dataDir, '--web-dir', dist], {
     cwd: webDir,
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    env: {
+      ...process.env,
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      // The tests seed through the API and reload pages far faster than people do, all
+      // against one gateway; the per-user limits have their own tests (tests/tests/
+      // rate_limits.rs). Typing keeps its real limit: the client's own pace is under it.
+      RATE_LIMITS:
+        'send=5000/10s,create-conversation=1000/60s,add-people=1000/60s,connect=1000/60s,uploads=1000/60s,reports=1000/60s',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   // Never leave a gateway behind, even if the test runner itself dies.

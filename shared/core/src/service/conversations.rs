@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::events::{ConversationChange, ServerEvent};
 use crate::identity::Identity;
 use crate::ids::{ConversationId, ProjectId, UserId};
+use crate::limits::Action;
 use crate::model::{Conversation, ConversationStatus, LIST_PAGE, Participant, Preferences, ReadReceipt};
 use crate::text::Title;
 use crate::time::Timestamp;
@@ -57,6 +58,7 @@ impl Messaging {
         who: &Identity,
         req: CreateConversation,
     ) -> Result<ConversationDetail, Error> {
+        self.spend(who, Action::CreateConversation).await?;
         let now = Timestamp::now();
         let conversation = Conversation {
             id: ConversationId::generate(),
@@ -439,6 +441,7 @@ impl Messaging {
         ids: Vec<UserId>,
     ) -> Result<ConversationDetail, Error> {
         let conversation = self.require_membership_manager(who, id).await?;
+        self.spend(who, Action::AddPeople).await?;
         let existing: Vec<UserId> = self
             .ports
             .store

@@ -14,6 +14,7 @@ use super::Messaging;
 use crate::error::{Error, StoreError};
 use crate::identity::Identity;
 use crate::ids::{ConversationId, FileId};
+use crate::limits::Action;
 use crate::model::{FileMeta, FileRecord, FileStatus};
 use crate::ports::SignedRequest;
 use crate::time::Timestamp;
@@ -200,6 +201,7 @@ impl Messaging {
         requests: Vec<AttachmentRequest>,
     ) -> Result<UploadGrant, Error> {
         self.require_member(who, conversation).await?;
+        self.spend(who, Action::Uploads).await?;
         let policy = &self.settings.files;
         if requests.is_empty() || requests.len() > policy.max_files {
             return Err(Error::invalid(

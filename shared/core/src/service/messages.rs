@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::events::ServerEvent;
 use crate::identity::Identity;
 use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ReportId};
+use crate::limits::Action;
 use crate::model::{Appended, ConversationStatus, Message, MessageRange, NewMessage, Report, ReportStatus};
 use crate::text::{MessageBody, ReportReason};
 use crate::time::Timestamp;
@@ -61,7 +62,8 @@ impl Messaging {
         conversation: &ConversationId,
         req: SendMessage,
     ) -> Result<(MessageView, bool), Error> {
-        let members = self.require_member(who, conversation).await?;
+        // Both one registry round trip; side by side.
+        let (members, ()) = futures::try_join!(self.require_member(who, conversation), self.spend(who, Action::Send))?;
         let files = match self.confirm_attachments(who, conversation, &req.file_ids).await {
             Ok(files) => files,
             // A retry of a send with attachments finds its files already attached: answer
@@ -237,6 +239,7 @@ impl Messaging {
         reason: ReportReason,
     ) -> Result<ReportView, Error> {
         self.require_member(who, conversation).await?;
+        self.spend(who, Action::Reports).await?;
         let message = self.message_in(conversation, id).await?;
         if message.sender_id == who.user_id {
             return Err(Error::invalid("messageId", "you cannot report your own message"));

@@ -24,8 +24,10 @@ pub use realtime::Ticket;
 use crate::error::Error;
 use crate::identity::Identity;
 use crate::ids::{ConversationId, UserId};
+use crate::limits::{Action, RateDecision, RateLimits};
 use crate::policy::ContactPolicy;
 use crate::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler, UserDirectory};
+use crate::time::Timestamp;
 
 /// The adapters the service runs on, chosen by the caller (embedded or AWS).
 #[derive(Clone)]
@@ -62,6 +64,8 @@ pub struct Settings {
     pub files: FilePolicy,
     /// Who may talk to whom ([`crate::policy`]).
     pub contacts: ContactPolicy,
+    /// Each user's allowance per kind of action ([`crate::limits`]).
+    pub limits: RateLimits,
 }
 
 impl Default for Settings {
@@ -77,6 +81,7 @@ impl Default for Settings {
             max_event_bytes: 32 * 1024,
             files: FilePolicy::default(),
             contacts: ContactPolicy::default(),
+            limits: RateLimits::default(),
         }
     }
 }
@@ -94,6 +99,32 @@ impl Messaging {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Takes one `action` from `who`'s allowance: `rate_limited` (429) when it is used
+    /// up. A registry failure lets the action through (and is logged): limits protect
+    /// the service, they must not be what takes it down.
+    pub(crate) async fn spend(&self, who: &Identity, action: Action) -> Result<(), Error> {
+        let key = format!("{action}:{}", who.user_id);
+        match self
+            .ports
+            .registry
+            .acquire(&key, self.settings.limits.of(action), Timestamp::now())
+            .await
+        {
+            Ok(RateDecision::Allowed) => Ok(()),
+            Ok(RateDecision::Limited { retry_after }) => {
+                tracing::info!(user = %who.user_id, %action, ?retry_after, "rate limited");
+                Err(Error::RateLimited {
+                    action: action.as_str(),
+                    retry_after_secs: retry_after.as_millis().div_ceil(1000).max(1) as u64,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %action, "rate limiter unavailable; letting the action through");
+                Ok(())
+            }
+        }
     }
 
     pub fn ports(&self) -> &Ports {

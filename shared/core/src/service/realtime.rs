@@ -17,8 +17,13 @@ use crate::error::Error;
 use crate::events::{ClientAction, ServerEvent};
 use crate::identity::Identity;
 use crate::ids::{ConnectionId, ConversationId, UserId};
+use crate::limits::{Action, Limit, RateDecision};
 use crate::ports::{ConnectionInfo, DelayedTask, PresenceChange, TypingChange, TypingExpiry};
 use crate::time::Timestamp;
+
+/// At most one `user-typing` per user and conversation this often (refreshes between
+/// are absorbed; receivers keep showing it for `expiresInMs`).
+pub const TYPING_PUSH_INTERVAL: Duration = Duration::from_secs(2);
 
 /// A single-use WebSocket ticket: browsers cannot set headers on a WebSocket, and a
 /// long-lived token in a URL ends up in logs, so `$connect` takes this instead.
@@ -39,6 +44,8 @@ fn random_ticket() -> Result<String, Error> {
 
 impl Messaging {
     pub async fn issue_ticket(&self, who: &Identity) -> Result<Ticket, Error> {
+        // Every connection needs a ticket: this is the connect limit.
+        self.spend(who, Action::Connect).await?;
         let ticket = random_ticket()?;
         self.ports
             .registry
@@ -142,6 +149,7 @@ impl Messaging {
 
     async fn start_typing(&self, who: &Identity, conversation: &ConversationId) -> Result<(), Error> {
         let members = self.require_member(who, conversation).await?;
+        self.spend(who, Action::Typing).await?;
         let ttl = self.settings.typing_ttl;
         let until = Timestamp::now().plus_millis(ttl.as_millis() as i64);
         let change = self
@@ -159,7 +167,26 @@ impl Messaging {
             )
             .await;
         }
-        // Refreshes are re-announced so that receivers' own safety timers stay ahead.
+        // Refreshes are re-announced so that receivers' own safety timers stay ahead, but
+        // at most one announcement per user and conversation per TYPING_PUSH_INTERVAL:
+        // a client sending `typing` on every keystroke costs its co-members nothing more.
+        let coalesce = format!("typing-push:{conversation}:{}", who.user_id);
+        let announce = match self
+            .ports
+            .registry
+            .acquire(&coalesce, Limit::new(1, TYPING_PUSH_INTERVAL), Timestamp::now())
+            .await
+        {
+            Ok(RateDecision::Limited { .. }) => change == TypingChange::Started,
+            Ok(RateDecision::Allowed) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "typing coalescing unavailable; announcing");
+                true
+            }
+        };
+        if !announce {
+            return Ok(());
+        }
         let others: Vec<UserId> = members.into_iter().filter(|m| m != &who.user_id).collect();
         self.publish_to_users(
             &others,
