@@ -21,11 +21,11 @@ use messaging_backends::{
 use messaging_core::Identity;
 use messaging_core::directory::Profile;
 use messaging_core::ids::{ClientMessageId, ConnectionId, ConversationId, UserId};
+use messaging_core::limits::{Action, Limit};
 use messaging_core::model::{MessageRange, Role};
 use messaging_core::ports::{DelayedTask, ScheduleError, TaskScheduler};
 use messaging_core::service::{CreateConversation, SendMessage};
 use messaging_core::text::{MessageBody, Title};
-use messaging_core::limits::{Action, Limit};
 use messaging_core::{Messaging, Settings};
 use messaging_redis::RedisOptions;
 
@@ -451,7 +451,9 @@ impl Cost {
 fn accounting_settings() -> Settings {
     let mut settings = Settings::default();
     for action in Action::ALL {
-        settings.limits.set(action, Limit::new(1_000_000, std::time::Duration::from_secs(1)));
+        settings
+            .limits
+            .set(action, Limit::new(1_000_000, std::time::Duration::from_secs(1)));
     }
     settings
 }

@@ -10,6 +10,7 @@
 //! | web client folder | `--web-dir` | `WEB_DIR` | `web/dist` |
 //! | pushes | `--pusher in-process|management-api` | | in-process (see [`PusherMode`]) |
 //! | demo data / dev login | `--no-seed`, `--no-dev-login` | | on |
+//! | dev login on a non-loopback `--bind` (refused otherwise) | `--allow-remote-dev-login` | | off |
 //! | people beside the demo users (a JSON array of `{userId, name, role, email?, organisation?, colour?, active?}`) | `--users FILE` | | none |
 //! | whom clients may start conversations with | | `CLIENT_CONTACTS` | `organisation` |
 //! | extra time before a WebSocket opens after `$connect` (pushes get 410 meanwhile) | `--connect-delay-ms` | | 0 |
@@ -68,6 +69,8 @@ pub struct GatewayConfig {
     pub pusher: PusherMode,
     pub seed: bool,
     pub dev_login: bool,
+    /// Serve `/dev/login` even when bound to a non-loopback address.
+    pub allow_remote_dev_login: bool,
     /// People to add to the local directory at start (`--users FILE`).
     pub users_file: Option<PathBuf>,
     pub jwt_secret: String,
@@ -93,6 +96,7 @@ impl GatewayConfig {
             pusher: PusherMode::InProcess,
             seed: false,
             dev_login: true,
+            allow_remote_dev_login: false,
             users_file: None,
             jwt_secret: "local-gateway-test-secret-0123456789".into(),
             settings: Settings::default(),
@@ -154,6 +158,7 @@ impl GatewayConfig {
             pusher,
             seed: !has("--no-seed"),
             dev_login: !has("--no-dev-login"),
+            allow_remote_dev_login: has("--allow-remote-dev-login"),
             users_file: flag("--users").map(PathBuf::from),
             settings: messaging_backends::settings_from_env()?,
             connect_delay: std::time::Duration::from_millis(match flag("--connect-delay-ms") {
@@ -225,5 +230,46 @@ impl GatewayConfig {
                 path: self.data_dir.join("directory.sqlite3"),
             },
         }
+    }
+}
+
+impl GatewayConfig {
+    /// Refuses what would expose the gateway to its network by accident: `/dev/login`
+    /// lets anyone sign in as anyone, so on an address other machines can reach it needs
+    /// `--allow-remote-dev-login` (or `--no-dev-login`). Checked before binding.
+    pub fn check_exposure(&self) -> Result<(), String> {
+        if self.bind.ip().is_loopback() || !self.dev_login || self.allow_remote_dev_login {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve /dev/login on {}, which other machines can reach: anyone could sign in as \
+             anyone. Bind to 127.0.0.1, pass --no-dev-login, or --allow-remote-dev-login on a network you trust",
+            self.bind
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_login_is_refused_on_a_reachable_address_unless_asked_for() {
+        let mut c = GatewayConfig::embedded(".");
+        c.bind = "127.0.0.1:8080".parse().unwrap();
+        assert!(c.check_exposure().is_ok());
+        c.bind = "[::1]:8080".parse().unwrap();
+        assert!(c.check_exposure().is_ok());
+        c.bind = "0.0.0.0:8080".parse().unwrap();
+        let refused = c.check_exposure().unwrap_err();
+        assert!(
+            refused.contains("/dev/login") && refused.contains("--allow-remote-dev-login"),
+            "{refused}"
+        );
+        c.allow_remote_dev_login = true;
+        assert!(c.check_exposure().is_ok());
+        c.allow_remote_dev_login = false;
+        c.dev_login = false;
+        assert!(c.check_exposure().is_ok(), "no dev login, nothing to refuse");
     }
 }

@@ -119,6 +119,14 @@ impl Running {
 
 /// Binds, builds the backends and starts serving.
 pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
+    config.check_exposure()?;
+    if !config.bind.ip().is_loopback() {
+        tracing::warn!(
+            bind = %config.bind,
+            "listening on an address other machines can reach: the @connections API and the REST and \
+             WebSocket APIs are reachable from the network"
+        );
+    }
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     let url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));

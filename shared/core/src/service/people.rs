@@ -216,7 +216,7 @@ impl Messaging {
             .await?;
         for (_, connection) in &connections {
             if let Err(e) = self.ports.pusher.close(connection).await {
-                tracing::warn!(error = %e, connection = %connection, "could not close a connection");
+                tracing::warn!(error = %e, user = %user, "could not close a connection");
             }
             self.disconnect(connection).await?;
         }

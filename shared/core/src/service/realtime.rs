@@ -97,7 +97,10 @@ impl Messaging {
             ..self.connection_info(connection, who, now)
         };
         let change = self.ports.registry.add_connection(&info, now).await?;
-        tracing::info!(connection = %connection, user = %who.user_id, ?change, "connected");
+        // Connection ids are what `@connections` pushes to: DEBUG only, never in the
+        // INFO logs that operators ship and share.
+        tracing::debug!(connection = %connection, "connection registered");
+        tracing::info!(user = %who.user_id, ?change, "connected");
         self.after_presence_change(who, change).await;
         self.schedule_presence_check(&who.user_id).await;
         Ok(())
@@ -111,7 +114,8 @@ impl Messaging {
             .remove_connection(connection, Timestamp::now())
             .await?;
         if let Some((user, change)) = removed {
-            tracing::info!(connection = %connection, user = %user, ?change, "disconnected");
+            tracing::debug!(connection = %connection, "connection removed");
+            tracing::info!(user = %user, ?change, "disconnected");
             if change == PresenceChange::WentOffline {
                 self.announce_left(&user).await;
             }
