@@ -71,10 +71,7 @@ impl Messaging {
             last_seq: 0,
             last_message: None,
         };
-        let starter = self
-            .profile(&who.user_id)
-            .await?
-            .ok_or_else(|| Error::unauthenticated("this user is not in the directory"))?;
+        let starter = self.caller_profile(who).await?;
         let mut participants = vec![Participant {
             conversation_id: conversation.id.clone(),
             user_id: who.user_id.clone(),

@@ -30,6 +30,10 @@ impl PeopleSearch {
     }
 }
 
+fn not_in_directory() -> Error {
+    Error::unauthenticated("this user is not in the directory")
+}
+
 /// A conversation's preview names its sender as the directory does.
 pub(crate) fn name_preview(people: &People, conversation: &mut ConversationView) {
     if let Some(m) = conversation.last_message.as_mut() {
@@ -44,10 +48,16 @@ impl Messaging {
     pub async fn authenticate(&self, claimed: Identity) -> Result<Identity, Error> {
         let profile = self.profile(&claimed.user_id).await?;
         match profile {
-            None => Err(Error::unauthenticated("this user is not in the directory")),
+            None => Err(not_in_directory()),
             Some(p) if !p.active => Err(Error::unauthenticated("this account is disabled")),
             Some(p) => Ok(p.identity()),
         }
+    }
+
+    /// The caller's own profile; a token whose user the directory no longer knows is
+    /// refused as at sign-in.
+    pub(crate) async fn caller_profile(&self, who: &Identity) -> Result<Profile, Error> {
+        self.profile(&who.user_id).await?.ok_or_else(not_in_directory)
     }
 
     pub(crate) async fn profile(&self, id: &UserId) -> Result<Option<Profile>, Error> {
@@ -98,10 +108,7 @@ impl Messaging {
 
     /// `GET /api/messaging/me`: the caller's directory profile.
     pub async fn my_profile(&self, who: &Identity) -> Result<ProfileView, Error> {
-        let profile = self
-            .profile(&who.user_id)
-            .await?
-            .ok_or_else(|| Error::unauthenticated("this user is not in the directory"))?;
+        let profile = self.caller_profile(who).await?;
         Ok(ProfileView::of(&profile, who))
     }
 
@@ -114,7 +121,7 @@ impl Messaging {
             .directory
             .set_name(&who.user_id, &name)
             .await?
-            .ok_or_else(|| Error::unauthenticated("this user is not in the directory"))?;
+            .ok_or_else(not_in_directory)?;
         tracing::info!(user = %who.user_id, "display name changed");
         self.announce_profile(&profile).await;
         Ok(ProfileView::of(&profile, who))
@@ -142,10 +149,7 @@ impl Messaging {
     /// `GET /api/messaging/people`: whom the caller may start a conversation with
     /// (see [`crate::policy`]), active users only, the caller left out.
     pub async fn search_people(&self, who: &Identity, search: &PeopleSearch) -> Result<ListPage<ProfileView>, Error> {
-        let me = self
-            .profile(&who.user_id)
-            .await?
-            .ok_or_else(|| Error::unauthenticated("this user is not in the directory"))?;
+        let me = self.caller_profile(who).await?;
         let query = PeopleQuery {
             text: search.text()?,
             audience: self.settings.contacts.audience(&me),
