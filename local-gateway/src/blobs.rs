@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +34,7 @@ pub async fn upload(
     Path(key): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some(store) = gw.local_blobs.as_ref() else {
         return StatusCode::NOT_FOUND.into_response();
@@ -49,7 +49,11 @@ pub async fn upload(
         Ok(permit) => permit,
         Err(e) => return refuse(e),
     };
-    // The header matched; the bytes must too.
+    // The signature is checked before a byte of the body is read, and no more than the
+    // signed size is ever read. The header matched; the bytes must too.
+    let Ok(body) = axum::body::to_bytes(body, size as usize).await else {
+        return refuse(BlobAccessError::WrongSize { expected: size });
+    };
     if body.len() as u64 != size {
         return refuse(BlobAccessError::WrongSize { expected: size });
     }

@@ -19,6 +19,7 @@ pub mod config;
 pub mod connections;
 pub mod dev;
 pub mod functions;
+pub mod guard;
 pub mod rest;
 pub mod websocket;
 
@@ -268,8 +269,7 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
         )
         .route("/dev/users", get(dev::users).post(dev::create_user))
         .route("/dev/login", post(dev::login))
-        // Attachments are at most 10 MB; API Gateway's own payload limit is the same.
-        .layer(DefaultBodyLimit::max(10 * 1024 * 1024 + 1024))
+        .layer(DefaultBodyLimit::max(guard::MAX_UPLOAD_BYTES))
         .with_state(gateway);
     if let Some(dir) = web_dir.filter(|d| d.join("index.html").exists()) {
         let index = dir.join("index.html");
@@ -284,5 +284,6 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
             )
         });
     }
-    app.layer(tower_http::trace::TraceLayer::new_for_http())
+    app.layer(axum::middleware::from_fn(guard::guard))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -165,10 +165,16 @@ pub async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some(function) = function_for(uri.path()) else {
         return messaging_http::ApiError(messaging_core::Error::NotFound("route")).into_response();
+    };
+    // The functions take at most this much; a longer body (even one without a length)
+    // is cut off here rather than held in memory.
+    let limit = messaging_http::MAX_BODY_BYTES;
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return crate::guard::too_large(limit);
     };
     let event = proxy_event(&method, &uri, &headers, &body, &peer.ip().to_string());
     match gw.functions.invoke_rest(function, event).await {

@@ -678,3 +678,38 @@ fn costly_writes_have_their_own_api_gateway_throttles() {
         &Value::from("WriteThrottlingRateLimit")
     );
 }
+
+/// API Gateway's own answers (its 403s, 413s, 429s, 5xx) carry the same security headers
+/// as the functions' responses: a client or a cache cannot tell them apart.
+#[test]
+fn api_gateways_own_errors_carry_the_functions_security_headers() {
+    let t = template();
+    let responses = &t["Resources"]["RestApi"]["Properties"]["GatewayResponses"];
+    for kind in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+        let headers = &responses[kind]["ResponseParameters"]["Headers"];
+        for (name, value) in messaging_http::headers::API {
+            // API Gateway header values are quoted literals, with quotes doubled inside.
+            let expected = format!("'{}'", value.replace('\'', "''"));
+            assert_eq!(
+                headers[name.as_str()]
+                    .as_str()
+                    .or_else(|| headers[canonical(name.as_str()).as_str()].as_str()),
+                Some(expected.as_str()),
+                "{kind}: {name}"
+            );
+        }
+    }
+}
+
+/// `content-security-policy` → `Content-Security-Policy`, as the template spells them.
+fn canonical(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}

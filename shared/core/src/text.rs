@@ -4,10 +4,68 @@
 //! every script), after trimming surrounding whitespace. Control characters other than
 //! newline and tab are refused: they have no meaning in a chat message, and refusing them
 //! keeps the JSON escaping of a 5,000-character body well inside API Gateway's 32 KB frame.
+//!
+//! Text must not deceive the people who read it:
+//! - a value made only of invisible characters (zero-width spaces, fillers, variation
+//!   selectors: Unicode's default-ignorable code points) is as empty as a blank one;
+//! - more than [`MAX_COMBINING_RUN`] combining marks in a row is refused: real scripts
+//!   stack a few (Vietnamese two, Hebrew with cantillation four or five), "Zalgo" text
+//!   stacks thousands and paints over the messages around it;
+//! - one-line labels (titles, names, file names) refuse the bidirectional embedding,
+//!   override and isolate controls (U+202A–202E, U+2066–2069): `invoice_<U+202E>fdp.exe`
+//!   reads as `invoice_exe.pdf`. Bodies keep them, because right-to-left writers use them,
+//!   and the web client isolates each bubble so they cannot reorder anything outside it.
+
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
+use icu_properties::{CodePointMapData, CodePointSetData};
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+/// The longest run of combining marks accepted on one base character.
+pub const MAX_COMBINING_RUN: usize = 8;
+
+/// Bidirectional embedding, override and isolate controls.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that draw nothing: whitespace, default-ignorables, and the blank braille pattern.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace() || c == '\u{2800}' || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+}
+
+fn is_combining_mark(c: char) -> bool {
+    GeneralCategoryGroup::Mark.contains(CodePointMapData::<GeneralCategory>::new().get(c))
+}
+
+/// The checks every label and body share, after trimming and the length check.
+/// `one_line` adds the bidi-control refusal.
+pub fn check_legible(text: &str, field: impl Into<Cow<'static, str>>, one_line: bool) -> Result<(), Error> {
+    let field = field.into();
+    if text.chars().all(is_invisible) {
+        return Err(Error::invalid(field, "must contain visible characters"));
+    }
+    if one_line && text.chars().any(is_bidi_control) {
+        return Err(Error::invalid(
+            field,
+            "must not contain bidirectional control characters (U+202A–202E, U+2066–2069)",
+        ));
+    }
+    let mut run = 0;
+    for c in text.chars() {
+        run = if is_combining_mark(c) { run + 1 } else { 0 };
+        if run > MAX_COMBINING_RUN {
+            return Err(Error::invalid(
+                field,
+                format!("must not stack more than {MAX_COMBINING_RUN} combining marks on one character"),
+            ));
+        }
+    }
+    Ok(())
+}
 
 fn parse_text(raw: &str, field: &'static str, max: usize, multiline: bool) -> Result<String, Error> {
     let normalised;
@@ -32,6 +90,7 @@ fn parse_text(raw: &str, field: &'static str, max: usize, multiline: bool) -> Re
     if trimmed.chars().any(|c| c.is_control() && !allowed_control(c)) {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
+    check_legible(trimmed, field, !multiline)?;
     Ok(trimmed.to_owned())
 }
 
@@ -45,6 +104,12 @@ macro_rules! text_type {
         impl $name {
             pub fn parse(raw: &str) -> Result<Self, Error> {
                 parse_text(raw, $field, $max, $multi).map(Self)
+            }
+
+            /// A value read back from storage: written by an earlier version whose rules
+            /// may have been looser, it stays readable rather than failing the whole page.
+            pub fn from_stored(raw: String) -> Self {
+                Self(raw)
             }
         }
 
@@ -131,6 +196,57 @@ mod tests {
     fn control_characters_are_refused() {
         assert!(MessageBody::parse("bell\u{7}").is_err());
         assert!(Title::parse("two\nlines").is_err());
+    }
+
+    #[test]
+    fn invisible_only_text_is_empty() {
+        for raw in [
+            "\u{200B}\u{200B}",
+            "\u{200D} \u{FEFF}",
+            "\u{3164}",
+            "\u{2800}\u{2800}",
+            "\u{FE0F}",
+        ] {
+            let err = MessageBody::parse(raw).unwrap_err();
+            assert_eq!(err.field(), Some("body"), "{raw:?}");
+            assert!(err.to_string().contains("visible"), "{err}");
+        }
+        assert!(Title::parse("\u{200B}").is_err());
+        // Invisible characters inside real text are fine (emoji ZWJ sequences use them).
+        assert!(MessageBody::parse("👩\u{200D}💻 ready").is_ok());
+    }
+
+    #[test]
+    fn combining_mark_runs_are_capped() {
+        let zalgo = format!("a{}", "\u{0301}".repeat(3000));
+        let err = MessageBody::parse(&zalgo).unwrap_err();
+        assert!(err.to_string().contains("combining marks"), "{err}");
+        let stacked = format!("a{}", "\u{0301}".repeat(MAX_COMBINING_RUN + 1));
+        assert!(Title::parse(&stacked).is_err());
+        let ok = format!(
+            "a{} b{}",
+            "\u{0301}".repeat(MAX_COMBINING_RUN),
+            "\u{0302}".repeat(MAX_COMBINING_RUN)
+        );
+        assert!(MessageBody::parse(&ok).is_ok());
+        // Real scripts: Vietnamese, Devanagari, Hebrew with points.
+        for text in ["Tiếng Việt", "नमस्ते दुनिया", "שָׁלוֹם"] {
+            assert!(MessageBody::parse(text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn bidi_controls_are_refused_in_labels_and_kept_in_bodies() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+        ] {
+            let label = format!("invoice_{c}fdp.exe");
+            let err = Title::parse(&label).unwrap_err();
+            assert!(err.to_string().contains("bidirectional"), "{err}");
+            assert_eq!(DisplayName::parse(&label).unwrap_err().field(), Some("name"));
+            assert!(MessageBody::parse(&label).is_ok());
+        }
+        assert!(Title::parse("שלום team").is_ok());
     }
 
     #[test]

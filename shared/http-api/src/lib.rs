@@ -7,6 +7,7 @@
 //! - [`admin`]: `/api/admin/messaging/...`, the `admin-api` function.
 //! - [`extract`]: the caller's identity, JSON bodies, path and query parameters.
 //! - [`error`]: the single error → response mapping.
+//! - [`headers`]: the security headers on every response.
 //! - [`routes`]: the route table, which the OpenAPI document, the SAM template and the
 //!   permission tests are all checked against.
 //! - `openapi.yaml`: the API's contract, served by the local gateway.
@@ -16,6 +17,7 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod messaging_api;
 pub mod routes;
 
@@ -49,6 +51,7 @@ fn finish(router: Router<AppState>, state: AppState) -> Router {
         .fallback(|| async { ApiError(Error::NotFound("route")) })
         .method_not_allowed_fallback(|| async { ApiError(Error::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(headers::api))
         .with_state(state)
 }
 

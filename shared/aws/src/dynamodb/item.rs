@@ -155,7 +155,7 @@ pub fn conversation_item(c: &Conversation, members: &[UserId]) -> Item {
 pub fn conversation_from(item: &Item) -> StoreResult<Conversation> {
     Ok(Conversation {
         id: item.parse("id", ConversationId::parse)?,
-        title: item.parse("title", Title::parse)?,
+        title: Title::from_stored(item.str_of("title")?.to_owned()),
         project_id: item.opt_parse("project_id", ProjectId::parse)?,
         status: item.parse("status", ConversationStatus::parse)?,
         created_by: item.parse("created_by", UserId::parse)?,

@@ -158,6 +158,7 @@ fn parse_file_name(raw: &str, field: String) -> Result<String, Error> {
             "file name must not contain slashes or control characters",
         ));
     }
+    crate::text::check_legible(name, field, true)?;
     Ok(name.to_owned())
 }
 
@@ -432,6 +433,9 @@ mod tests {
         assert!(parse_file_name("../etc/passwd", "n".into()).is_err());
         assert!(parse_file_name("a\\b.txt", "n".into()).is_err());
         assert!(parse_file_name("..", "n".into()).is_err());
+        let err = parse_file_name("invoice_\u{202E}fdp.exe", "files[0].name".into()).unwrap_err();
+        assert_eq!(err.field(), Some("files[0].name"));
+        assert!(parse_file_name("\u{200B}", "n".into()).is_err());
         assert_eq!(
             parse_file_name(" report final.pdf ", "n".into()).unwrap(),
             "report final.pdf"

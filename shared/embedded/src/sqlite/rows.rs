@@ -45,7 +45,7 @@ pub(super) fn conversation_from(row: &Row<'_>) -> rusqlite::Result<Conversation>
     let last_message: Option<String> = row.get(8)?;
     Ok(Conversation {
         id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
-        title: parsed(Title::parse(&row.get::<_, String>(1)?))?,
+        title: Title::from_stored(row.get(1)?),
         project_id: row
             .get::<_, Option<String>>(2)?
             .map(|p| parsed(ProjectId::parse(&p)))
