@@ -24,6 +24,8 @@ use crate::Gateway;
 pub enum Outbound {
     Frame(Vec<u8>),
     Close,
+    /// A close frame with a status code (1009 for a message over the frame limit).
+    CloseWith(u16, &'static str),
 }
 
 /// A pending frame limit per connection: a client that stops reading gets

@@ -30,8 +30,13 @@ use crate::rest::STAGE;
 
 /// API Gateway closes connections idle for 10 minutes.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
-/// Frames larger than API Gateway's 32 KB frame limit are refused.
+/// Frames larger than API Gateway's 32 KB frame limit are refused: the connection is
+/// closed with 1009 (message too big), as API Gateway does.
 const MAX_FRAME: usize = 32 * 1024;
+/// What the WebSocket layer reads at most before giving up on a message; between
+/// [`MAX_FRAME`] and this, the message is read and refused with a proper close frame.
+const MAX_READ: usize = 4 * MAX_FRAME;
+const MESSAGE_TOO_BIG: u16 = 1009;
 
 /// An id shaped like API Gateway's (`L0SM9cOFvHcCIhw=`): 10 random bytes, base64.
 fn connection_id() -> String {
@@ -154,8 +159,8 @@ pub async fn upgrade(
 
     // Small socket buffers: frames are at most 32 KB, and an idle connection should cost
     // kilobytes, not the 128 KB read buffer tungstenite allocates by default.
-    ws.max_frame_size(MAX_FRAME)
-        .max_message_size(MAX_FRAME)
+    ws.max_frame_size(MAX_READ)
+        .max_message_size(MAX_READ)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| run(gw, ctx, socket))
@@ -198,11 +203,20 @@ async fn run(gw: Arc<Gateway>, ctx: ConnectionContext, socket: WebSocket) {
                     let _ = sink.send(Message::Close(None)).await;
                     break;
                 }
+                Some(Outbound::CloseWith(code, reason)) => {
+                    let frame = axum::extract::ws::CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    break;
+                }
             }
         }
     });
 
     let mut disconnect_reason = "Client closed";
+    let mut disconnect_status = 1001;
     loop {
         let next = tokio::select! {
             next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => next,
@@ -218,12 +232,29 @@ async fn run(gw: Arc<Gateway>, ctx: ConnectionContext, socket: WebSocket) {
                 disconnect_reason = "Idle timeout";
                 break;
             }
+            Ok(Some(Err(e))) if e.to_string().contains("too long") => {
+                // Over even the read limit: tungstenite stopped reading, the socket can
+                // still carry the close frame.
+                too_big(&connection, &mut writer).await;
+                (disconnect_reason, disconnect_status) = ("Message too big", MESSAGE_TOO_BIG);
+                break;
+            }
             Ok(None) | Ok(Some(Err(_))) => {
                 disconnect_reason = "Going away";
                 break;
             }
             Ok(Some(Ok(frame))) => frame,
         };
+        let size = match &frame {
+            Message::Text(text) => text.len(),
+            Message::Binary(bytes) => bytes.len(),
+            _ => 0,
+        };
+        if size > MAX_FRAME {
+            too_big(&connection, &mut writer).await;
+            (disconnect_reason, disconnect_status) = ("Message too big", MESSAGE_TOO_BIG);
+            break;
+        }
         connection
             .last_active_ms
             .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
@@ -256,13 +287,24 @@ async fn run(gw: Arc<Gateway>, ctx: ConnectionContext, socket: WebSocket) {
     writer.abort();
     let mut request_context = ctx.request_context("$disconnect", "DISCONNECT");
     request_context["disconnectReason"] = json!(disconnect_reason);
-    request_context["disconnectStatusCode"] = json!(1001);
+    request_context["disconnectStatusCode"] = json!(disconnect_status);
     if let Err(e) = gw
         .functions
         .invoke_disconnect(json!({ "requestContext": request_context }))
         .await
     {
         tracing::error!(error = %e, "$disconnect failed");
+    }
+}
+
+/// Closes the connection with 1009 and gives the writer a moment to send the close frame.
+async fn too_big(connection: &Connection, writer: &mut tokio::task::JoinHandle<()>) {
+    if connection
+        .tx
+        .try_send(Outbound::CloseWith(MESSAGE_TOO_BIG, "Message too big"))
+        .is_ok()
+    {
+        let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
     }
 }
 

@@ -163,4 +163,18 @@ impl WsClient {
             }
         }
     }
+
+    /// The status code of the server's close frame; `None` when the connection ended
+    /// without one (or stayed open for `within`).
+    pub async fn close_code(&mut self, within: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.socket.next()).await {
+                Err(_) | Ok(None) | Ok(Some(Err(_))) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
 }

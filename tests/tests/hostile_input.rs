@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use integration_tests::gateway::{self, Api, TestGateway};
+use integration_tests::ws;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -236,4 +237,21 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["cache-control"], "no-cache");
     }
+}
+
+/// API Gateway closes a connection that sends a frame over 32 KB with 1009 (message too
+/// big); so does the gateway, for a message just over the limit and for one far over it.
+#[tokio::test]
+async fn oversized_websocket_frames_close_the_connection_with_1009() {
+    let (gw, ben, conv) = two_people().await;
+    for size in [32 * 1024 + 1, 1024 * 1024] {
+        let mut socket = ws::connect(&ben, &gw.running.ws_url(), "ben").await;
+        let frame = json!({ "action": "typing", "conversationId": conv, "pad": "x".repeat(size) });
+        socket.send(frame).await;
+        assert_eq!(socket.close_code(Duration::from_secs(5)).await, Some(1009), "{size} bytes");
+    }
+    // A frame within the limit is served as before.
+    let mut socket = ws::connect(&ben, &gw.running.ws_url(), "ben").await;
+    socket.send(json!({ "action": "ping" })).await;
+    assert!(socket.try_wait_for(Duration::from_secs(5), |_| true).await.is_some());
 }

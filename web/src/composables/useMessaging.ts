@@ -20,6 +20,7 @@ import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
 import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, PreferencesView, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
+import { isolate } from '../utils/text'
 import { TYPING_IDLE_MS, TYPING_MARGIN_MS, TYPING_SWEEP_SLACK_MS, TYPING_THROTTLE_MS } from '../timing'
 import { socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
 
@@ -454,13 +455,14 @@ export function createMessaging(deps: MessagingDeps) {
 
   function announceIncoming(id: string, message: MessageView): void {
     const title = store.conversations[id]?.title
+    const sender = isolate(message.senderName)
     const text = message.body ?? ''
     const preview = [...text].length > 120 ? [...text].slice(0, 120).join('') + '…' : text
     const files = message.files.length ? ` (${message.files.length} attachment${message.files.length > 1 ? 's' : ''})` : ''
     store.announce(
       store.activeConversationId === id
-        ? `${message.senderName}: ${preview}${files}`
-        : `New message from ${message.senderName}${title ? ` in ${title}` : ''}`,
+        ? `${sender}: ${isolate(preview)}${files}`
+        : `New message from ${sender}${title ? ` in ${isolate(title)}` : ''}`,
     )
   }
 

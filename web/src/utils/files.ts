@@ -1,5 +1,8 @@
 // Attachment rules, mirrored from shared/core/src/service/files.rs so that the UI can
 // refuse a file before uploading it. The server checks again (and its 400s are shown).
+// Shown files take their type from the server-verified content type, never from the name.
+
+import { visibleText } from './text'
 
 export const MAX_FILES = 5
 export const MAX_FILE_BYTES = 10 * 1024 * 1024 // 10,485,760
@@ -176,4 +179,77 @@ export function fileKind(contentType: string): FileKind {
 /** Images the browser can show inline (HEIC cannot be shown by most browsers). */
 export function isPreviewableImage(contentType: string): boolean {
   return ['image/jpeg', 'image/png', 'image/gif', 'image/webp'].includes(contentType)
+}
+
+/**
+ * The extensions that may name a file of each accepted type; the first is the one given to
+ * a download whose name says otherwise. Text types list only extensions that nothing runs.
+ */
+const EXTENSIONS: Record<string, readonly string[]> = {
+  'image/jpeg': ['jpg', 'jpeg', 'jpe', 'jfif'],
+  'image/png': ['png'],
+  'image/gif': ['gif'],
+  'image/webp': ['webp'],
+  'image/heic': ['heic', 'heif'],
+  'application/pdf': ['pdf'],
+  'text/plain': ['txt', 'text', 'log', 'md', 'csv', 'tsv'],
+  'text/csv': ['csv', 'txt'],
+  'application/rtf': ['rtf'],
+  'application/msword': ['doc'],
+  'application/vnd.ms-excel': ['xls'],
+  'application/vnd.ms-powerpoint': ['ppt', 'pps'],
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': ['docx'],
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': ['xlsx'],
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': ['pptx'],
+  'application/vnd.oasis.opendocument.text': ['odt'],
+  'application/vnd.oasis.opendocument.spreadsheet': ['ods'],
+  'video/mp4': ['mp4', 'm4v'],
+  'video/webm': ['webm'],
+  'video/quicktime': ['mov', 'qt'],
+  'audio/mpeg': ['mp3'],
+  'audio/wav': ['wav'],
+  'audio/ogg': ['ogg', 'oga', 'opus'],
+  'audio/mp4': ['m4a', 'mp4'],
+  'audio/webm': ['weba', 'webm'],
+  'application/zip': ['zip'],
+  'application/gzip': ['gz', 'tgz'],
+  'application/x-7z-compressed': ['7z'],
+  'application/x-tar': ['tar'],
+}
+
+/** How an attachment is shown and saved. */
+export interface FileDisplay {
+  /** The name without invisible or bidi characters. */
+  name: string
+  /** The real type, from the content type ("PDF", "DOCX"), or null for an unknown type. */
+  type: string | null
+  /** The real type's extension ("pdf"), or null for an unknown type. */
+  extension: string | null
+  /** The extension the name claims when it is not one of the real type's ("exe"), else null. */
+  claimed: string | null
+  /** The name to save the file under: the shown name, ending in the real type's extension. */
+  downloadName: string
+}
+
+/** The last extension of a name ("exe" for "a.pdf.exe"), lower-cased, or null. */
+export function extensionOf(name: string): string | null {
+  const m = /\.([\p{L}\p{N}]{1,16})$/u.exec(name)
+  return m && m.index > 0 ? m[1]!.toLowerCase() : null
+}
+
+/**
+ * The name and type to show for an attachment, and the name to save it under. The type is
+ * the server-verified content type (the server sniffs the bytes); a name whose extension
+ * disagrees (`invoice_<U+202E>fdp.exe` holding a PDF) is shown with the real type beside it
+ * and saved with the real extension appended.
+ */
+export function describeFile(file: { name: string; contentType: string }): FileDisplay {
+  const name = visibleText(file.name) || 'file'
+  const allowed = EXTENSIONS[file.contentType]
+  if (!allowed) return { name, type: null, extension: null, claimed: null, downloadName: name }
+  const real = allowed[0]!
+  const type = real.toUpperCase()
+  const ext = extensionOf(name)
+  if (ext && allowed.includes(ext)) return { name, type, extension: real, claimed: null, downloadName: name }
+  return { name, type, extension: real, claimed: ext, downloadName: `${name}.${real}` }
 }

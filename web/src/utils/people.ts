@@ -4,6 +4,7 @@
 
 import { ApiError, errorMessage } from '../api/client'
 import type { Role } from '../types'
+import { isolate } from './text'
 
 const ROLE_LABELS: Record<Role, string> = { client: 'Client', team: 'Team', admin: 'Admin' }
 
@@ -26,7 +27,6 @@ export function participantError(e: unknown, people: { userId: string; name: str
   const person = where ? people[Number(where[1])] : undefined
   if (!person) return text
   const reason = text.replace(/^participantIds\[\d+\]:\s*/, '')
-  return reason.startsWith(`${person.userId} `)
-    ? `${person.name}${reason.slice(person.userId.length)}`
-    : `${person.name}: ${reason}`
+  const name = isolate(person.name)
+  return reason.startsWith(`${person.userId} `) ? `${name}${reason.slice(person.userId.length)}` : `${name}: ${reason}`
 }

@@ -7,6 +7,7 @@ import { ApiClient } from '../../src/api/client'
 import ActionMenu from '../../src/components/ActionMenu.vue'
 import ConversationList from '../../src/components/ConversationList.vue'
 import MessageBubble from '../../src/components/MessageBubble.vue'
+import MessageFile from '../../src/components/MessageFile.vue'
 import MessageInput from '../../src/components/MessageInput.vue'
 import MembersDialog from '../../src/components/MembersDialog.vue'
 import MessageThread from '../../src/components/MessageThread.vue'
@@ -142,6 +143,26 @@ describe('MessageBubble', () => {
     await theirs.get('[aria-label="Message actions"]').trigger('click')
     expect(theirs.findAll('[role=menuitem]').map((m) => m.text())).toEqual(['Copy text', 'Report'])
     theirs.unmount()
+  })
+})
+
+describe('MessageFile', () => {
+  it('shows a disguised name without its bidi override, with the real type beside it', () => {
+    const file = { id: 'f1', name: 'invoice_\u202Efdp.exe', size: 2048, contentType: 'application/pdf' }
+    const wrapper = mount(MessageFile, { props: { conversationId: CID, file } })
+    expect(wrapper.get('[data-testid=file-name]').text()).toBe('invoice_fdp.exe')
+    expect(wrapper.text()).not.toContain('\u202E')
+    expect(wrapper.get('[data-testid=file-type]').text()).toBe('PDF')
+    expect(wrapper.get('[data-testid=file-mismatch]').text()).toContain('Named .exe, but it is a PDF file')
+    expect(wrapper.get('[data-testid=file-download]').attributes('aria-label')).toBe('Download invoice_fdp.exe (PDF, 2 KB)')
+  })
+
+  it('shows an honest name with its type and no warning', () => {
+    const file = { id: 'f2', name: 'brief.docx', size: 10, contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' }
+    const wrapper = mount(MessageFile, { props: { conversationId: CID, file } })
+    expect(wrapper.get('[data-testid=file-name]').text()).toBe('brief.docx')
+    expect(wrapper.get('[data-testid=file-type]').text()).toBe('DOCX')
+    expect(wrapper.find('[data-testid=file-mismatch]').exists()).toBe(false)
   })
 })
 
