@@ -13,6 +13,7 @@
 //! | dev login on a non-loopback `--bind` (refused otherwise) | `--allow-remote-dev-login` | | off |
 //! | people beside the demo users (a JSON array of `{userId, name, role, email?, organisation?, colour?, active?}`) | `--users FILE` | | none |
 //! | whom clients may start conversations with | | `CLIENT_CONTACTS` | `organisation` |
+//! | the keys `@connections` requests must be signed with (SigV4); with the placeholders only this machine may call it | | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | `local` / `local` |
 //! | extra time before a WebSocket opens after `$connect` (pushes get 410 meanwhile) | `--connect-delay-ms` | | 0 |
 
 use std::net::SocketAddr;

@@ -1,16 +1,19 @@
 //! Open WebSocket connections, and the `@connections` management API over them —
 //! `POST` sends, `GET` describes, `DELETE` closes, `410 Gone` for unknown or closed ids —
 //! answering exactly as API Gateway does, so the functions' `aws-sdk-apigatewaymanagement`
-//! client (or the AWS CLI, or boto3) works unchanged against the gateway.
+//! client (or the AWS CLI, or boto3) works unchanged against the gateway. Like API
+//! Gateway's, every request must be signed (SigV4, with the gateway's credentials).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -89,12 +92,52 @@ fn aws_error(status: StatusCode, kind: &'static str, message: &str) -> Response 
     response
 }
 
+/// API Gateway's limit on the data of one push.
+const MAX_DATA: usize = 128 * 1024;
+
+fn too_large() -> Response {
+    aws_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PayloadTooLargeException",
+        "data is larger than 128 KB",
+    )
+}
+
 fn gone() -> Response {
     aws_error(
         StatusCode::GONE,
         "GoneException",
         "the connection does not exist or has closed",
     )
+}
+
+/// Every `@connections` request: signed with the gateway's credentials ([`crate::sigv4`]).
+pub async fn signed(
+    State(gw): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_DATA + 1).await else {
+        return too_large();
+    };
+    let now = chrono::Utc::now();
+    match crate::sigv4::verify(
+        &gw.connections_credentials,
+        peer.ip(),
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+        now,
+    ) {
+        Ok(()) => next.run(Request::from_parts(parts, Body::from(body))).await,
+        Err(reason) => {
+            tracing::warn!(peer = %peer, %reason, "@connections request refused");
+            aws_error(StatusCode::FORBIDDEN, "ForbiddenException", reason)
+        }
+    }
 }
 
 /// Path ids arrive percent-encoded by SDKs (`L0SM9cOFvHcCIhw%3D`); axum decodes them.
@@ -111,12 +154,8 @@ pub async fn post_to_connection_staged(
 }
 
 fn post(gw: &Gateway, id: &str, body: Bytes) -> Response {
-    if body.len() > 128 * 1024 {
-        return aws_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PayloadTooLargeException",
-            "data is larger than 128 KB",
-        );
+    if body.len() > MAX_DATA {
+        return too_large();
     }
     match gw.hub.send(id, body.to_vec()) {
         Ok(()) => StatusCode::OK.into_response(),

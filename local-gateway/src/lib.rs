@@ -21,6 +21,7 @@ pub mod dev;
 pub mod functions;
 pub mod guard;
 pub mod rest;
+pub mod sigv4;
 pub mod websocket;
 
 use std::net::SocketAddr;
@@ -60,6 +61,8 @@ pub struct Gateway {
     pub dev_tokens: Option<DevTokens>,
     /// How long a connection stays unopened after its `$connect` handler returned.
     pub connect_delay: Duration,
+    /// What `@connections` requests must be signed with ([`sigv4`]).
+    pub connections_credentials: sigv4::Credentials,
 }
 
 /// Pushes straight into the hub, skipping the `@connections` HTTP hop (the default; see
@@ -121,12 +124,20 @@ impl Running {
 /// Binds, builds the backends and starts serving.
 pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     config.check_exposure()?;
+    let connections_credentials = sigv4::Credentials::from_env();
     if !config.bind.ip().is_loopback() {
         tracing::warn!(
             bind = %config.bind,
-            "listening on an address other machines can reach: the @connections API and the REST and \
-             WebSocket APIs are reachable from the network"
+            "listening on an address other machines can reach: the REST and WebSocket APIs are \
+             reachable from the network; @connections takes only requests signed with this \
+             gateway's AWS credentials"
         );
+        if connections_credentials.is_placeholder() {
+            tracing::warn!(
+                "NO AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY SET: @connections accepts only this \
+                 machine (the placeholder credentials are public); set real keys to push from elsewhere"
+            );
+        }
     }
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
@@ -176,6 +187,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         directory,
         dev_tokens,
         connect_delay: config.connect_delay,
+        connections_credentials,
     });
 
     // Delayed tasks run through the `delayed-tasks` function with an SQS-shaped event.
@@ -232,6 +244,24 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     })
 }
 
+/// The management API, behind its signature check.
+fn connections_routes(gateway: Arc<Gateway>) -> Router<Arc<Gateway>> {
+    Router::new()
+        .route(
+            "/@connections/{id}",
+            post(connections::post_to_connection)
+                .get(connections::get_connection)
+                .delete(connections::delete_connection),
+        )
+        .route(
+            "/{stage}/@connections/{id}",
+            post(connections::post_to_connection_staged)
+                .get(connections::get_connection_staged)
+                .delete(connections::delete_connection_staged),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(gateway, connections::signed))
+}
+
 fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -248,18 +278,6 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
         .route("/api/{*rest}", any(rest::handle))
         .route("/ws", get(websocket::upgrade))
         .route(
-            "/@connections/{id}",
-            post(connections::post_to_connection)
-                .get(connections::get_connection)
-                .delete(connections::delete_connection),
-        )
-        .route(
-            "/{stage}/@connections/{id}",
-            post(connections::post_to_connection_staged)
-                .get(connections::get_connection_staged)
-                .delete(connections::delete_connection_staged),
-        )
-        .route(
             "/blobs/{*key}",
             // Any origin may use a signed URL (as S3 with the bucket's CORS rule): the
             // signature is the permission. This also lets `vite` dev servers upload.
@@ -269,6 +287,7 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
         )
         .route("/dev/users", get(dev::users).post(dev::create_user))
         .route("/dev/login", post(dev::login))
+        .merge(connections_routes(gateway.clone()))
         .layer(DefaultBodyLimit::max(guard::MAX_UPLOAD_BYTES))
         .with_state(gateway);
     if let Some(dir) = web_dir.filter(|d| d.join("index.html").exists()) {

@@ -162,9 +162,11 @@ async fn the_aws_cli_and_boto3_post_to_connections_on_the_gateway() {
         .unwrap()
         .remove(0);
     let venv = repo_root().join(".venv/bin");
+    // The gateway's own credentials (its environment's, as for the functions).
+    let creds = gw.running.gateway.connections_credentials.clone();
     let envs = [
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.as_str()),
         ("AWS_DEFAULT_REGION", "us-east-1"),
     ];
 
@@ -188,6 +190,35 @@ async fn the_aws_cli_and_boto3_post_to_connections_on_the_gateway() {
         String::from_utf8_lossy(&cli.stderr)
     );
     a1.wait_event("from-cli", WAIT).await;
+
+    // Unsigned, or signed with other keys: 403, and nothing reaches the socket.
+    let forged = reqwest::Client::new()
+        .post(gw.url(&format!(
+            "/@connections/{}",
+            connection.as_str().replace('/', "%2F").replace('+', "%2B").replace('=', "%3D")
+        )))
+        .body(r#"{"type":"forged","data":{}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let wrong_key = std::process::Command::new(venv.join("aws"))
+        .args([
+            "apigatewaymanagementapi",
+            "post-to-connection",
+            "--endpoint-url",
+            &gw.running.url(),
+        ])
+        .args(["--connection-id", connection.as_str(), "--data"])
+        .arg(format!("fileb://{}", payload.path().display()))
+        .envs(envs)
+        .env("AWS_SECRET_ACCESS_KEY", "not-the-gateways")
+        .output()
+        .expect("aws cli runs");
+    assert!(!wrong_key.status.success());
+    assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("ForbiddenException"));
+    a1.assert_none(Duration::from_millis(300), |e| e["type"] == "forged")
+        .await;
 
     let script = r#"
 import sys, boto3

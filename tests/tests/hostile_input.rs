@@ -248,7 +248,11 @@ async fn oversized_websocket_frames_close_the_connection_with_1009() {
         let mut socket = ws::connect(&ben, &gw.running.ws_url(), "ben").await;
         let frame = json!({ "action": "typing", "conversationId": conv, "pad": "x".repeat(size) });
         socket.send(frame).await;
-        assert_eq!(socket.close_code(Duration::from_secs(5)).await, Some(1009), "{size} bytes");
+        assert_eq!(
+            socket.close_code(Duration::from_secs(5)).await,
+            Some(1009),
+            "{size} bytes"
+        );
     }
     // A frame within the limit is served as before.
     let mut socket = ws::connect(&ben, &gw.running.ws_url(), "ben").await;
