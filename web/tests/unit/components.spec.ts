@@ -153,7 +153,7 @@ describe('MessageFile', () => {
     expect(wrapper.get('[data-testid=file-name]').text()).toBe('invoice_fdp.exe')
     expect(wrapper.text()).not.toContain('\u202E')
     expect(wrapper.get('[data-testid=file-type]').text()).toBe('PDF')
-    expect(wrapper.get('[data-testid=file-mismatch]').text()).toContain('Named .exe, but it is a PDF file')
+    expect(wrapper.get('[data-testid=file-mismatch]').text()).toContain('Named .exe, but its content is PDF: saved as .pdf')
     expect(wrapper.get('[data-testid=file-download]').attributes('aria-label')).toBe('Download invoice_fdp.exe (PDF, 2 KB)')
   })
 
