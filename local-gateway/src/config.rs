@@ -68,6 +68,9 @@ pub struct GatewayConfig {
     pub bucket: String,
     pub web_dir: Option<PathBuf>,
     pub pusher: PusherMode,
+    /// Where the functions' management client sends pushes (`PusherMode::ManagementApi`):
+    /// the gateway's own `@connections` unless set (tests put a fault injector between).
+    pub management_endpoint: Option<String>,
     pub seed: bool,
     pub dev_login: bool,
     /// Serve `/dev/login` even when bound to a non-loopback address.
@@ -95,6 +98,7 @@ impl GatewayConfig {
             bucket: "messaging-attachments-local".into(),
             web_dir: None,
             pusher: PusherMode::InProcess,
+            management_endpoint: None,
             seed: false,
             dev_login: true,
             allow_remote_dev_login: false,
@@ -157,6 +161,7 @@ impl GatewayConfig {
             bucket: env::get("ATTACHMENTS_BUCKET").unwrap_or_else(|| "messaging-attachments-local".into()),
             web_dir,
             pusher,
+            management_endpoint: None,
             seed: !has("--no-seed"),
             dev_login: !has("--no-dev-login"),
             allow_remote_dev_login: has("--allow-remote-dev-login"),

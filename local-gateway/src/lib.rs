@@ -147,7 +147,9 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     // Pushes go into the hub directly, or through the functions' SDK client and this
     // gateway's own `@connections` (see `PusherMode`).
     let pusher = match config.pusher {
-        PusherMode::ManagementApi => PusherChoice::ManagementApi { endpoint: url.clone() },
+        PusherMode::ManagementApi => PusherChoice::ManagementApi {
+            endpoint: config.management_endpoint.clone().unwrap_or_else(|| url.clone()),
+        },
         PusherMode::InProcess => PusherChoice::Given(Arc::new(HubPusher(hub.clone()))),
     };
     let backends = messaging_backends::build(config.backend_choice(&url, pusher)).await?;
@@ -305,4 +307,26 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
     }
     app.layer(axum::middleware::from_fn(guard::guard))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// The command line (`local-gateway [flags]`): starts, prints where, runs until Ctrl-C.
+/// The binary's whole `main`; the fault suite runs it as a process of its own too.
+pub async fn cli(args: Vec<String>) -> Result<(), BoxError> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "local-gateway [--port N] [--bind ADDR] [--data-dir DIR] [--store embedded|dynamodb] [--web-dir DIR] [--pusher in-process|management-api] [--no-seed] [--no-dev-login] [--allow-remote-dev-login]"
+        );
+        return Ok(());
+    }
+    let config = GatewayConfig::from_env_and_args(&args)?;
+    let running = start(config).await?;
+    println!(
+        "Messaging is running at {}  (WebSocket: {}, API docs: {}/api/openapi.yaml)",
+        running.url(),
+        running.ws_url(),
+        running.url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    running.shutdown().await;
+    Ok(())
 }

@@ -195,6 +195,14 @@ impl FaultProxy {
         }
     }
 
+    /// From now on, each request gets one of `kinds` (that applies to it) with probability
+    /// `rate` (after a gateway's start-up, so that creating its tables is not faulted).
+    pub fn set_random(&self, rate: f64, kinds: Vec<Fault>) {
+        let mut state = self.lock();
+        state.rate = rate;
+        state.kinds = kinds;
+    }
+
     /// Queues more scripted faults (after a test's setup, so that it does not use them).
     pub fn arm(&self, script: Vec<(&'static str, Fault)>) {
         self.lock().script.extend(script);
@@ -274,12 +282,22 @@ fn cancellation(request: &Value, code: &str) -> Response {
     )
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    if target.is_empty() {
+        // Not DynamoDB (S3 creating the attachments bucket, say): passed through as is.
+        return pass_through(&shared, method, &uri, headers, body).await;
+    }
     let operation = target.rsplit('.').next().unwrap_or("").to_owned();
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let token = request["ClientRequestToken"].as_str().map(str::to_owned);
@@ -435,6 +453,48 @@ fn hold_back_keys(request: &mut Value) -> Value {
         }
     }
     Value::Object(held)
+}
+
+async fn pass_through(
+    shared: &Shared,
+    method: axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let Ok(method) = reqwest::Method::from_bytes(method.as_str().as_bytes()) else {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    };
+    let mut out = shared
+        .http
+        .request(method, format!("{}{path}", shared.upstream))
+        .body(body);
+    for (name, value) in headers.iter() {
+        if name != "host" && name != "content-length" {
+            out = out.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let Ok(response) = out.send().await else {
+        return StatusCode::BAD_GATEWAY.into_response();
+    };
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut kept = HeaderMap::new();
+    for (name, value) in response.headers() {
+        if name == "content-length" || name == "transfer-encoding" {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            kept.insert(n, v);
+        }
+    }
+    let bytes = response.bytes().await.unwrap_or_default();
+    let mut answer = (status, Bytes::from(bytes.to_vec())).into_response();
+    answer.headers_mut().extend(kept);
+    answer
 }
 
 async fn forward(

@@ -132,6 +132,39 @@ impl Api {
         }
     }
 
+    /// A POST that reports transport failures instead of panicking: (status, body, Retry-After).
+    pub async fn try_post(&self, path: &str, body: Value) -> Result<(u16, Value, Option<u64>), String> {
+        self.try_call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn try_get(&self, path: &str) -> Result<(u16, Value, Option<u64>), String> {
+        self.try_call(Method::GET, path, None).await
+    }
+
+    async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value, Option<u64>), String> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let response = req.send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null), retry_after))
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.call(Method::GET, path, None).await
     }

@@ -1,11 +1,13 @@
 //! Shared test support: the servers tests need ([`services`]), adapters ready to use
 //! ([`fixtures`]), one conformance suite per port ([`conformance`]), and a DynamoDB
-//! endpoint that misbehaves as DynamoDB does ([`dynamo_faults`]), and the service on fast
+//! endpoint that misbehaves as DynamoDB does ([`dynamo_faults`]), the fault-injection
+//! suite's proxies and traffic ([`faults`]), and the service on fast
 //! adapters for rule-level tests ([`service`]).
 
 pub mod cognito;
 pub mod conformance;
 pub mod dynamo_faults;
+pub mod faults;
 pub mod fixtures;
 pub mod gateway;
 pub mod service;

@@ -52,6 +52,11 @@ impl WsClient {
             .expect("send frame");
     }
 
+    /// Sends a frame, reporting a broken socket instead of panicking.
+    pub async fn try_send(&mut self, action: Value) -> bool {
+        self.socket.send(Message::Text(action.to_string().into())).await.is_ok()
+    }
+
     pub async fn send_raw(&mut self, text: &str) {
         self.socket
             .send(Message::Text(text.to_owned().into()))
@@ -177,4 +182,43 @@ impl WsClient {
             }
         }
     }
+
+    /// The next event, buffered or from the socket, telling a quiet socket from a closed one.
+    pub async fn next_event(&mut self, within: Duration) -> Next {
+        if let Some(event) = self.buffered.pop_front() {
+            return Next::Event(event);
+        }
+        match tokio::time::timeout(within, self.socket.next()).await {
+            Err(_) => Next::Quiet,
+            Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str(&text) {
+                Ok(event) => Next::Event(event),
+                Err(_) => Next::Quiet,
+            },
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => Next::Closed,
+            Ok(Some(Ok(_))) => Next::Quiet,
+        }
+    }
+}
+
+/// What [`WsClient::next_event`] saw.
+pub enum Next {
+    Event(Value),
+    Quiet,
+    Closed,
+}
+
+/// Asks for a ticket and opens a socket, reporting failures instead of panicking (for
+/// tests where the server may be down or refusing).
+pub async fn try_connect_as(api: &Api, ws_url: &str, label: &str) -> Result<WsClient, String> {
+    let ticket = api.try_post("/api/messaging/ws-ticket", json!({})).await?;
+    if ticket.0 != 201 {
+        return Err(format!("ticket: {} {}", ticket.0, ticket.1));
+    }
+    let url = format!("{ws_url}?ticket={}", ticket.1["ticket"].as_str().unwrap_or_default());
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+    Ok(WsClient {
+        socket,
+        buffered: VecDeque::new(),
+        label: label.to_owned(),
+    })
 }

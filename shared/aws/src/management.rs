@@ -14,6 +14,9 @@ use aws_sdk_apigatewaymanagement::primitives::Blob;
 use messaging_core::ids::ConnectionId;
 use messaging_core::ports::{ConnectionPusher, PushError};
 
+/// Attempts per push (the first and two retries) for throttling and 5xx answers.
+pub const PUSH_ATTEMPTS: u32 = 3;
+
 #[derive(Clone)]
 pub struct ManagementApiPusher {
     client: Client,
@@ -22,9 +25,19 @@ pub struct ManagementApiPusher {
 
 impl ManagementApiPusher {
     /// `endpoint` is the WebSocket API's `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
+    ///
+    /// Retries are quick: a push is worth something only now, the messages after it wait
+    /// for it (pushes keep seq order), and a client that misses one catches up over REST.
+    /// The SDK's default backoff (about a second per retry) made every send of a
+    /// conversation seconds slower while one connection's pushes were throttled.
     pub fn new(sdk: &aws_config::SdkConfig, endpoint: &str) -> Self {
+        let retry = aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(PUSH_ATTEMPTS)
+            .with_initial_backoff(std::time::Duration::from_millis(20))
+            .with_max_backoff(std::time::Duration::from_millis(200));
         let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
             .endpoint_url(endpoint)
+            .retry_config(retry)
             .build();
         Self {
             client: Client::from_conf(config),
