@@ -111,7 +111,9 @@ async fn finish(
 
 async fn redis_restarted_mid_traffic() -> Outcome {
     let mut redis = RedisProcess::start();
-    let url = redis.url();
+    // The gateway reaches Redis through the TCP proxy, which also cuts its connections.
+    let link = TcpProxy::start(redis.addr).await;
+    let url = format!("redis://{}", link.addr);
     let gw = gateway::start_with(move |c| {
         generous(&mut c.settings);
         c.redis = Some(messaging_redis::RedisOptions::new(&url));
@@ -129,16 +131,23 @@ async fn redis_restarted_mid_traffic() -> Outcome {
     let senders = [ben.clone(), ana.clone()];
     let traffic = send_all(&senders, &conv, 40, Duration::from_millis(40), "redis");
     let faults = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        link.cut();
+        tokio::time::sleep(Duration::from_millis(300)).await;
         redis.kill();
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        redis.restart();
+        tokio::task::block_in_place(|| redis.restart());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        link.cut();
     };
     let ((acked, stats), ()) = tokio::join!(traffic, faults);
     let mut receivers = stop_all(stop, tasks).await;
     let mut outcome = finish(
         "Redis restarted mid-traffic",
-        "redis-server SIGKILLed, down 1.5 s, back empty".into(),
+        format!(
+            "redis-server SIGKILLed, down 1.5 s, back empty; {} connections to it cut",
+            link.cut_connections()
+        ),
         &ben,
         &conv,
         acked,
