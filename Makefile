@@ -13,11 +13,12 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots
+.PHONY: help dev test test-rust test-web test-fuzz fuzz fuzz-deps lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
 	@echo "make test   install test dependencies, start moto + redis, run every test"
+	@echo "make fuzz   run each fuzz target for five minutes (make test runs them for seconds)"
 	@echo "make web-types  regenerate web/src/api/wire.ts from the Rust wire types, then type-check the web client"
 	@echo "make screenshots  refresh web/docs/screenshots from a fresh gateway (browser test 12 alone)"
 
@@ -84,10 +85,40 @@ test: deps
 	trap 'infra/test-services/stop.sh' EXIT; \
 	echo "moto at $$AWS_ENDPOINT_URL, redis at $$REDIS_URL"; \
 	$(MAKE) --no-print-directory test-rust test-web lint-template
+	$(MAKE) --no-print-directory test-fuzz
 	$(MAKE) --no-print-directory sam-build
 
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
+
+# Fuzzing (cargo fuzz, libFuzzer, on the stable toolchain without a sanitizer): one target
+# per thing clients send (fuzz/fuzz_targets). `make test` runs each for FUZZ_SECONDS, `make
+# fuzz` for five minutes; the corpus grows in target/fuzz-corpus/ (from fuzz/seeds/), and an
+# input that crashes is kept in target/fuzz-artifacts/ and fails the run.
+FUZZ_TARGETS := text_fields cursors ws_frames bearer_tokens
+FUZZ_SECONDS ?= 10
+
+fuzz-deps:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install -q cargo-fuzz --locked --version 0.13.2
+
+test-fuzz: fuzz-deps
+	@cd fuzz && export CARGO_TARGET_DIR=$(CURDIR)/target/fuzz; \
+	$(CARGO) fuzz build --sanitizer none; \
+	for t in $(FUZZ_TARGETS); do \
+	  corpus=$(CURDIR)/target/fuzz-corpus/$$t; artifacts=$(CURDIR)/target/fuzz-artifacts/$$t; \
+	  mkdir -p $$corpus $$artifacts; \
+	  if ! $(CARGO) fuzz run --sanitizer none $$t $$corpus seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) \
+	      -max_len=8192 -artifact_prefix=$$artifacts/ > $(CURDIR)/target/fuzz-$$t.log 2>&1; then \
+	    tail -n 40 $(CURDIR)/target/fuzz-$$t.log; echo "fuzz target $$t failed: see $$artifacts"; exit 1; \
+	  fi; \
+	  echo "fuzz $$t: $$(grep -E '^Done' $(CURDIR)/target/fuzz-$$t.log), 0 crashes"; \
+	done
+
+# The REST bodies go through the real routers (proptest: they need the whole service),
+# 256 bodies in `make test`, 100,000 here.
+fuzz:
+	$(MAKE) --no-print-directory test-fuzz FUZZ_SECONDS=300
+	PROPTEST_CASES=100000 $(CARGO) test -q -p integration-tests --test fuzz_rest_bodies
 
 # The browser tests start the gateway binary themselves (target/debug/local-gateway).
 test-web: gateway

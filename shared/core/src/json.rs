@@ -40,6 +40,11 @@ fn plain_message(message: &str) -> String {
         Some(i) => &message[..i],
         None => message,
     };
+    // `expected struct SendBody` names our code, not the API: say what to send.
+    let message = match message.find("expected struct ") {
+        Some(i) => return format!("{}expected a JSON object", &message[..i]),
+        None => message,
+    };
     match message.split_once(": ") {
         Some((field, rest)) if !field.contains(char::is_whitespace) => rest.to_owned(),
         _ => message.to_owned(),
@@ -75,5 +80,7 @@ mod tests {
         assert_eq!(err.field(), Some("conversationId"));
         let err = parse::<Typing>(b"{").unwrap_err();
         assert_eq!(err.to_string(), "body: is not valid JSON");
+        let err = parse::<Typing>(b"null").unwrap_err();
+        assert_eq!(err.to_string(), "body: invalid type: null, expected a JSON object");
     }
 }

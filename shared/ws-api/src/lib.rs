@@ -164,7 +164,7 @@ pub async fn message(svc: &Messaging, event: WsEvent) -> WsResponse {
 
 /// A client frame: an `action` the API routes, with its fields parsed into domain types
 /// (a bad `conversationId` is named as such).
-fn parse_action(body: &str) -> Result<ClientAction, Error> {
+pub fn parse_action(body: &str) -> Result<ClientAction, Error> {
     let unknown = || {
         let known = ClientAction::ROUTE_KEYS.join(", ");
         Error::invalid("action", format!("expected {{\"action\": one of {known}, ...}}"))
