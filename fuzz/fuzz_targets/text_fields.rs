@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use messaging_core::text::{
-    DisplayName, MAX_COMBINING_RUN, MessageBody, ReportReason, Title, is_bidi_control, is_invisible,
+    DisplayName, MessageBody, ReportReason, Title, is_bidi_control, is_invisible,
 };
 
 fn accepted(value: &str, max: usize, one_line: bool) {
