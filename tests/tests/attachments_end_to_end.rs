@@ -141,6 +141,27 @@ async fn upload_send_download(gw: TestGateway) {
     assert_eq!(ben.get(&format!("{base}/files/{}", ids[0])).await.status.as_u16(), 404);
     let tombstone = ben.get(&format!("{base}/messages")).await.expect(200);
     assert_eq!(tombstone["items"][0]["files"], json!([]));
+
+    // A PDF named like a program keeps its name in the message, but downloads with the
+    // extension of what it really is.
+    let g = grant(
+        &ana,
+        &conv,
+        json!([{ "name": "scan.exe", "size": PDF.len(), "contentType": "application/pdf" }]),
+    )
+    .await;
+    assert_eq!(upload(&g["files"][0], PDF).await, 200);
+    let id = g["files"][0]["id"].as_str().unwrap();
+    ana.post(
+        &format!("{base}/messages"),
+        json!({ "body": "the scan", "clientMessageId": "files-2", "fileIds": [id] }),
+    )
+    .await
+    .expect(201);
+    let link = ben.get(&format!("{base}/files/{id}")).await.expect(200);
+    let response = reqwest::get(link["url"].as_str().unwrap()).await.unwrap();
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("filename=\"scan.exe.pdf\""), "{disposition}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -187,3 +187,31 @@ fn the_openapi_document_describes_the_web_clients_wire_types() {
         problems.join("\n  ")
     );
 }
+
+/// The web client names files with the server's table of extensions per type (what it
+/// shows beside a name, and what a download is saved as): the two must not drift.
+#[test]
+fn the_web_client_and_the_server_agree_on_file_extensions() {
+    let source = std::fs::read_to_string(repo_root().join("web/src/utils/files.ts")).expect("files.ts");
+    let start = source.find("const EXTENSIONS").expect("the EXTENSIONS table");
+    let end = start + source[start..].find("\n}").expect("its end");
+    let mut web: Vec<(String, Vec<String>)> = Vec::new();
+    for line in source[start..end].lines().skip(1) {
+        let Some((kind, list)) = line.trim().split_once(": [") else {
+            continue;
+        };
+        let kind = kind.trim_matches('\'').to_owned();
+        let exts = list
+            .trim_end_matches(',')
+            .trim_end_matches(']')
+            .split(',')
+            .map(|e| e.trim().trim_matches('\'').to_owned())
+            .collect();
+        web.push((kind, exts));
+    }
+    let server: Vec<(String, Vec<String>)> = messaging_core::service::EXTENSIONS
+        .iter()
+        .map(|(t, e)| ((*t).to_owned(), e.iter().map(|x| (*x).to_owned()).collect()))
+        .collect();
+    assert_eq!(web, server);
+}

@@ -147,6 +147,74 @@ pub struct UploadGrant {
     pub max_bytes: u64,
 }
 
+/// The extensions that may name a file of each allowed type; the first is the one given
+/// to a download whose name says otherwise. Text types list only extensions that nothing
+/// runs. The web client shows names with the same table (`web/src/utils/files.ts`;
+/// `tests/tests/web_wire_types.rs` checks that the two agree).
+pub const EXTENSIONS: &[(&str, &[&str])] = &[
+    ("image/jpeg", &["jpg", "jpeg", "jpe", "jfif"]),
+    ("image/png", &["png"]),
+    ("image/gif", &["gif"]),
+    ("image/webp", &["webp"]),
+    ("image/heic", &["heic", "heif"]),
+    ("application/pdf", &["pdf"]),
+    ("text/plain", &["txt", "text", "log", "md", "csv", "tsv"]),
+    ("text/csv", &["csv", "txt"]),
+    ("application/rtf", &["rtf"]),
+    ("application/msword", &["doc"]),
+    ("application/vnd.ms-excel", &["xls"]),
+    ("application/vnd.ms-powerpoint", &["ppt", "pps"]),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &["docx"],
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &["xlsx"],
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        &["pptx"],
+    ),
+    ("application/vnd.oasis.opendocument.text", &["odt"]),
+    ("application/vnd.oasis.opendocument.spreadsheet", &["ods"]),
+    ("video/mp4", &["mp4", "m4v"]),
+    ("video/webm", &["webm"]),
+    ("video/quicktime", &["mov", "qt"]),
+    ("audio/mpeg", &["mp3"]),
+    ("audio/wav", &["wav"]),
+    ("audio/ogg", &["ogg", "oga", "opus"]),
+    ("audio/mp4", &["m4a", "mp4"]),
+    ("audio/webm", &["weba", "webm"]),
+    ("application/zip", &["zip"]),
+    ("application/gzip", &["gz", "tgz"]),
+    ("application/x-7z-compressed", &["7z"]),
+    ("application/x-tar", &["tar"]),
+];
+
+/// The name a download is saved under: without invisible, bidi-control or control
+/// characters, and ending in an extension of its verified type — a file stored (by an
+/// older version) as `invoice_<U+202E>fdp.exe` holding a PDF downloads as
+/// `invoice_fdp.exe.pdf`, never as something the desktop would run.
+pub fn download_name(name: &str, content_type: &str) -> String {
+    let visible: String = name
+        .chars()
+        .filter(|&c| !c.is_control() && !crate::text::is_bidi_control(c) && (c == ' ' || !crate::text::is_invisible(c)))
+        .collect();
+    let visible = match visible.trim() {
+        "" => "file".to_owned(),
+        v => v.to_owned(),
+    };
+    let Some((_, allowed)) = EXTENSIONS.iter().find(|(t, _)| *t == content_type) else {
+        return visible;
+    };
+    let claimed = visible.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match claimed {
+        Some(ext) if allowed.contains(&ext.as_str()) => visible,
+        _ => format!("{visible}.{}", allowed[0]),
+    }
+}
+
 fn parse_file_name(raw: &str, field: String) -> Result<String, Error> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 255 {
@@ -391,7 +459,7 @@ impl Messaging {
             .blobs
             .sign_download(
                 &record.object_key,
-                &record.name,
+                &download_name(&record.name, &record.content_type),
                 &record.content_type,
                 self.settings.files.download_ttl,
             )
@@ -433,6 +501,17 @@ mod tests {
         assert!(parse_file_name("../etc/passwd", "n".into()).is_err());
         assert!(parse_file_name("a\\b.txt", "n".into()).is_err());
         assert!(parse_file_name("..", "n".into()).is_err());
+        assert_eq!(
+            download_name("invoice_\u{202E}fdp.exe", "application/pdf"),
+            "invoice_fdp.exe.pdf"
+        );
+        assert_eq!(download_name("Brief für Q3.PDF", "application/pdf"), "Brief für Q3.PDF");
+        assert_eq!(download_name("\u{200B}", "image/png"), "file.png");
+        assert_eq!(download_name("notes.html", "text/plain"), "notes.html.txt");
+        assert_eq!(download_name("a b.zip", "application/x-unknown"), "a b.zip");
+        for (t, _) in ALLOWED_TYPES {
+            assert!(EXTENSIONS.iter().any(|(e, _)| e == t), "{t} has no extensions");
+        }
         let err = parse_file_name("invoice_\u{202E}fdp.exe", "files[0].name".into()).unwrap_err();
         assert_eq!(err.field(), Some("files[0].name"));
         assert!(parse_file_name("\u{200B}", "n".into()).is_err());

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use conversations::{CreateConversation, PreferencesChange};
-pub use files::{AttachmentRequest, FilePolicy, UploadGrant, UploadSlot, bytes_match_type};
+pub use files::{AttachmentRequest, EXTENSIONS, FilePolicy, UploadGrant, UploadSlot, bytes_match_type, download_name};
 pub use messages::SendMessage;
 pub use people::PeopleSearch;
 pub use realtime::Ticket;
