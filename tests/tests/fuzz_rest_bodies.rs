@@ -139,7 +139,7 @@ fn request_body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn path_of(route: &Route, w: &World, id_choice: u8) -> String {
-    let real = id_choice % 3 != 0;
+    let real = !id_choice.is_multiple_of(3);
     route
         .path
         .replace("{id}", if real { &w.conversation } else { "not-a-conversation" })
