@@ -28,3 +28,10 @@ export const TYPING_SWEEP_SLACK_MS = 100
 export const SESSION_EXPIRY_MARGIN_MS = 60_000
 /** Search boxes wait this long after the last keystroke. */
 export const SEARCH_DEBOUNCE_MS = 300
+
+/** A send refused with 429 waits what `Retry-After` says, but never longer than this... */
+export const RATE_LIMIT_MAX_WAIT_MS = 60_000
+/** ...or, when the answer did not say, backs off from this, doubling (with jitter). */
+export const RATE_LIMIT_BACKOFF_BASE_MS = 2000
+/** Automatic resends of one rate-limited message before it is shown as not sent (Retry). */
+export const RATE_LIMIT_MAX_RETRIES = 10

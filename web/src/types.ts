@@ -176,6 +176,11 @@ export interface PendingMessage {
   status: 'sending' | 'failed'
   error: string | null
   attempts: number
+  /**
+   * Held back by the server's rate limit: when (epoch ms) it is sent again by itself. It
+   * is still `sending`, not failed; null when it is not waiting.
+   */
+  retryAt: number | null
 }
 
 /** One row of a thread: a stored message, or a pending one (which has no seq yet). */

@@ -40,28 +40,69 @@ export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly field: string | null
+  /**
+   * How long the server asked us to wait before trying again (its `Retry-After`, in
+   * seconds or as an HTTP date), in milliseconds; null when it did not say.
+   */
+  readonly retryAfterMs: number | null
 
-  constructor(status: number, code: string, message: string, field: string | null = null) {
+  constructor(status: number, code: string, message: string, field: string | null = null, retryAfterMs: number | null = null) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.field = field
+    this.retryAfterMs = retryAfterMs
   }
 
   /** Worth retrying as is: no answer, or the backend said "try again". */
   get retryable(): boolean {
     return this.status === 0 || this.status === 429 || this.status >= 500
   }
+
+  /** Over the caller's allowance (`429 rate_limited`): nothing was written; wait and retry. */
+  get rateLimited(): boolean {
+    return this.status === 429
+  }
+}
+
+/**
+ * A `Retry-After` value in milliseconds: delay-seconds ("120") or an HTTP date ("Wed, 21
+ * Oct 2026 07:28:00 GMT", counted from `now`, never negative). Null when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
+  const text = value?.trim()
+  if (!text) return null
+  if (/^\d+$/.test(text)) return Number(text) * 1000
+  // Only a date that names a day (not a bare number such as "-1" or "1.5").
+  if (!/[a-z]/i.test(text)) return null
+  const at = Date.parse(text)
+  return Number.isNaN(at) ? null : Math.max(0, at - now)
+}
+
+/** "3 s", rounded up, at least 1 s. */
+function seconds(ms: number): string {
+  return `${Math.max(1, Math.ceil(ms / 1000))} s`
 }
 
 export function errorMessage(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.status === 0) return 'No connection to the server. Check your network and try again.'
+    if (e.rateLimited) return rateLimitedMessage(e)
     return e.message
   }
   if (e instanceof Error) return e.message
   return String(e)
+}
+
+/**
+ * The server's own words for a 429, with when to try again: "too many reports requests;
+ * retry in 40 s" already says it; otherwise "…; try again in 40 s" (or "shortly").
+ */
+function rateLimitedMessage(e: ApiError): string {
+  const text = e.message || 'Too many requests'
+  if (/\b(retry|try again) in \d+/i.test(text)) return text
+  return `${text}; try again ${e.retryAfterMs !== null ? `in ${seconds(e.retryAfterMs)}` : 'shortly'}`
 }
 
 type Query = Record<string, string | number | boolean | null | undefined>
@@ -150,6 +191,7 @@ export class ApiClient {
         err?.code ?? `http_${response.status}`,
         err?.message ?? (response.statusText || `request failed with status ${response.status}`),
         err?.field ?? null,
+        parseRetryAfter(response.headers?.get('Retry-After')),
       )
     }
     return { status: response.status, data: parsed as T }

@@ -6,7 +6,9 @@
 //   `resync`) is filled with `after` too. Duplicates from overlapping sources are
 //   harmless: the store dedupes by id and seq.
 // - Sends are optimistic: the message shows at once with a client message id; a retry
-//   resends the same id, so the server stores it once (201 new / 200 replay).
+//   resends the same id, so the server stores it once (201 new / 200 replay). A send
+//   refused by the rate limit (429) stays pending, "paused", and goes again by itself
+//   after the answer's Retry-After (at most 60 s; a backoff when it does not say).
 // - Typing is throttled to one `typing` action every 2 s, with `stop-typing` when the
 //   text is cleared or sent, or after a few idle seconds.
 // - Managing conversations (create, rename, add and remove people, leave, mute, hide)
@@ -21,8 +23,16 @@ import { useMessagingStore, type MessagingStore } from '../stores/messagingStore
 import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, PreferencesView, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
 import { isolate } from '../utils/text'
-import { TYPING_IDLE_MS, TYPING_MARGIN_MS, TYPING_SWEEP_SLACK_MS, TYPING_THROTTLE_MS } from '../timing'
-import { socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
+import {
+  RATE_LIMIT_BACKOFF_BASE_MS,
+  RATE_LIMIT_MAX_RETRIES,
+  RATE_LIMIT_MAX_WAIT_MS,
+  TYPING_IDLE_MS,
+  TYPING_MARGIN_MS,
+  TYPING_SWEEP_SLACK_MS,
+  TYPING_THROTTLE_MS,
+} from '../timing'
+import { backoffDelay, socketUrl, useSocket, type SocketClientOptions, type UseSocket, type WebSocketFactory } from './useSocket'
 
 export const PAGE_SIZE = 50
 export const CATCH_UP_PAGE = 100
@@ -30,6 +40,16 @@ export const CATCH_UP_PAGE = 100
 export { TYPING_IDLE_MS, TYPING_THROTTLE_MS }
 /** Upper bound on pages fetched by one catch-up (100 × 100 messages). */
 const MAX_CATCH_UP_PAGES = 100
+
+/**
+ * How long a send refused with 429 waits before it goes again: the answer's Retry-After,
+ * else a backoff (2 s, 4 s, 8 s…, jittered) by the number of refusals so far; never
+ * more than 60 s.
+ */
+export function rateLimitWait(e: ApiError, refusals: number, random: () => number = Math.random): number {
+  if (e.retryAfterMs !== null) return Math.min(RATE_LIMIT_MAX_WAIT_MS, Math.max(0, e.retryAfterMs))
+  return backoffDelay(refusals, { baseMs: RATE_LIMIT_BACKOFF_BASE_MS, maxMs: RATE_LIMIT_MAX_WAIT_MS }, random)
+}
 
 export interface MessagingDeps {
   api: ApiClient
@@ -332,6 +352,25 @@ export function createMessaging(deps: MessagingDeps) {
 
   // --- sending --------------------------------------------------------------------------
 
+  const random = deps.socketOptions?.random ?? Math.random
+  /** Set by stop(): paused sends give up instead of going again. */
+  let stopped = false
+  const pauses = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>()
+
+  /** Waits `ms` (a rate-limited send); stop() ends every wait at once. */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        resolve,
+        timer: setTimeout(() => {
+          pauses.delete(entry)
+          resolve()
+        }, ms),
+      }
+      pauses.add(entry)
+    })
+  }
+
   /** Shows the message at once and sends it; returns its client message id. */
   function sendMessage(id: string, body: string, files: FileMeta[] = []): string {
     const clientMessageId = newClientMessageId()
@@ -345,13 +384,17 @@ export function createMessaging(deps: MessagingDeps) {
    * Per conversation, the end of the chain of sends. Sends leave one at a time in the
    * order they were written: the server numbers messages in the order their POSTs land,
    * and three quick Enters must not come out as 1, 3, 2. A failed send does not hold up
-   * the ones after it (it waits for Retry).
+   * the ones after it (it waits for Retry); a rate-limited one does, while it waits to go
+   * again by itself (the ones after it would be refused too, or overtake it).
    */
   const sendChains = new Map<string, Promise<void>>()
 
   /** Sends (or resends) a pending message, always with its original client message id. */
   function deliver(id: string, clientMessageId: string): Promise<void> {
-    if (!store.findPending(id, clientMessageId)) return Promise.resolve()
+    const pending = store.findPending(id, clientMessageId)
+    if (!pending) return Promise.resolve()
+    // Paused by the rate limit: it goes again by itself, when the server said.
+    if (pending.retryAt !== null) return sendChains.get(id) ?? Promise.resolve()
     store.markPendingSending(id, clientMessageId)
     const next = (sendChains.get(id) ?? Promise.resolve()).then(() => post(id, clientMessageId))
     sendChains.set(id, next)
@@ -361,19 +404,35 @@ export function createMessaging(deps: MessagingDeps) {
     return next
   }
 
-  /** One POST of a pending message; never rejects (a failure marks the message failed). */
+  /**
+   * POSTs a pending message; never rejects (a failure marks the message failed). A 429
+   * pauses it — still pending, with the time it goes again — and resends it, same
+   * clientMessageId, after the wait; after RATE_LIMIT_MAX_RETRIES refusals it fails.
+   */
   async function post(id: string, clientMessageId: string): Promise<void> {
-    const pending = store.findPending(id, clientMessageId)
-    if (!pending) return
-    try {
-      const { message } = await api.sendMessage(id, {
-        body: pending.body,
-        clientMessageId: pending.clientMessageId,
-        ...(pending.fileIds.length ? { fileIds: [...pending.fileIds] } : {}),
-      })
-      if (store.mergeMessages(id, [message]).gapAfter !== null) void fillGaps(id).catch(() => undefined)
-    } catch (e) {
-      store.markPendingFailed(id, clientMessageId, errorMessage(e))
+    for (let refusals = 0; ; refusals++) {
+      const pending = store.findPending(id, clientMessageId)
+      if (!pending || stopped) return
+      try {
+        const { message } = await api.sendMessage(id, {
+          body: pending.body,
+          clientMessageId: pending.clientMessageId,
+          ...(pending.fileIds.length ? { fileIds: [...pending.fileIds] } : {}),
+        })
+        if (store.mergeMessages(id, [message]).gapAfter !== null) void fillGaps(id).catch(() => undefined)
+        return
+      } catch (e) {
+        if (!(e instanceof ApiError && e.rateLimited) || refusals >= RATE_LIMIT_MAX_RETRIES) {
+          store.markPendingFailed(id, clientMessageId, errorMessage(e))
+          return
+        }
+        const wait = rateLimitWait(e, refusals, random)
+        store.markPendingPaused(id, clientMessageId, Date.now() + wait)
+        if (refusals === 0) store.announce(`Sending paused — retrying in ${Math.max(1, Math.ceil(wait / 1000))} seconds`)
+        await pause(wait)
+        if (stopped || !store.findPending(id, clientMessageId)) return
+        store.markPendingSending(id, clientMessageId)
+      }
     }
   }
 
@@ -532,7 +591,9 @@ export function createMessaging(deps: MessagingDeps) {
         break
       }
       case 'error':
-        console.warn('messaging socket error', event.data)
+        // Over the typing allowance (many tabs, say): typing is best-effort, nothing to tell.
+        if (event.data.code === 'rate_limited') console.debug('messaging socket: rate limited', event.data)
+        else console.warn('messaging socket error', event.data)
         break
       case 'pong':
         break
@@ -555,6 +616,7 @@ export function createMessaging(deps: MessagingDeps) {
   // --- lifecycle ------------------------------------------------------------------------
 
   function start(): void {
+    stopped = false
     void loadProfile()
     socket.start()
   }
@@ -562,6 +624,12 @@ export function createMessaging(deps: MessagingDeps) {
   function stop(): void {
     for (const t of typingIdle.values()) clearTimeout(t)
     typingIdle.clear()
+    stopped = true
+    for (const p of pauses) {
+      clearTimeout(p.timer)
+      p.resolve()
+    }
+    pauses.clear()
     socket.dispose()
   }
 

@@ -467,6 +467,7 @@ export const useMessagingStore = defineStore('messaging', {
         status: 'sending',
         error: null,
         attempts: 0,
+        retryAt: null,
       }
       thread.pending.push(pending)
       return thread.pending[thread.pending.length - 1]!
@@ -481,7 +482,20 @@ export const useMessagingStore = defineStore('messaging', {
       if (!p) return
       p.status = 'sending'
       p.error = null
+      p.retryAt = null
       p.attempts++
+    },
+
+    /**
+     * The server refused the send for now (429): it stays pending — not failed — and is
+     * sent again, with the same clientMessageId, at `retryAt` (epoch ms).
+     */
+    markPendingPaused(conversationId: string, clientMessageId: string, retryAt: number) {
+      const p = this.findPending(conversationId, clientMessageId)
+      if (!p) return
+      p.status = 'sending'
+      p.error = null
+      p.retryAt = retryAt
     },
 
     markPendingFailed(conversationId: string, clientMessageId: string, error: string) {
@@ -489,6 +503,7 @@ export const useMessagingStore = defineStore('messaging', {
       if (!p) return
       p.status = 'failed'
       p.error = error
+      p.retryAt = null
     },
 
     removePending(conversationId: string, clientMessageId: string) {

@@ -157,7 +157,17 @@ export interface Call {
   body: unknown
 }
 
-type Handler = (call: Call) => { status: number; body?: unknown } | Promise<{ status: number; body?: unknown }>
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> }
+type Handler = (call: Call) => Answer | Promise<Answer>
+
+/** Refusals of the server, by status (a 429 is `rate_limited`, as the gateway says it). */
+type Failure = {
+  match: (c: Call) => boolean
+  status: number | 'network'
+  times: number
+  headers?: Record<string, string>
+  error?: { code: string; message: string }
+}
 
 /**
  * A fake of the messaging REST API with real history semantics (before / after /
@@ -172,7 +182,7 @@ export class FakeServer {
   /** The directory `GET /people` searches (the caller, ME, is left out as the server does). */
   people: ProfileView[] = [profile(ANA), profile('u-client-amy', { name: 'Amy Alder' }), profile('u-team-cleo', { name: 'Cleo Park' }), profile(ME)]
   /** Makes the next matching requests fail. */
-  failures: { match: (c: Call) => boolean; status: number | 'network'; times: number }[] = []
+  failures: Failure[] = []
   overrides: { match: (c: Call) => boolean; handler: Handler }[] = []
 
   fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
@@ -188,11 +198,12 @@ export class FakeServer {
     if (failure) {
       failure.times--
       if (failure.status === 'network') throw new TypeError('Failed to fetch')
-      return json(failure.status, { error: { code: 'unavailable', message: 'try again', field: null } })
+      const error = failure.error ?? (failure.status === 429 ? { code: 'rate_limited', message: 'too many send requests; retry in 3 s' } : { code: 'unavailable', message: 'try again' })
+      return json(failure.status, { error: { ...error, field: null } }, failure.headers)
     }
     const override = this.overrides.find((o) => o.match(call))
-    const { status, body } = override ? await override.handler(call) : this.handle(call)
-    return json(status, body)
+    const { status, body, headers } = override ? await override.handler(call) : this.handle(call)
+    return json(status, body, headers)
   }
 
   callsTo(method: string, pathPart: string): Call[] {
@@ -203,7 +214,7 @@ export class FakeServer {
     for (let i = 0; i < count; i++) this.messages.push(message(from + i, { senderId, senderName: senderId === ANA ? 'Ana Alvarez' : 'Ben Carter' }))
   }
 
-  private handle(call: Call): { status: number; body?: unknown } {
+  private handle(call: Call): Answer {
     const p = call.path
     if (call.method === 'POST' && p === '/api/messaging/ws-ticket') {
       this.tickets++
@@ -278,10 +289,10 @@ export class FakeServer {
   }
 }
 
-function json(status: number, body: unknown): Response {
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
     status,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...headers },
   })
 }
 
