@@ -5,8 +5,10 @@
 //! A body without a length (chunked) is still cut at the same limit by the routes'
 //! `DefaultBodyLimit`; whatever answers 413, the client gets the one JSON error shape.
 
+use std::sync::Arc;
+
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -34,7 +36,22 @@ pub fn too_large(limit: usize) -> Response {
     .into_response()
 }
 
-pub async fn guard(req: Request, next: Next) -> Response {
+/// The web client's Content-Security-Policy, built once at start ([`headers::web_csp`]).
+#[derive(Clone)]
+pub struct WebPolicy(pub Arc<HeaderValue>);
+
+impl WebPolicy {
+    /// `files`: the origin of signed blob URLs when it is not the gateway's own.
+    pub fn new(files: Option<&str>) -> Self {
+        let csp = headers::web_csp(files);
+        let value = HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+            HeaderValue::from_str(&headers::web_csp(None)).unwrap_or(HeaderValue::from_static("default-src 'self'"))
+        });
+        Self(Arc::new(value))
+    }
+}
+
+pub async fn guard(State(policy): State<WebPolicy>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let limit = body_limit(&path);
     let declared = req
@@ -55,6 +72,10 @@ pub async fn guard(req: Request, next: Next) -> Response {
     } else if path.starts_with("/blobs/") {
         &headers::FILES
     } else {
+        response
+            .headers_mut()
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert_with(|| (*policy.0).clone());
         if is_html(&response) {
             // The web client's page: always revalidated, so a deploy is seen at once.
             response

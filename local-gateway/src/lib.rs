@@ -226,7 +226,11 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         });
     }
 
-    let app = router(gateway.clone(), config.web_dir.clone());
+    let app = router(
+        gateway.clone(),
+        config.web_dir.clone(),
+        guard::WebPolicy::new(files_origin(&config).as_deref()),
+    );
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -264,7 +268,21 @@ fn connections_routes(gateway: Arc<Gateway>) -> Router<Arc<Gateway>> {
         .route_layer(axum::middleware::from_fn_with_state(gateway, connections::signed))
 }
 
-fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router {
+/// Where signed blob URLs point when that is not the gateway itself: S3 (at the endpoint,
+/// or AWS's), for the web client's Content-Security-Policy.
+fn files_origin(config: &GatewayConfig) -> Option<String> {
+    if config.store != StoreChoice::DynamoDb {
+        return None;
+    }
+    Some(
+        match config.aws_endpoint.as_deref().and_then(|e| url::Url::parse(e).ok()) {
+            Some(url) => url.origin().ascii_serialization(),
+            None => "https://*.amazonaws.com".to_owned(),
+        },
+    )
+}
+
+fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>, policy: guard::WebPolicy) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -305,7 +323,7 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>) -> Router 
             )
         });
     }
-    app.layer(axum::middleware::from_fn(guard::guard))
+    app.layer(axum::middleware::from_fn_with_state(policy, guard::guard))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

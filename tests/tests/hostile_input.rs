@@ -259,3 +259,31 @@ async fn oversized_websocket_frames_close_the_connection_with_1009() {
     socket.send(json!({ "action": "ping" })).await;
     assert!(socket.try_wait_for(Duration::from_secs(5), |_| true).await.is_some());
 }
+
+/// With attachments on S3, the signed URLs point at S3's origin: the web client's policy
+/// lets it upload there and show previews from there, and nowhere else.
+#[tokio::test]
+async fn the_web_policy_names_the_blob_store_when_it_is_elsewhere() {
+    let web = tempfile::tempdir().expect("dir");
+    std::fs::write(web.path().join("index.html"), "<!doctype html><title>t</title>").expect("index");
+    let dir = web.path().to_owned();
+    let endpoint = integration_tests::services::aws_endpoint().to_owned();
+    let origin = endpoint.trim_end_matches('/').to_owned();
+    let gw = gateway::start_with(move |c| {
+        c.web_dir = Some(dir);
+        c.store = local_gateway::StoreChoice::DynamoDb;
+        c.aws_endpoint = Some(endpoint);
+        c.table_prefix = format!("{}-", integration_tests::services::unique("csp"));
+        c.bucket = integration_tests::services::unique("csp");
+    })
+    .await;
+    let page = gw.http.get(gw.url("/")).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    for directive in ["connect-src 'self' ", "img-src 'self' blob: data: "] {
+        assert!(
+            csp.contains(&format!("{directive}{origin}")),
+            "{csp} lacks {directive}{origin}"
+        );
+    }
+    assert!(csp.contains("frame-ancestors 'none'"));
+}

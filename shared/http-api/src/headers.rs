@@ -30,16 +30,24 @@ pub const API: [(HeaderName, &str); 5] = [
     (header::X_FRAME_OPTIONS, "DENY"),
 ];
 
-/// The web client's policy. `connect-src 'self'` covers `ws:`/`wss:` to the same host
-/// (CSP level 3); `blob:` and `data:` images are previews of files being attached.
-pub const WEB_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; \
-     connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-     frame-ancestors 'none'";
+/// The web client's policy: its own scripts and styles only, no inline code, no framing.
+/// `connect-src 'self'` covers `ws:`/`wss:` to the same host (CSP level 3); `blob:` and
+/// `data:` images are previews of files being attached; `files` is where signed upload
+/// and download URLs point when that is not this origin (S3), for uploads, image
+/// previews and media.
+pub fn web_csp(files: Option<&str>) -> String {
+    let files = files.map(|f| format!(" {f}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:{files}; \
+         media-src 'self' blob:{files}; connect-src 'self'{files}; font-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
-/// Headers on the web client's files and everything else the gateway serves.
-pub const WEB: [(HeaderName, &str); 4] = [
+/// Headers on the web client's files and everything else the gateway serves (with
+/// [`web_csp`] beside them).
+pub const WEB: [(HeaderName, &str); 3] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::CONTENT_SECURITY_POLICY, WEB_CSP),
     (header::REFERRER_POLICY, "no-referrer"),
     (header::X_FRAME_OPTIONS, "DENY"),
 ];

@@ -89,7 +89,13 @@ fn lsi(name: &str, pk: &str, sk: &str) -> LocalSecondaryIndex {
 /// moto or LocalStack). In AWS the template creates them.
 pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aws_sdk_dynamodb::Error> {
     use ScalarAttributeType::{N, S};
-    let existing = client.list_tables().send().await?.table_names.unwrap_or_default();
+    // Every page: ListTables answers at most 100 names at a time, and an account (or a
+    // shared moto) often holds more.
+    let mut existing = Vec::new();
+    let mut pages = client.list_tables().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        existing.extend(page?.table_names.unwrap_or_default());
+    }
     let requests = [
         client
             .create_table()
