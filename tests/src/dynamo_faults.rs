@@ -125,15 +125,20 @@ struct ProxyState {
     tokens: HashMap<String, (Value, Bytes)>,
 }
 
+/// xorshift64*: a number in [0, 1) from `state` (never 0), reproducible from the seed,
+/// good enough to pick faults. The fault injectors of `faults` use it too.
+pub fn next_unit(state: &mut u64) -> f64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 impl ProxyState {
-    /// xorshift64*: reproducible from the seed, good enough to pick faults.
     fn next_unit(&mut self) -> f64 {
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+        next_unit(&mut self.rng)
     }
 
     fn pick(&mut self, operation: &str) -> Option<Fault> {

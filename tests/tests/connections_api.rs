@@ -172,18 +172,23 @@ async fn the_aws_cli_and_boto3_post_to_connections_on_the_gateway() {
 
     let payload = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(payload.path(), br#"{"type":"from-cli","data":{}}"#).unwrap();
-    let cli = std::process::Command::new(venv.join("aws"))
-        .args([
-            "apigatewaymanagementapi",
-            "post-to-connection",
-            "--endpoint-url",
-            &gw.running.url(),
-        ])
-        .args(["--connection-id", connection.as_str(), "--data"])
-        .arg(format!("fileb://{}", payload.path().display()))
-        .envs(envs)
-        .output()
-        .expect("aws cli runs");
+    // `aws apigatewaymanagementapi post-to-connection` of the payload, with `secret`.
+    let post_with_cli = |secret: &str| {
+        std::process::Command::new(venv.join("aws"))
+            .args([
+                "apigatewaymanagementapi",
+                "post-to-connection",
+                "--endpoint-url",
+                &gw.running.url(),
+            ])
+            .args(["--connection-id", connection.as_str(), "--data"])
+            .arg(format!("fileb://{}", payload.path().display()))
+            .envs(envs)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .output()
+            .expect("aws cli runs")
+    };
+    let cli = post_with_cli(&creds.secret_access_key);
     assert!(
         cli.status.success(),
         "aws cli: {}",
@@ -202,19 +207,7 @@ async fn the_aws_cli_and_boto3_post_to_connections_on_the_gateway() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
-    let wrong_key = std::process::Command::new(venv.join("aws"))
-        .args([
-            "apigatewaymanagementapi",
-            "post-to-connection",
-            "--endpoint-url",
-            &gw.running.url(),
-        ])
-        .args(["--connection-id", connection.as_str(), "--data"])
-        .arg(format!("fileb://{}", payload.path().display()))
-        .envs(envs)
-        .env("AWS_SECRET_ACCESS_KEY", "not-the-gateways")
-        .output()
-        .expect("aws cli runs");
+    let wrong_key = post_with_cli("not-the-gateways");
     assert!(!wrong_key.status.success());
     assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("ForbiddenException"));
     a1.assert_none(Duration::from_millis(300), |e| e["type"] == "forged")

@@ -95,21 +95,12 @@ impl ManagementFaults {
 }
 
 impl State_ {
-    fn unit(&mut self) -> f64 {
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
     fn pick(&mut self) -> Option<PushFault> {
         if self.gone_next > 0 {
             self.gone_next -= 1;
             return Some(PushFault::Gone);
         }
-        let roll = self.unit();
+        let roll = crate::dynamo_faults::next_unit(&mut self.rng);
         let mut acc = 0.0;
         for (fault, rate) in self.rates.clone() {
             acc += rate;
