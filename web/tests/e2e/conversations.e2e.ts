@@ -324,6 +324,8 @@ describe('managing conversations in the browser', () => {
     await openConversation(ana, cid)
     const sender = messageByText(ana.page, 'Hello from Eve').locator('.msg__sender')
     expect((await sender.textContent())?.trim()).toBe('Eve Example')
+    // The header's people come from the conversation's detail, which may land after the history.
+    await eventually(() => headerPeople(ana.page), (p) => p.length > 0, 5_000, 'the header\'s people')
     expect(await headerPeople(ana.page)).toEqual(['Eve Example'])
 
     const eve = await another(eveId)
@@ -337,6 +339,7 @@ describe('managing conversations in the browser', () => {
 
     // Ana's page, without a reload: the message's sender, the header and the list.
     await eventually(() => sender.textContent(), (t) => t?.trim() === 'Eve Renamed', 10_000, 'the sender renamed')
+    await eventually(() => headerPeople(ana.page), (p) => p.includes('Eve Renamed'), 5_000, 'the header renamed')
     expect(await headerPeople(ana.page)).toEqual(['Eve Renamed'])
     expect(await row(ana.page, cid).locator('.avatar').first().getAttribute('title')).toBe('Eve Renamed')
     // The server names her so from now on, too.
