@@ -78,11 +78,17 @@ pub struct GatewayConfig {
     /// People to add to the local directory at start (`--users FILE`).
     pub users_file: Option<PathBuf>,
     pub jwt_secret: String,
+    /// Lifetime of the OIDC provider's access and ID tokens (`--oidc-token-ttl`, or
+    /// `OIDC_TOKEN_TTL`, in seconds): short in tests, to see the web client renew.
+    pub oidc_token_ttl: std::time::Duration,
     pub settings: Settings,
     /// How long a new WebSocket stays unopened after its `$connect` handler returned, to
     /// reproduce a slow `$connect` (pushes to it get 410 meanwhile, as in AWS).
     pub connect_delay: std::time::Duration,
 }
+
+/// An hour, as Cognito's default.
+pub const DEFAULT_OIDC_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl GatewayConfig {
     /// Defaults for a data folder: embedded everything, port 0 (tests pick a free port).
@@ -104,6 +110,7 @@ impl GatewayConfig {
             allow_remote_dev_login: false,
             users_file: None,
             jwt_secret: "local-gateway-test-secret-0123456789".into(),
+            oidc_token_ttl: DEFAULT_OIDC_TOKEN_TTL,
             settings: Settings::default(),
             connect_delay: std::time::Duration::ZERO,
         }
@@ -166,6 +173,13 @@ impl GatewayConfig {
             dev_login: !has("--no-dev-login"),
             allow_remote_dev_login: has("--allow-remote-dev-login"),
             users_file: flag("--users").map(PathBuf::from),
+            oidc_token_ttl: match flag("--oidc-token-ttl").or_else(|| env::get("OIDC_TOKEN_TTL")) {
+                Some(secs) => match secs.parse::<u64>() {
+                    Ok(s) if (2..=86_400).contains(&s) => std::time::Duration::from_secs(s),
+                    _ => return Err(format!("--oidc-token-ttl must be 2 to 86400 seconds, not {secs}").into()),
+                },
+                None => DEFAULT_OIDC_TOKEN_TTL,
+            },
             settings: messaging_backends::settings_from_env()?,
             connect_delay: std::time::Duration::from_millis(match flag("--connect-delay-ms") {
                 Some(ms) => ms.parse()?,

@@ -186,11 +186,16 @@ pub async fn users(State(gw): State<Arc<Gateway>>) -> Response {
     match gw.directory.all_profiles().await {
         Ok(mut all) => {
             all.retain(|p| p.active);
-            all.sort_by_key(|p| (role_order(p.role), p.name.to_lowercase()));
+            sort_for_sign_in(&mut all);
             axum::Json(all.iter().map(LoginUser::from).collect::<Vec<_>>()).into_response()
         }
         Err(e) => error(e.into()),
     }
+}
+
+/// Clients first, then the team, then admins; by name within each.
+pub fn sort_for_sign_in(people: &mut [Profile]) {
+    people.sort_by_key(|p| (role_order(p.role), p.name.to_lowercase()));
 }
 
 fn role_order(role: Role) -> u8 {

@@ -67,7 +67,12 @@ pub async fn guard(State(policy): State<WebPolicy>, req: Request, next: Next) ->
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
         response = too_large(limit);
     }
-    let wanted: &[_] = if path.starts_with("/api/") || path.starts_with("/dev/") {
+    // JSON for programs, and the sign-in provider's pages (which set their own policy).
+    let private = ["/api/", "/dev/", "/oidc/", "/.well-known/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        || path == "/config.json";
+    let wanted: &[_] = if private {
         &headers::API
     } else if path.starts_with("/blobs/") {
         &headers::FILES

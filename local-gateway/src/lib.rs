@@ -20,6 +20,7 @@ pub mod connections;
 pub mod dev;
 pub mod functions;
 pub mod guard;
+pub mod oidc;
 pub mod rest;
 pub mod sigv4;
 pub mod websocket;
@@ -59,6 +60,8 @@ pub struct Gateway {
     /// The people of this gateway (the demo users, a seed file, the dev admin route).
     pub directory: Arc<LocalDirectory>,
     pub dev_tokens: Option<DevTokens>,
+    /// The OpenID Connect provider the web client signs in with (with the dev login).
+    pub oidc: Option<Arc<oidc::Provider>>,
     /// How long a connection stays unopened after its `$connect` handler returned.
     pub connect_delay: Duration,
     /// What `@connections` requests must be signed with ([`sigv4`]).
@@ -166,13 +169,22 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     let summary = backends.summary.clone();
     let ports = backends.ports;
     let svc = Arc::new(Messaging::new(ports, config.settings.clone()));
-    let auth = Arc::new(Authenticator::hs256(
-        config.jwt_secret.as_bytes(),
-        DevTokens::ISSUER,
-        DevTokens::AUDIENCE,
-    ));
-    let functions = Functions::new(AppState { svc: svc.clone(), auth });
     let dev_tokens = config.dev_login.then(|| DevTokens::new(config.jwt_secret.as_bytes()));
+    let oidc = match config.dev_login {
+        true => Some(Arc::new(oidc::Provider::new(
+            oidc::ProviderConfig {
+                issuer: url.trim_end_matches('/').to_owned(),
+                token_ttl: config.oidc_token_ttl,
+                refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            },
+            oidc::SigningKey::load_or_create(&config.data_dir)?,
+        ))),
+        false => None,
+    };
+    let functions = Functions::new(AppState {
+        svc: svc.clone(),
+        auth: Arc::new(authenticator(&config, addr, oidc.as_deref())),
+    });
 
     if config.seed && dev_tokens.is_some() {
         match dev::seed(&svc).await {
@@ -188,6 +200,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         local_blobs: local_blobs.clone(),
         directory,
         dev_tokens,
+        oidc,
         connect_delay: config.connect_delay,
         connections_credentials,
     });
@@ -250,6 +263,20 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     })
 }
 
+/// How the functions verify tokens here. With the dev login: the OIDC provider's RS256
+/// tokens, through its JWKS over HTTP exactly as the functions verify Cognito's in AWS,
+/// and the HS256 tokens of `/dev/login` (tests, the benchmark). Without it, only HS256
+/// tokens made with the configured secret.
+fn authenticator(config: &GatewayConfig, addr: SocketAddr, provider: Option<&oidc::Provider>) -> Authenticator {
+    let dev = Authenticator::hs256(config.jwt_secret.as_bytes(), DevTokens::ISSUER, DevTokens::AUDIENCE);
+    match provider {
+        Some(p) => {
+            Authenticator::rs256_jwks(format!("http://{addr}/oidc/jwks.json"), p.issuer(), oidc::CLIENT_ID).also(dev)
+        }
+        None => dev,
+    }
+}
+
 /// The management API, behind its signature check.
 fn connections_routes(gateway: Arc<Gateway>) -> Router<Arc<Gateway>> {
     Router::new()
@@ -307,6 +334,7 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>, policy: gu
         )
         .route("/dev/users", get(dev::users).post(dev::create_user))
         .route("/dev/login", post(dev::login))
+        .merge(oidc::routes::routes())
         .merge(connections_routes(gateway.clone()))
         .layer(DefaultBodyLimit::max(guard::MAX_UPLOAD_BYTES))
         .with_state(gateway);
@@ -332,7 +360,7 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>, policy: gu
 pub async fn cli(args: Vec<String>) -> Result<(), BoxError> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "local-gateway [--port N] [--bind ADDR] [--data-dir DIR] [--store embedded|dynamodb] [--web-dir DIR] [--pusher in-process|management-api] [--no-seed] [--no-dev-login] [--allow-remote-dev-login]"
+            "local-gateway [--port N] [--bind ADDR] [--data-dir DIR] [--store embedded|dynamodb] [--web-dir DIR] [--pusher in-process|management-api] [--no-seed] [--no-dev-login] [--allow-remote-dev-login] [--oidc-token-ttl SECS]"
         );
         return Ok(());
     }

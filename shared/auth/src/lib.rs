@@ -48,7 +48,13 @@ pub struct Claims {
     pub groups: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, rename = "cognito:username", skip_serializing_if = "Option::is_none")]
+    /// `cognito:username` in Cognito's ID tokens, `username` in its access tokens.
+    #[serde(
+        default,
+        rename = "cognito:username",
+        alias = "username",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -112,12 +118,22 @@ struct JwksCache {
 }
 
 /// Verifies bearer tokens. Build once per process; cheap to share behind an `Arc`.
+///
+/// One verifier per signing algorithm: a token is checked by the verifier of the
+/// algorithm its header names, and refused when there is none. The functions have exactly
+/// one (RS256 through `JWKS_URL` wins over a dev secret, see [`Authenticator::from_vars`]);
+/// the local gateway adds its HS256 dev tokens beside its OIDC provider's RS256 keys
+/// ([`Authenticator::also`]).
 pub struct Authenticator {
+    verifiers: Vec<Verifier>,
+    verified: std::sync::Mutex<VerifiedTokens>,
+}
+
+struct Verifier {
     keys: Keys,
     algorithm: Algorithm,
     issuer: String,
     audience: String,
-    verified: std::sync::Mutex<VerifiedTokens>,
 }
 
 /// Tokens already verified, with their expiry: a client sends the same token on every
@@ -155,18 +171,35 @@ const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 impl Authenticator {
     /// HS256 with a shared secret (local and dev).
     pub fn hs256(secret: &[u8], issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self {
+        Self::one(Verifier {
             keys: Keys::Shared(DecodingKey::from_secret(secret)),
             algorithm: Algorithm::HS256,
             issuer: issuer.into(),
             audience: audience.into(),
+        })
+    }
+
+    fn one(verifier: Verifier) -> Self {
+        Self {
+            verifiers: vec![verifier],
             verified: Default::default(),
         }
     }
 
+    /// Also accepts what `other` accepts, for the algorithms this one has no verifier for
+    /// (the first verifier of an algorithm wins).
+    pub fn also(mut self, other: Authenticator) -> Self {
+        for verifier in other.verifiers {
+            if !self.verifiers.iter().any(|v| v.algorithm == verifier.algorithm) {
+                self.verifiers.push(verifier);
+            }
+        }
+        self
+    }
+
     /// RS256 with keys from a JWKS URL (Cognito in AWS).
     pub fn rs256_jwks(url: impl Into<String>, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self {
+        Self::one(Verifier {
             keys: Keys::Jwks {
                 url: url.into(),
                 http: reqwest::Client::builder()
@@ -178,8 +211,7 @@ impl Authenticator {
             algorithm: Algorithm::RS256,
             issuer: issuer.into(),
             audience: audience.into(),
-            verified: Default::default(),
-        }
+        })
     }
 
     /// From `JWKS_URL` (RS256) or `JWT_SECRET` (HS256), with `JWT_ISSUER` and
@@ -222,12 +254,14 @@ impl Authenticator {
         }
         let invalid = || Error::unauthenticated("invalid token");
         let header = decode_header(token).map_err(|_| invalid())?;
-        if header.alg != self.algorithm {
-            return Err(invalid());
-        }
-        let key = self.key_for(header.kid.as_deref()).await?;
-        let mut validation = Validation::new(self.algorithm);
-        validation.set_issuer(&[&self.issuer]);
+        let verifier = self
+            .verifiers
+            .iter()
+            .find(|v| v.algorithm == header.alg)
+            .ok_or_else(invalid)?;
+        let key = verifier.key_for(header.kid.as_deref()).await?;
+        let mut validation = Validation::new(verifier.algorithm);
+        validation.set_issuer(&[&verifier.issuer]);
         // Checked below: Cognito access tokens carry `client_id` instead of `aud`.
         validation.validate_aud = false;
         validation.leeway = LEEWAY_SECS;
@@ -244,7 +278,7 @@ impl Authenticator {
         if data.claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
             return Err(Error::unauthenticated("token not valid yet"));
         }
-        if !data.claims.audience_matches(&self.audience) {
+        if !data.claims.audience_matches(&verifier.audience) {
             return Err(Error::unauthenticated("token audience not accepted"));
         }
         let identity = data.claims.identity()?;
@@ -253,7 +287,9 @@ impl Authenticator {
         }
         Ok(identity)
     }
+}
 
+impl Verifier {
     async fn key_for(&self, kid: Option<&str>) -> Result<DecodingKey, Error> {
         match &self.keys {
             Keys::Shared(key) => Ok(key.clone()),

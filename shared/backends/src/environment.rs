@@ -306,7 +306,14 @@ pub const VARIABLES: &[Variable] = &[
         GATEWAY,
         false,
         "http://{bind address}",
-        "the gateway's URL as browsers reach it (signed blob URLs)",
+        "the gateway's URL as browsers reach it (signed blob URLs, the OIDC issuer)",
+    ),
+    var(
+        "OIDC_TOKEN_TTL",
+        GATEWAY,
+        false,
+        "3600",
+        "lifetime in seconds of the local OIDC provider's access and ID tokens (`--oidc-token-ttl`)",
     ),
     // --- the test harness ------------------------------------------------------------------
     var(
