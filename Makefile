@@ -13,13 +13,15 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web test-fuzz fuzz fuzz-deps lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots
+.PHONY: help dev test test-rust test-web test-fuzz fuzz fuzz-deps lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots deploy-web smoke
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
 	@echo "make test   install test dependencies, start moto + redis, run every test"
 	@echo "make fuzz   run each fuzz target for five minutes (make test runs them for seconds)"
 	@echo "make web-types  regenerate web/src/api/wire.ts from the Rust wire types, then type-check the web client"
+	@echo "make deploy-web STACK=<name>  upload the web client to a deployed stack (after sam deploy)"
+	@echo "make smoke STACK=<name>  run the smoke suite against a deployed stack (URL=<gateway> for a local one)"
 	@echo "make screenshots  refresh web/docs/screenshots from a fresh gateway (browser test 12 alone)"
 
 # ---------------------------------------------------------------------------------------
@@ -73,6 +75,31 @@ web-types: web-deps
 
 dev: web-build gateway
 	./target/debug/local-gateway $(ARGS)
+
+# ---------------------------------------------------------------------------------------
+# Deployed stacks (after `sam build && sam deploy`; see README "Deploy for your clients")
+# ---------------------------------------------------------------------------------------
+
+# The aws CLI: the one on PATH, else the test venv's.
+AWS_CLI = $(shell command -v aws 2>/dev/null || echo $(VENV)/bin/aws)
+
+# Uploads web/dist to the stack's web bucket with its config.json (hashed assets
+# immutable, index.html and config.json revalidated), then invalidates CloudFront.
+deploy-web: web-build
+	@[ -n "$(STACK)" ] || { echo "usage: make deploy-web STACK=<stack name>"; exit 2; }
+	AWS_CLI="$(AWS_CLI)" infra/deploy-web.sh "$(STACK)"
+
+# The smoke suite against a deployed stack (two throwaway Cognito users), or with URL= a
+# running local gateway (`make dev`). Prints a pass/fail table; fails if a step fails.
+smoke:
+	@if [ -n "$(URL)" ]; then \
+	  $(CARGO) run -q -p smoke -- --local "$(URL)"; \
+	else \
+	  [ -n "$(STACK)" ] || { echo "usage: make smoke STACK=<stack name>   (or URL=http://127.0.0.1:8080)"; exit 2; }; \
+	  outputs=$$(mktemp); trap 'rm -f "$$outputs"' EXIT; \
+	  "$(AWS_CLI)" cloudformation describe-stacks --stack-name "$(STACK)" --query 'Stacks[0].Outputs' --output json > "$$outputs"; \
+	  $(CARGO) run -q -p smoke -- --outputs "$$outputs"; \
+	fi
 
 # ---------------------------------------------------------------------------------------
 # Test
