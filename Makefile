@@ -13,7 +13,7 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web test-fuzz fuzz fuzz-deps lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots deploy-web smoke
+.PHONY: help dev test test-rust test-web test-fuzz fuzz fuzz-deps lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots deploy-web smoke test-deploy-web
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
@@ -87,7 +87,7 @@ AWS_CLI = $(shell command -v aws 2>/dev/null || echo $(VENV)/bin/aws)
 # immutable, index.html and config.json revalidated), then invalidates CloudFront.
 deploy-web: web-build
 	@[ -n "$(STACK)" ] || { echo "usage: make deploy-web STACK=<stack name>"; exit 2; }
-	AWS_CLI="$(AWS_CLI)" infra/deploy-web.sh "$(STACK)"
+	infra/deploy-web.sh "$(STACK)"
 
 # The smoke suite against a deployed stack (two throwaway Cognito users), or with URL= a
 # running local gateway (`make dev`). Prints a pass/fail table; fails if a step fails.
@@ -111,7 +111,7 @@ test: deps
 	@eval "$$(infra/test-services/start.sh)"; \
 	trap 'infra/test-services/stop.sh' EXIT; \
 	echo "moto at $$AWS_ENDPOINT_URL, redis at $$REDIS_URL"; \
-	$(MAKE) --no-print-directory test-rust test-web lint-template
+	$(MAKE) --no-print-directory test-rust test-web lint-template test-deploy-web
 	$(MAKE) --no-print-directory test-fuzz
 	$(MAKE) --no-print-directory sam-build
 
@@ -157,6 +157,11 @@ screenshots: system-deps web-build gateway
 	cd web && E2E_SCREENSHOTS_DIR=docs/screenshots npx vitest run --config vitest.e2e.config.ts -t '\(12\)' tests/e2e/messaging.e2e.ts
 
 # Zero errors and zero warnings from both linters (offline; no AWS credentials needed).
+# deploy-web.sh against moto: config.json from a stack's outputs, cache headers, stale
+# files removed, the CloudFront invalidation (needs AWS_ENDPOINT_URL: run inside `make test`).
+test-deploy-web: venv
+	infra/deploy-web-test.sh
+
 lint-template: venv
 	$(VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
