@@ -27,6 +27,9 @@ pub struct Grant {
     /// The sign-in this grant belongs to (`sid`): every refresh token of it shares it, and
     /// logout or a replayed refresh token ends it.
     pub session: String,
+    /// When the person signed in (Unix seconds): every ID token of the sign-in carries it
+    /// unchanged, refreshed or not (OpenID Connect Core §12.2; clients check it).
+    pub auth_time: i64,
 }
 
 struct Entry {

@@ -240,6 +240,7 @@ impl Provider {
             code_challenge: Some(request.code_challenge.clone()),
             nonce: request.nonce.clone(),
             session: grants::random_token(),
+            auth_time: chrono::Utc::now().timestamp(),
         });
         let mut uri = request.redirect_uri.clone();
         {
@@ -338,12 +339,16 @@ impl Provider {
             "scope": grant.scope,
             "jti": grants::random_token(),
         }));
-        let id_token = with(json!({
+        let mut id = json!({
             "token_use": "id",
-            "auth_time": now,
-            "nonce": grant.nonce,
+            "auth_time": grant.auth_time,
             "sid": grant.session,
-        }));
+        });
+        // Only when the request had one (a refreshed ID token has none).
+        if let Some(nonce) = &grant.nonce {
+            id["nonce"] = json!(nonce);
+        }
+        let id_token = with(id);
         let refresh_token = self.grants.issue_refresh(Grant {
             code_challenge: None,
             nonce: None,

@@ -201,9 +201,16 @@ fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
         .redeem_code(&exchange(&code_of(&p.grant_code(&req, &ana())), Some(VERIFIER)))
         .unwrap();
     let first = p.tokens(&grant, &ana());
+    std::thread::sleep(Duration::from_millis(1100));
     let renewed = p.tokens(&p.redeem_refresh(&refresh(&first.refresh_token)).unwrap(), &ana());
     assert_ne!(renewed.refresh_token, first.refresh_token);
     assert_ne!(renewed.access_token, first.access_token);
+    // The renewed ID token is of the same sign-in: same auth_time and sid (clients compare).
+    let (before, after) = (p.read_own(&first.id_token).unwrap(), p.read_own(&renewed.id_token).unwrap());
+    assert_eq!(before["auth_time"], after["auth_time"]);
+    assert_eq!(before["sid"], after["sid"]);
+    assert!(after.get("nonce").is_none(), "no nonce claim without one: {after}");
+    assert!(after["iat"].as_i64() > before["iat"].as_i64());
     // The spent one again: refused, and the newer one stops working too.
     assert_eq!(
         p.redeem_refresh(&refresh(&first.refresh_token)).unwrap_err().error,
