@@ -1,11 +1,13 @@
 import { createRouter, createWebHistory, type Router } from 'vue-router'
 import { useSessionStore } from './stores/sessionStore'
 
-export function createAppRouter(): Router {
+/** `callbackPath` is the redirect URI's path (/config.json's `auth.redirectPath`). */
+export function createAppRouter(options: { callbackPath: string }): Router {
   const router = createRouter({
     history: createWebHistory(),
     routes: [
       { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { public: true } },
+      { path: options.callbackPath, name: 'auth-callback', component: () => import('./pages/AuthCallbackPage.vue'), meta: { public: true } },
       { path: '/', redirect: '/messages' },
       { path: '/messages/:conversationId?', name: 'messages', component: () => import('./pages/MessagesPage.vue') },
       { path: '/admin', name: 'admin', component: () => import('./pages/AdminPage.vue'), meta: { admin: true } },

@@ -24,8 +24,11 @@ export const TYPING_MARGIN_MS = 1500
 /** The sweep that drops expired typing indicators runs this long after the margin. */
 export const TYPING_SWEEP_SLACK_MS = 100
 
-/** A stored session this close to its expiry counts as expired: sign in again. */
-export const SESSION_EXPIRY_MARGIN_MS = 60_000
+/**
+ * An access token's expiry ends the session only if no renewal lands within this long:
+ * after a sleep (or a throttled background tab) the renewal and the expiry fall due at once.
+ */
+export const SESSION_EXPIRY_GRACE_MS = 5000
 /** Search boxes wait this long after the last keystroke. */
 export const SEARCH_DEBOUNCE_MS = 300
 

@@ -1,7 +1,7 @@
 // Every type of the web client in one module. The wire shapes (views, WebSocket frames
 // and actions) are the Rust ones, generated into ./api/wire.ts from shared/core: a server
-// change that breaks the client fails its type check. Request bodies, the dev login and
-// the client's own state are declared here.
+// change that breaks the client fails its type check. Request bodies and the client's own
+// state are declared here.
 
 import type * as Wire from './api/wire'
 
@@ -40,18 +40,8 @@ export type ServerEventType = ServerEvent['type']
 export type ClientAction = Wire.ClientAction
 
 // ---------------------------------------------------------------------------------------
-// Requests, the dev login, errors
+// Requests, errors
 // ---------------------------------------------------------------------------------------
-
-/** `GET /dev/users` items (and the `user` of `POST /dev/login`). */
-export type DemoUser = Person
-
-/** `POST /dev/login`. */
-export interface DevLoginResponse {
-  token: string
-  user: DemoUser
-  expiresInSeconds: number
-}
 
 /** `POST /api/messaging/conversations`: people by id only (the directory names them). */
 export interface CreateConversationRequest {
@@ -139,9 +129,9 @@ export interface DetailState {
 }
 
 /**
- * A person as the client names them: what a profile, `user-updated` and the dev login all
- * carry. The session keeps the signed-in one as the login answered; the messaging store
- * keeps the live one (`GET /me`, renames, `user-updated`).
+ * A person as the client names them: what a profile and `user-updated` both carry. The
+ * session keeps the signed-in one as `GET /me` answered at sign-in; the messaging store
+ * keeps the live one (`GET /me` on start, renames, `user-updated`).
  */
 export type Person = Pick<ProfileView, 'userId' | 'name' | 'role' | 'organisation'>
 
@@ -157,11 +147,11 @@ export interface Departure {
   title: string | null
 }
 
+/** Who this tab's tokens belong to (the tokens themselves are oidc-client-ts's). */
 export interface Session {
-  token: string
+  /** The tokens' `sub`: the profile is only trusted with the tokens it came with. */
+  subject: string
   user: Person
-  /** Epoch milliseconds. */
-  expiresAt: number
 }
 
 /** A message the user sent that the server has not confirmed yet. */

@@ -11,8 +11,6 @@ import type {
   ConversationStatus,
   ConversationSummary,
   ConversationView,
-  DemoUser,
-  DevLoginResponse,
   ListPage,
   MessageAudit,
   MessagePage,
@@ -111,7 +109,7 @@ type Query = Record<string, string | number | boolean | null | undefined>
 type SearchQuery = { q?: string; cursor?: string | null; limit?: number }
 
 export interface ApiClientOptions {
-  /** Origin (and optional prefix) of the gateway; '' for the page's own origin. */
+  /** Origin (and optional prefix, e.g. an API Gateway stage) of the API; '' for the page's own origin. */
   baseUrl?: string
   getToken: () => string | null
   fetch?: typeof fetch
@@ -150,13 +148,12 @@ export class ApiClient {
   async requestWithStatus<T>(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown; auth?: boolean; signal?: AbortSignal } = {},
+    options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
   ): Promise<{ status: number; data: T }> {
     const headers: Record<string, string> = { Accept: 'application/json' }
-    if (options.auth !== false) {
-      const token = this.getToken()
-      if (token) headers.Authorization = `Bearer ${token}`
-    }
+    // Read on every call: silent renewal replaces the access token in place.
+    const token = this.getToken()
+    if (token) headers.Authorization = `Bearer ${token}`
     let body: string | undefined
     if (options.body !== undefined) {
       headers['Content-Type'] = 'application/json'
@@ -200,19 +197,9 @@ export class ApiClient {
   async request<T>(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown; auth?: boolean; signal?: AbortSignal } = {},
+    options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
   ): Promise<T> {
     return (await this.requestWithStatus<T>(method, path, options)).data
-  }
-
-  // --- dev login ------------------------------------------------------------------------
-
-  devUsers(): Promise<DemoUser[]> {
-    return this.request('GET', '/dev/users', { auth: false })
-  }
-
-  devLogin(userId: string): Promise<DevLoginResponse> {
-    return this.request('POST', '/dev/login', { body: { userId }, auth: false })
   }
 
   // --- members --------------------------------------------------------------------------

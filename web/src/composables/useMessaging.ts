@@ -8,7 +8,8 @@
 // - Sends are optimistic: the message shows at once with a client message id; a retry
 //   resends the same id, so the server stores it once (201 new / 200 replay). A send
 //   refused by the rate limit (429) stays pending, "paused", and goes again by itself
-//   after the answer's Retry-After (at most 60 s; a backoff when it does not say).
+//   after the answer's Retry-After (at most 60 s; a backoff when it does not say). A send
+//   refused with 401 (the session expired) stays pending too, for after the next sign-in.
 // - Typing is throttled to one `typing` action every 2 s, with `stop-typing` when the
 //   text is cleared or sent, or after a few idle seconds.
 // - Managing conversations (create, rename, add and remove people, leave, mute, hide)
@@ -353,7 +354,10 @@ export function createMessaging(deps: MessagingDeps) {
   // --- sending --------------------------------------------------------------------------
 
   const random = deps.socketOptions?.random ?? Math.random
-  /** Set by stop(): paused sends give up instead of going again. */
+  /**
+   * Set by stop(): paused sends give up instead of going again, and new ones wait, pending
+   * (a session that expired stops the service but keeps the page).
+   */
   let stopped = false
   const pauses = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>()
 
@@ -422,6 +426,9 @@ export function createMessaging(deps: MessagingDeps) {
         if (store.mergeMessages(id, [message]).gapAfter !== null) void fillGaps(id).catch(() => undefined)
         return
       } catch (e) {
+        // The session ended, not the message: it stays pending (not failed), and goes again
+        // with the same clientMessageId once the user signed in again (composables/outbox.ts).
+        if (e instanceof ApiError && e.status === 401) return
         if (!(e instanceof ApiError && e.rateLimited) || refusals >= RATE_LIMIT_MAX_RETRIES) {
           store.markPendingFailed(id, clientMessageId, errorMessage(e))
           return
@@ -687,6 +694,14 @@ export function startMessaging(deps: MessagingDeps): Messaging {
 export function stopMessaging(): void {
   current.value?.stop()
   current.value = null
+}
+
+/**
+ * The session expired: no socket, no sends, but the service stays for the pages on screen,
+ * with the store and what is pending, until the user signs in again.
+ */
+export function suspendMessaging(): void {
+  current.value?.stop()
 }
 
 /** The running service. Pages that use it are only shown to a signed-in user. */

@@ -371,10 +371,14 @@ export function useSocket(options: SocketClientOptions): UseSocket {
   }
 }
 
-/** `ws(s)://<host>/ws?ticket=...` for the page's own origin (or a given base URL). */
-export function socketUrl(ticket: string, base: string = typeof location !== 'undefined' ? location.href : ''): string {
-  const url = new URL('/ws', base)
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+/**
+ * The socket's URL for a ticket: `<wsUrl>?ticket=...` when /config.json names one (API
+ * Gateway's `wss://<id>.execute-api.<region>.amazonaws.com/<stage>`), else
+ * `ws(s)://<host>/ws?ticket=...` for the page's own origin.
+ */
+export function socketUrl(ticket: string, wsUrl = '', page: string = typeof location !== 'undefined' ? location.href : ''): string {
+  const url = wsUrl ? new URL(wsUrl) : new URL('/ws', page)
+  if (!wsUrl) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
   url.searchParams.set('ticket', ticket)
   return url.toString()
 }

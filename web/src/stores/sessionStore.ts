@@ -1,16 +1,19 @@
-// Who is signed in. The dev login's token lives in sessionStorage: it survives a reload
-// of the tab but not the tab itself, and is never shared between tabs. The user kept here
-// is who signed in, as the login answered; their live profile (a new name) is the
-// messaging store's `me`.
+// Who is signed in, as this tab knows it. The tokens are oidc-client-ts's (src/auth.ts);
+// kept here, in sessionStorage beside them, is who they belong to: the profile that
+// `GET /api/messaging/me` answered right after signing in, with the token subject it goes
+// with, so that a reload knows at once who is here and whether the admin screens are
+// theirs. The live profile (a new name) is the messaging store's `me`.
 
-import { SESSION_EXPIRY_MARGIN_MS } from '../timing'
 import { defineStore } from 'pinia'
-import type { DevLoginResponse, Person, Session } from '../types'
+import type { Person, Session } from '../types'
 
 export const SESSION_KEY = 'messaging.session'
+/** The login's notice, kept across the provider's logout redirect (a full page load). */
+export const NOTICE_KEY = 'messaging.notice'
 
-/** What the login says after a 401: the token expired, or an admin disabled the account. */
+/** What the login says when a stored sign-in could not be renewed, or an account was disabled. */
 export const SESSION_ENDED_NOTICE = 'Your session ended or your account was disabled. Please sign in again.'
+export const SIGNED_OUT_NOTICE = 'You signed out.'
 
 function storage(): Storage | null {
   try {
@@ -20,52 +23,71 @@ function storage(): Storage | null {
   }
 }
 
-export function loadSession(now: number = Date.now()): Session | null {
+export function loadSession(): Session | null {
   const raw = storage()?.getItem(SESSION_KEY)
   if (!raw) return null
   try {
     const s = JSON.parse(raw) as Session
-    if (!s.token || !s.user?.userId || typeof s.expiresAt !== 'number') return null
-    // Expired (with a minute of margin): sign in again rather than fail on every call.
-    if (s.expiresAt - SESSION_EXPIRY_MARGIN_MS <= now) return null
-    return s
+    return typeof s.subject === 'string' && s.subject && typeof s.user?.userId === 'string' && s.user.userId ? s : null
   } catch {
     return null
   }
 }
 
+/** The notice a previous page of this tab left for the login, read once. */
+function takeNotice(): string | null {
+  const notice = storage()?.getItem(NOTICE_KEY) ?? null
+  storage()?.removeItem(NOTICE_KEY)
+  return notice
+}
+
 export const useSessionStore = defineStore('session', {
   state: () => ({
     session: loadSession() as Session | null,
-    /** Why the user was sent back to the login screen, if not by choice. */
-    notice: null as string | null,
+    /** Why the login is shown instead of going straight to the provider. */
+    notice: takeNotice(),
+    /**
+     * The sign-in ended under the user's feet (renewal failed, or a 401): the page, its
+     * store and what is waiting to be sent stay, until they sign in again.
+     */
+    expired: false,
   }),
   getters: {
-    token: (s): string | null => s.session?.token ?? null,
     user: (s): Person | null => s.session?.user ?? null,
+    subject: (s): string | null => s.session?.subject ?? null,
     isAdmin: (s): boolean => s.session?.user.role === 'admin',
     signedIn: (s): boolean => s.session !== null,
   },
   actions: {
-    signIn(login: DevLoginResponse, now: number = Date.now()) {
+    signIn(subject: string, profile: Person) {
       const session: Session = {
-        token: login.token,
-        user: {
-          userId: login.user.userId,
-          name: login.user.name,
-          role: login.user.role,
-          organisation: login.user.organisation ?? null,
-        },
-        expiresAt: now + login.expiresInSeconds * 1000,
+        subject,
+        user: { userId: profile.userId, name: profile.name, role: profile.role, organisation: profile.organisation ?? null },
       }
       this.session = session
-      this.notice = null
+      this.expired = false
+      this.clearNotice()
       storage()?.setItem(SESSION_KEY, JSON.stringify(session))
     },
     signOut(notice: string | null = null) {
       this.session = null
+      this.expired = false
       this.notice = notice
       storage()?.removeItem(SESSION_KEY)
+    },
+    /** A notice for the login of the next page load (after the provider's logout redirect). */
+    leaveNotice(notice: string) {
+      storage()?.setItem(NOTICE_KEY, notice)
+    },
+    /** Only a signed-in session can expire; a second report changes nothing. */
+    expire(): boolean {
+      if (!this.signedIn || this.expired) return false
+      this.expired = true
+      return true
+    },
+    clearNotice() {
+      this.notice = null
+      storage()?.removeItem(NOTICE_KEY)
     },
   },
 })

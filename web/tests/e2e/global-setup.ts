@@ -1,15 +1,10 @@
-// Starts the backend's local gateway for the browser tests: a free 127.0.0.1 port, a
-// fresh temporary data folder, the built client (dist/) as its web folder. Stops it and
-// removes the folder afterwards. Fails loudly when the gateway binary or the build is
-// missing, rather than skipping.
+// Starts the local gateway every browser test file shares (tests/e2e/gateway.ts) and
+// stops it at the end. The screenshots' folder is decided here too.
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+import { startGateway, webDir } from './gateway'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,110 +13,15 @@ declare module 'vitest' {
   }
 }
 
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitForHealth(url: string, child: ChildProcess, logs: () => string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`the local gateway exited with code ${child.exitCode} before it was ready:\n${logs()}`)
-    }
-    try {
-      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
-      if (r.ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 150))
-  }
-  throw new Error(`the local gateway did not answer /healthz within ${timeoutMs} ms:\n${logs()}`)
-}
-
-let child: ChildProcess | null = null
-let dataDir: string | null = null
-
 export default async function setup(project: TestProject) {
-  const bin = path.resolve(webDir, process.env.GATEWAY_BIN ?? '../target/debug/local-gateway')
-  if (!fs.existsSync(bin)) {
-    throw new Error(
-      `E2E: the local gateway binary is missing at ${bin}.\n` +
-        'Build it first (`cargo build -p local-gateway` from the repository root) or set GATEWAY_BIN.',
-    )
-  }
-  const dist = path.join(webDir, 'dist')
-  if (!fs.existsSync(path.join(dist, 'index.html'))) {
-    throw new Error(`E2E: ${dist}/index.html is missing. Run \`npm run build\` before \`npm run test:e2e\`.`)
-  }
-  if (!fs.existsSync(process.env.CHROMIUM_BIN ?? '/usr/bin/chromium')) {
-    throw new Error('E2E: Chromium is missing at /usr/bin/chromium (apt-get install -y chromium), or set CHROMIUM_BIN.')
-  }
-
-  const port = await freePort()
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messaging-e2e-'))
-  const output: string[] = []
-  const logs = () => output.join('').split('\n').slice(-40).join('\n')
-  child = spawn(bin, ['--port', String(port), '--data-dir', dataDir, '--web-dir', dist], {
-    cwd: webDir,
-    env: {
-      ...process.env,
-      RUST_LOG: process.env.RUST_LOG ?? 'warn',
-      // The tests seed through the API and reload pages far faster than people do, all
-      // against one gateway; the per-user limits have their own tests (tests/tests/
-      // rate_limits.rs). Typing keeps its real limit: the client's own pace is under it.
-      RATE_LIMITS:
-        'send=5000/10s,create-conversation=1000/60s,add-people=1000/60s,connect=1000/60s,uploads=1000/60s,reports=1000/60s',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  // Never leave a gateway behind, even if the test runner itself dies.
-  const orphanGuard = () => child?.kill('SIGKILL')
-  process.once('exit', orphanGuard)
-  child.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
-  child.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
-
-  const baseUrl = `http://127.0.0.1:${port}`
-  try {
-    await waitForHealth(baseUrl, child, logs, 30_000)
-  } catch (e) {
-    await teardown()
-    throw e
-  }
+  const gateway = await startGateway()
 
   // Test runs write screenshots beside the other test output, so `make test` leaves the
   // tree clean; `make screenshots` points this at docs/screenshots to refresh the committed ones.
   const screenshotsDir = path.resolve(webDir, process.env.E2E_SCREENSHOTS_DIR ?? path.join('test-results', 'screenshots'))
   fs.mkdirSync(screenshotsDir, { recursive: true })
-  project.provide('baseUrl', baseUrl)
+  project.provide('baseUrl', gateway.baseUrl)
   project.provide('screenshotsDir', screenshotsDir)
-  console.log(`[e2e] local gateway ${bin} on ${baseUrl}, data in ${dataDir}`)
-  return teardown
-}
-
-async function teardown() {
-  const proc = child
-  child = null
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-    proc.kill('SIGTERM')
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000)
-    await exited
-    clearTimeout(timer)
-  }
-  if (dataDir) {
-    fs.rmSync(dataDir, { recursive: true, force: true })
-    dataDir = null
-  }
+  console.log(`[e2e] local gateway ${gateway.bin} on ${gateway.baseUrl}, data in ${gateway.dataDir}`)
+  return gateway.stop
 }

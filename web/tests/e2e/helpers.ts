@@ -1,5 +1,5 @@
-// Shared pieces of the browser tests: Debian's Chromium through playwright-core, the
-// REST API for setting up data, and a few bounded waits.
+// Shared pieces of the browser tests: Debian's Chromium through playwright-core, signing
+// in through the provider, the REST API for setting up data, and a few bounded waits.
 
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
@@ -54,6 +54,17 @@ export interface UserPage {
   errors: string[]
 }
 
+/**
+ * Signs in as `userId` the way a person does: the login sends the browser to the
+ * provider's sign-in (the local gateway's picker), whose answer comes back through the
+ * callback to the messages (or the admin screens).
+ */
+export async function signIn(page: Page, userId: string) {
+  await page.goto('/login')
+  await page.locator(`[data-testid=login-user][data-user-id="${userId}"]`).click()
+  await page.waitForURL((url) => /^\/(messages|admin)/.test(url.pathname))
+}
+
 /** A new browser context signed in as `userId` through the login screen. */
 export async function openAs(
   browser: Browser,
@@ -72,9 +83,7 @@ export async function openAs(
       errors.push(`console: ${m.text()}`)
     }
   })
-  await page.goto('/login')
-  await page.locator(`[data-testid=login-user][data-user-id="${userId}"]`).click()
-  await page.waitForURL(/\/(messages|admin)/)
+  await signIn(page, userId)
   return { context, page, userId, errors }
 }
 

@@ -1,6 +1,7 @@
 // Browser tests of the admins' People screen against the real local gateway: searching and
-// filtering the directory, disabling a client (whose open page goes back to the login,
-// saying why, instead of reconnecting) and enabling them again, and an accessibility audit.
+// filtering the directory, disabling a client (whose open page says the session ended
+// instead of reconnecting, and whom the provider no longer offers) and enabling them again,
+// and an accessibility audit.
 // The client is created for the run (`POST /dev/users`), so the demo users stay as the
 // other test files expect them.
 
@@ -71,7 +72,7 @@ describe('the admins\' People screen', () => {
     expect(errors, 'no script errors in the pages').toEqual([])
   })
 
-  it('(1) searches and filters people, disables a client (their open page goes to the login, saying why) and enables them again', async () => {
+  it('(1) searches and filters people, disables a client (their open page says their session ended; the provider no longer offers them) and enables them again', async () => {
     // Zara is signed in, with her socket online.
     const client = await openAs(browser, baseUrl, zara.userId)
     pages.push(client)
@@ -104,21 +105,25 @@ describe('the admins\' People screen', () => {
     await filterBy(page, 'active', [])
     await filterBy(page, 'disabled', [zara.userId])
 
-    // Her open page leaves for the login with the reason, and stops asking for tickets.
-    await client.page.waitForURL(/\/login$/, { timeout: 15_000 })
-    const notice = client.page.locator('.notice[role=status]')
-    await notice.waitFor()
-    expect(await notice.innerText()).toContain('Your session ended or your account was disabled')
-    const ticketsAtLogin = tickets.length
-    expect(ticketsAtLogin, 'one refused ticket request at most, not a loop').toBeLessThanOrEqual(2)
+    // Her open page stays, says her session ended (the server closed her socket and refuses
+    // the ticket), and stops asking for tickets.
+    const expired = client.page.locator('[data-testid=session-expired]')
+    await expired.waitFor({ timeout: 15_000 })
+    expect(await expired.innerText()).toContain('Your session expired')
+    expect(new URL(client.page.url()).pathname).toMatch(/^\/messages/)
+    const ticketsAtExpiry = tickets.length
+    expect(ticketsAtExpiry, 'one refused ticket request at most, not a loop').toBeLessThanOrEqual(2)
+    await expect(api(baseUrl, zara.userId, 'GET', '/api/messaging/me')).rejects.toThrow(/401/)
+    await new Promise((r) => setTimeout(r, 3000))
+    expect(tickets.length, 'no reconnect attempts once the session ended').toBe(ticketsAtExpiry)
+
+    // Signing in again: the provider no longer offers her.
+    await client.page.locator('[data-testid=sign-in-again]').click()
     await client.page.locator('[data-testid=login-user]').first().waitFor()
     expect(await client.page.locator(`[data-testid=login-user][data-user-id="${zara.userId}"]`).count()).toBe(0)
     expect(await loginIds()).not.toContain(zara.userId)
-    await expect(api(baseUrl, zara.userId, 'GET', '/api/messaging/me')).rejects.toThrow(/401/)
-    await new Promise((r) => setTimeout(r, 3000))
-    expect(tickets.length, 'no reconnect attempts from the login page').toBe(ticketsAtLogin)
 
-    // Enabled again: she is in the login list and signs in.
+    // Enabled again: the provider offers her again and she signs in.
     await toggle(page, zara.userId, 'Enable', zara.name)
     await filterBy(page, 'active', [zara.userId])
     expect(await loginIds()).toContain(zara.userId)

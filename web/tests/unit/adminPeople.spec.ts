@@ -146,7 +146,7 @@ describe('AdminPeople', () => {
 
   it('lists name, role, organisation, email and state; disabling asks first; the admin\'s own row has no button', async () => {
     setApi(api)
-    useSessionStore().signIn({ token: 't', user: { userId: DANA, name: 'Dana Reyes', role: 'admin', organisation: null }, expiresInSeconds: 3600 })
+    useSessionStore().signIn(DANA, { userId: DANA, name: 'Dana Reyes', role: 'admin', organisation: null })
     const wrapper = mount(AdminPeople, { attachTo: document.body })
     await flushPromises()
     const row = (id: string) => wrapper.get(`[data-testid=admin-person][data-user-id="${id}"]`)

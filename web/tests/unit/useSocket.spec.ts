@@ -36,8 +36,13 @@ describe('backoffDelay', () => {
 
 describe('socketUrl', () => {
   it('builds ws:// or wss:// from the page origin with the ticket', () => {
-    expect(socketUrl('abc', 'http://127.0.0.1:8080/messages/x')).toBe('ws://127.0.0.1:8080/ws?ticket=abc')
-    expect(socketUrl('a+b/c=', 'https://chat.example.com/')).toBe('wss://chat.example.com/ws?ticket=a%2Bb%2Fc%3D')
+    expect(socketUrl('abc', '', 'http://127.0.0.1:8080/messages/x')).toBe('ws://127.0.0.1:8080/ws?ticket=abc')
+    expect(socketUrl('a+b/c=', '', 'https://chat.example.com/')).toBe('wss://chat.example.com/ws?ticket=a%2Bb%2Fc%3D')
+  })
+
+  it("appends the ticket to /config.json's wsUrl when it names one (API Gateway's stage URL)", () => {
+    const wsUrl = 'wss://abc123.execute-api.eu-west-1.amazonaws.com/prod'
+    expect(socketUrl('t1', wsUrl, 'https://app.example.com/messages')).toBe(`${wsUrl}?ticket=t1`)
   })
 })
 
