@@ -41,11 +41,14 @@ pub fn too_large(limit: usize) -> Response {
 pub struct WebPolicy(pub Arc<HeaderValue>);
 
 impl WebPolicy {
-    /// `files`: the origin of signed blob URLs when it is not the gateway's own.
-    pub fn new(files: Option<&str>) -> Self {
-        let csp = headers::web_csp(files);
+    /// `files`: the origin of signed blob URLs when it is not the gateway's own;
+    /// `sign_in`: the OIDC issuer's (the page may be opened as `localhost` while the
+    /// issuer is `127.0.0.1`).
+    pub fn new(files: Option<&str>, sign_in: Option<&str>) -> Self {
+        let csp = headers::web_csp(files, sign_in);
         let value = HeaderValue::from_str(&csp).unwrap_or_else(|_| {
-            HeaderValue::from_str(&headers::web_csp(None)).unwrap_or(HeaderValue::from_static("default-src 'self'"))
+            HeaderValue::from_str(&headers::web_csp(None, None))
+                .unwrap_or(HeaderValue::from_static("default-src 'self'"))
         });
         Self(Arc::new(value))
     }

@@ -242,7 +242,15 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     let app = router(
         gateway.clone(),
         config.web_dir.clone(),
-        guard::WebPolicy::new(files_origin(&config).as_deref()),
+        guard::WebPolicy::new(
+            files_origin(&config).as_deref(),
+            gateway
+                .oidc
+                .as_ref()
+                .and_then(|p| url::Url::parse(p.issuer()).ok())
+                .map(|u| u.origin().ascii_serialization())
+                .as_deref(),
+        ),
     );
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -258,3 +258,33 @@ async fn the_signing_key_and_its_tokens_survive_a_restart() {
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_web_policy_lets_a_page_opened_as_localhost_reach_the_issuer() {
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(web.path().join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    let dir = web.path().to_owned();
+    let gw = gateway::start_with(move |c| c.web_dir = Some(dir)).await;
+    // The issuer is 127.0.0.1:<port>; the same page may be opened as localhost:<port>.
+    let page = gw
+        .http
+        .get(format!("http://localhost:{}/messages", gw.running.addr.port()))
+        .send()
+        .await
+        .unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(
+        csp.contains(&format!("connect-src 'self' {}", gw.running.url())),
+        "{csp}"
+    );
+    let config: Value = gw
+        .http
+        .get(gw.url("/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["auth"]["authority"], gw.running.url());
+}

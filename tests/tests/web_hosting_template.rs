@@ -113,7 +113,7 @@ fn the_deployed_csp_is_the_gateways_plus_exactly_the_stacks_origins() {
         &resource(&t, "WebResponseHeadersPolicy")["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
     let sub = untag(&security["ContentSecurityPolicy"]["ContentSecurityPolicy"]);
     let deployed = directives(sub[0].as_str().unwrap());
-    let gateway = directives(&headers::web_csp(Some("${Files}")));
+    let gateway = directives(&headers::web_csp(Some("${Files}"), None));
     let allowed_extra: BTreeMap<&str, BTreeSet<&str>> = [
         (
             "connect-src",

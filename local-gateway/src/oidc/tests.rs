@@ -206,7 +206,10 @@ fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     assert_ne!(renewed.refresh_token, first.refresh_token);
     assert_ne!(renewed.access_token, first.access_token);
     // The renewed ID token is of the same sign-in: same auth_time and sid (clients compare).
-    let (before, after) = (p.read_own(&first.id_token).unwrap(), p.read_own(&renewed.id_token).unwrap());
+    let (before, after) = (
+        p.read_own(&first.id_token).unwrap(),
+        p.read_own(&renewed.id_token).unwrap(),
+    );
     assert_eq!(before["auth_time"], after["auth_time"]);
     assert_eq!(before["sid"], after["sid"]);
     assert!(after.get("nonce").is_none(), "no nonce claim without one: {after}");

@@ -34,12 +34,14 @@ pub const API: [(HeaderName, &str); 5] = [
 /// `connect-src 'self'` covers `ws:`/`wss:` to the same host (CSP level 3); `blob:` and
 /// `data:` images are previews of files being attached; `files` is where signed upload
 /// and download URLs point when that is not this origin (S3), for uploads, image
-/// previews and media.
-pub fn web_csp(files: Option<&str>) -> String {
+/// previews and media. `sign_in` is the OIDC provider's origin when the page may be served
+/// from another (discovery and the token endpoint are fetched).
+pub fn web_csp(files: Option<&str>, sign_in: Option<&str>) -> String {
     let files = files.map(|f| format!(" {f}")).unwrap_or_default();
+    let sign_in = sign_in.map(|s| format!(" {s}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:{files}; \
-         media-src 'self' blob:{files}; connect-src 'self'{files}; font-src 'self'; object-src 'none'; \
+         media-src 'self' blob:{files}; connect-src 'self'{files}{sign_in}; font-src 'self'; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }
