@@ -96,7 +96,7 @@ pub enum AuthorizeError {
     Page(String),
     /// Anything else goes back to the client.
     Redirect {
-        redirect_uri: Url,
+        redirect_uri: Box<Url>,
         error: OAuthError,
         state: Option<String>,
     },
@@ -192,7 +192,7 @@ impl Provider {
             .ok_or_else(|| AuthorizeError::Page(format!("redirect_uri {raw:?} is not registered for this client")))?;
         let state = get("state");
         let refuse = |error: OAuthError| AuthorizeError::Redirect {
-            redirect_uri: redirect_uri.clone(),
+            redirect_uri: Box::new(redirect_uri.clone()),
             error,
             state: state.clone(),
         };

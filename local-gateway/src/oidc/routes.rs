@@ -38,8 +38,9 @@ pub fn routes() -> Router<Arc<Gateway>> {
         .route("/config.json", get(config).layer(open))
 }
 
-fn provider(gw: &Gateway) -> Result<&Provider, Response> {
-    gw.oidc.as_deref().ok_or_else(|| StatusCode::NOT_FOUND.into_response())
+/// The provider, or the 404 of a gateway without the dev login.
+fn provider(gw: &Gateway) -> Result<&Provider, StatusCode> {
+    gw.oidc.as_deref().ok_or(StatusCode::NOT_FOUND)
 }
 
 fn oauth_error(status: StatusCode, e: &OAuthError) -> Response {
@@ -80,14 +81,14 @@ async fn active(gw: &Gateway, id: &UserId) -> Option<Profile> {
 async fn discovery(State(gw): State<Arc<Gateway>>) -> Response {
     match provider(&gw) {
         Ok(p) => axum::Json(p.discovery()).into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
 async fn jwks(State(gw): State<Arc<Gateway>>) -> Response {
     match provider(&gw) {
         Ok(p) => axum::Json(p.jwks()).into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -95,7 +96,7 @@ async fn jwks(State(gw): State<Arc<Gateway>>) -> Response {
 async fn authorize(State(gw): State<Arc<Gateway>>, RawQuery(query): RawQuery) -> Response {
     let p = match provider(&gw) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let request = match params(query.unwrap_or_default().as_bytes()) {
         Ok(list) => p.check_authorize(&list),
@@ -129,7 +130,7 @@ fn refusal(p: &Provider, e: AuthorizeError) -> Response {
 async fn choose(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
     let p = match provider(&gw) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let list = match params(&body) {
         Ok(list) => list,
@@ -163,7 +164,7 @@ async fn choose(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
 async fn token(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
     let p = match provider(&gw) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let form: HashMap<String, String> = match params(&body) {
         Ok(list) => list.into_iter().collect(),
@@ -223,7 +224,7 @@ async fn userinfo(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Respons
 async fn revoke(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
     let p = match provider(&gw) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match params(&body) {
         Ok(list) => {
@@ -240,7 +241,7 @@ async fn revoke(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
 async fn logout(State(gw): State<Arc<Gateway>>, RawQuery(query): RawQuery) -> Response {
     let p = match provider(&gw) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let list = match params(query.unwrap_or_default().as_bytes()) {
         Ok(list) => list,
@@ -269,7 +270,7 @@ async fn logout(State(gw): State<Arc<Gateway>>, RawQuery(query): RawQuery) -> Re
 async fn config(State(gw): State<Arc<Gateway>>) -> Response {
     let p = match provider(&gw) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let ttl = p.config.token_ttl.as_secs();
     axum::Json(json!({
