@@ -60,6 +60,18 @@ fn code_of(url: &Url) -> String {
     url.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned()
 }
 
+/// A code for Ana under an authorization request with `overrides`.
+fn ana_code(p: &Provider, overrides: &[(&str, Option<&str>)]) -> String {
+    let req = p.check_authorize(&request(overrides)).unwrap();
+    code_of(&p.grant_code(&req, &ana()))
+}
+
+/// Ana's sign-in, the code exchanged.
+fn ana_signed_in(p: &Provider, overrides: &[(&str, Option<&str>)]) -> Grant {
+    p.redeem_code(&exchange(&ana_code(p, overrides), Some(VERIFIER)))
+        .unwrap()
+}
+
 fn exchange(code: &str, verifier: Option<&str>) -> HashMap<String, String> {
     let mut form: HashMap<String, String> = [
         ("grant_type", "authorization_code"),
@@ -115,14 +127,13 @@ fn a_code_goes_to_the_redirect_with_state_and_issuer_and_is_spent_by_its_first_u
 #[test]
 fn a_missing_or_wrong_verifier_is_refused_and_spends_the_code() {
     let p = provider();
-    let req = p.check_authorize(&request(&[])).unwrap();
-    let code = code_of(&p.grant_code(&req, &ana()));
+    let code = ana_code(&p, &[]);
     let missing = p.redeem_code(&exchange(&code, None)).unwrap_err();
     assert_eq!(missing.error, "invalid_grant");
     assert!(missing.description.contains("code_verifier"), "{missing:?}");
     assert!(p.redeem_code(&exchange(&code, Some(VERIFIER))).is_err(), "spent");
 
-    let code = code_of(&p.grant_code(&req, &ana()));
+    let code = ana_code(&p, &[]);
     let wrong = "x".repeat(43);
     assert_eq!(
         p.redeem_code(&exchange(&code, Some(&wrong))).unwrap_err().error,
@@ -133,8 +144,7 @@ fn a_missing_or_wrong_verifier_is_refused_and_spends_the_code() {
 #[test]
 fn a_code_is_bound_to_its_redirect_uri() {
     let p = provider();
-    let req = p.check_authorize(&request(&[])).unwrap();
-    let code = code_of(&p.grant_code(&req, &ana()));
+    let code = ana_code(&p, &[]);
     let mut form = exchange(&code, Some(VERIFIER));
     form.insert("redirect_uri".into(), "http://127.0.0.1:5173/elsewhere".into());
     assert_eq!(p.redeem_code(&form).unwrap_err().error, "invalid_grant");
@@ -196,10 +206,7 @@ fn authorization_requests_without_pkce_or_from_strangers_are_refused() {
 #[test]
 fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     let p = provider();
-    let req = p.check_authorize(&request(&[])).unwrap();
-    let grant = p
-        .redeem_code(&exchange(&code_of(&p.grant_code(&req, &ana())), Some(VERIFIER)))
-        .unwrap();
+    let grant = ana_signed_in(&p, &[]);
     let first = p.tokens(&grant, &ana());
     std::thread::sleep(Duration::from_millis(1100));
     let renewed = p.tokens(&p.redeem_refresh(&refresh(&first.refresh_token)).unwrap(), &ana());
@@ -225,10 +232,7 @@ fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
 #[test]
 fn logout_and_revocation_end_refresh_tokens() {
     let p = provider();
-    let req = p.check_authorize(&request(&[])).unwrap();
-    let grant = p
-        .redeem_code(&exchange(&code_of(&p.grant_code(&req, &ana())), Some(VERIFIER)))
-        .unwrap();
+    let grant = ana_signed_in(&p, &[]);
     let tokens = p.tokens(&grant, &ana());
     assert!(p.end_session(Some(&tokens.id_token)));
     assert!(p.redeem_refresh(&refresh(&tokens.refresh_token)).is_err());
@@ -242,10 +246,7 @@ fn logout_and_revocation_end_refresh_tokens() {
 #[test]
 fn tokens_carry_who_signed_in_and_the_nonce() {
     let p = provider();
-    let req = p.check_authorize(&request(&[("nonce", Some("n-42"))])).unwrap();
-    let grant = p
-        .redeem_code(&exchange(&code_of(&p.grant_code(&req, &ana())), Some(VERIFIER)))
-        .unwrap();
+    let grant = ana_signed_in(&p, &[("nonce", Some("n-42"))]);
     let tokens = p.tokens(&grant, &ana());
     let id = p.read_own(&tokens.id_token).unwrap();
     assert_eq!(
