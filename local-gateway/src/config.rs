@@ -81,6 +81,9 @@ pub struct GatewayConfig {
     /// Lifetime of the OIDC provider's access and ID tokens (`--oidc-token-ttl`, or
     /// `OIDC_TOKEN_TTL`, in seconds): short in tests, to see the web client renew.
     pub oidc_token_ttl: std::time::Duration,
+    /// The OIDC provider behaves as Cognito where Cognito differs (`--oidc-like-cognito`;
+    /// see `oidc::ProviderConfig::like_cognito`).
+    pub oidc_like_cognito: bool,
     pub settings: Settings,
     /// How long a new WebSocket stays unopened after its `$connect` handler returned, to
     /// reproduce a slow `$connect` (pushes to it get 410 meanwhile, as in AWS).
@@ -111,6 +114,7 @@ impl GatewayConfig {
             users_file: None,
             jwt_secret: "local-gateway-test-secret-0123456789".into(),
             oidc_token_ttl: DEFAULT_OIDC_TOKEN_TTL,
+            oidc_like_cognito: false,
             settings: Settings::default(),
             connect_delay: std::time::Duration::ZERO,
         }
@@ -180,6 +184,7 @@ impl GatewayConfig {
                 },
                 None => DEFAULT_OIDC_TOKEN_TTL,
             },
+            oidc_like_cognito: has("--oidc-like-cognito"),
             settings: messaging_backends::settings_from_env()?,
             connect_delay: std::time::Duration::from_millis(match flag("--connect-delay-ms") {
                 Some(ms) => ms.parse()?,

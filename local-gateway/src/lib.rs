@@ -176,6 +176,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
                 issuer: url.trim_end_matches('/').to_owned(),
                 token_ttl: config.oidc_token_ttl,
                 refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+                like_cognito: config.oidc_like_cognito,
             },
             oidc::SigningKey::load_or_create(&config.data_dir)?,
         ))),
@@ -368,7 +369,7 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>, policy: gu
 pub async fn cli(args: Vec<String>) -> Result<(), BoxError> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "local-gateway [--port N] [--bind ADDR] [--data-dir DIR] [--store embedded|dynamodb] [--web-dir DIR] [--pusher in-process|management-api] [--no-seed] [--no-dev-login] [--allow-remote-dev-login] [--oidc-token-ttl SECS]"
+            "local-gateway [--port N] [--bind ADDR] [--data-dir DIR] [--store embedded|dynamodb] [--web-dir DIR] [--pusher in-process|management-api] [--no-seed] [--no-dev-login] [--allow-remote-dev-login] [--oidc-token-ttl SECS] [--oidc-like-cognito]"
         );
         return Ok(());
     }

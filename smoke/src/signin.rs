@@ -167,7 +167,8 @@ pub async fn code_with_pkce(http: &reqwest::Client, config: &WebConfig, user_id:
     if query("state").as_deref() != Some(state.as_str()) {
         return Err("the redirect's state is not the one sent".into());
     }
-    if query("iss").as_deref() != Some(config.authority.as_str()) {
+    // RFC 9207: an `iss` must be the provider's (Cognito sends none).
+    if query("iss").is_some_and(|iss| iss != config.authority) {
         return Err("the redirect's iss is not the provider".into());
     }
     let code = query("code").ok_or_else(|| format!("no code in the redirect: {location}"))?;

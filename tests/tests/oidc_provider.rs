@@ -288,3 +288,58 @@ async fn the_web_policy_lets_a_page_opened_as_localhost_reach_the_issuer() {
         .unwrap();
     assert_eq!(config["auth"]["authority"], gw.running.url());
 }
+
+#[tokio::test]
+async fn like_cognito_the_functions_take_its_access_tokens_by_client_id_and_groups() {
+    let gw = gateway::start_with(|c| c.oidc_like_cognito = true).await;
+    let tokens = sign_in(&gw, "u-team-ben").await;
+    let me = gw
+        .with_token(tokens["access_token"].as_str().unwrap())
+        .get("/api/messaging/me")
+        .await
+        .expect(200);
+    assert_eq!(me["role"], "team");
+    let config: Value = gw
+        .http
+        .get(gw.url("/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["auth"]["logoutUrl"], format!("{}/logout", gw.running.url()));
+    // Cognito's /logout goes back to a registered URI; refresh tokens outlive it.
+    let back = format!("{}/login", gw.running.url());
+    let logout = http_client()
+        .unwrap()
+        .get(gw.url("/logout"))
+        .query(&[("client_id", "messaging-web"), ("logout_uri", back.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.headers()["location"].to_str().unwrap(), back);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, renewed) = token_request(&gw, &refresh_form(refresh)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(renewed.get("refresh_token").is_none(), "{renewed}");
+    // Its /oauth2/revoke does end it.
+    let revoked = http_client()
+        .unwrap()
+        .post(gw.url("/oauth2/revoke"))
+        .form(&[("token", refresh), ("client_id", "messaging-web")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(
+        token_request(&gw, &refresh_form(refresh)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    // Without the flag there is no such path.
+    let plain = gateway::start().await;
+    assert_eq!(
+        plain.http.get(plain.url("/logout")).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}

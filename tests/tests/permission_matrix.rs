@@ -109,6 +109,7 @@ async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
         groups: None,
         name: None,
         username: None,
+        access_username: None,
         email: None,
     });
     let forged = DevTokens::new(b"not-the-gateway-secret-not-the-gateway").issue(

@@ -133,6 +133,16 @@ impl Grants {
         Err(OAuthError::invalid_grant("the refresh token is unknown or revoked"))
     }
 
+    /// A refresh token's grant, the token kept (Cognito's refresh tokens do not rotate).
+    pub fn peek_refresh(&self, token: &str) -> Result<Grant, OAuthError> {
+        self.state()
+            .refresh
+            .get(token)
+            .filter(|e| e.expires > Instant::now())
+            .map(|e| e.grant.clone())
+            .ok_or_else(|| OAuthError::invalid_grant("the refresh token is unknown, revoked or expired"))
+    }
+
     pub fn revoke_refresh(&self, token: &str) {
         self.state().refresh.remove(token);
     }

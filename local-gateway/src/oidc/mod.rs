@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use messaging_core::directory::Profile;
+use messaging_core::identity::Role;
 
 pub use grants::{Grant, Grants};
 pub use keys::SigningKey;
@@ -50,6 +51,13 @@ pub struct ProviderConfig {
     pub token_ttl: Duration,
     /// Lifetime of a refresh token (each use gives a new one).
     pub refresh_ttl: Duration,
+    /// Behave as Cognito does where it differs from the rest (`--oidc-like-cognito`), so
+    /// that the web client's Cognito path runs in the browser tests: no
+    /// `end_session_endpoint` nor `revocation_endpoint` in discovery (Cognito's `/logout`
+    /// and `/oauth2/revoke` are named in `config.json` instead), no `iss` on the redirect,
+    /// refresh tokens that do not rotate, and Cognito's claims (access tokens with
+    /// `client_id` and no `aud`, roles as `cognito:groups`).
+    pub like_cognito: bool,
 }
 
 /// An OAuth error, as RFC 6749 §5.2 spells it.
@@ -107,7 +115,9 @@ pub enum AuthorizeError {
 pub struct TokenSet {
     pub access_token: String,
     pub id_token: String,
-    pub refresh_token: String,
+    /// None when a refresh keeps the refresh token it was given (Cognito).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub token_type: &'static str,
     pub expires_in: u64,
     pub scope: String,
@@ -137,7 +147,7 @@ impl Provider {
     /// The discovery document (OpenID Connect Discovery 1.0 §3).
     pub fn discovery(&self) -> serde_json::Value {
         let at = |path: &str| format!("{}{path}", self.config.issuer);
-        json!({
+        let mut doc = json!({
             "issuer": self.config.issuer,
             "authorization_endpoint": at("/oidc/authorize"),
             "token_endpoint": at("/oidc/token"),
@@ -156,6 +166,30 @@ impl Provider {
             "token_endpoint_auth_methods_supported": ["none"],
             "revocation_endpoint_auth_methods_supported": ["none"],
             "authorization_response_iss_parameter_supported": true,
+        });
+        if self.config.like_cognito
+            && let Some(doc) = doc.as_object_mut()
+        {
+            for name in [
+                "end_session_endpoint",
+                "revocation_endpoint",
+                "revocation_endpoint_auth_methods_supported",
+                "authorization_response_iss_parameter_supported",
+            ] {
+                doc.remove(name);
+            }
+        }
+        doc
+    }
+
+    /// Cognito's logout and revocation URLs (they are not in its discovery document), for
+    /// the web client's `config.json`.
+    pub fn cognito_urls(&self) -> Option<(String, String)> {
+        self.config.like_cognito.then(|| {
+            (
+                format!("{}/logout", self.config.issuer),
+                format!("{}/oauth2/revoke", self.config.issuer),
+            )
         })
     }
 
@@ -249,7 +283,9 @@ impl Provider {
             if let Some(state) = &request.state {
                 q.append_pair("state", state);
             }
-            q.append_pair("iss", &self.config.issuer);
+            if !self.config.like_cognito {
+                q.append_pair("iss", &self.config.issuer);
+            }
         }
         uri
     }
@@ -264,7 +300,9 @@ impl Provider {
             if let Some(state) = state {
                 q.append_pair("state", state);
             }
-            q.append_pair("iss", &self.config.issuer);
+            if !self.config.like_cognito {
+                q.append_pair("iss", &self.config.issuer);
+            }
         }
         uri
     }
@@ -296,13 +334,17 @@ impl Provider {
         Ok(grant)
     }
 
-    /// `grant_type=refresh_token`: the sign-in behind a refresh token, which is spent.
+    /// `grant_type=refresh_token`: the sign-in behind a refresh token, which is spent
+    /// (kept, like Cognito).
     pub fn redeem_refresh(&self, form: &HashMap<String, String>) -> Result<Grant, OAuthError> {
         self.check_client(form)?;
         let token = form
             .get("refresh_token")
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-        self.grants.take_refresh(token)
+        match self.config.like_cognito {
+            true => self.grants.peek_refresh(token),
+            false => self.grants.take_refresh(token),
+        }
     }
 
     fn check_client(&self, form: &HashMap<String, String>) -> Result<(), OAuthError> {
@@ -312,11 +354,12 @@ impl Provider {
         }
     }
 
-    /// Access, ID and refresh tokens for `user` under `grant`.
-    pub fn tokens(&self, grant: &Grant, user: &Profile) -> TokenSet {
+    /// Access and ID tokens for `user` under `grant`, and a refresh token unless
+    /// `renewing` like Cognito (which keeps the one it gave).
+    pub fn tokens(&self, grant: &Grant, user: &Profile, renewing: bool) -> TokenSet {
         let now = chrono::Utc::now().timestamp();
         let exp = now + self.config.token_ttl.as_secs() as i64;
-        let common = json!({
+        let mut common = json!({
             "iss": self.config.issuer,
             "sub": user.user_id.as_str(),
             "aud": CLIENT_ID,
@@ -326,33 +369,60 @@ impl Provider {
             "email": user.email,
             "role": user.role.as_str(),
         });
+        if self.config.like_cognito {
+            common["cognito:groups"] = match user.role {
+                Role::Admin => json!(["admin"]),
+                Role::Team => json!(["team"]),
+                Role::Client => json!([]),
+            };
+            if let Some(claims) = common.as_object_mut() {
+                claims.remove("role");
+            }
+        }
+        // Claims over `common`; a null value removes one.
         let with = |extra: serde_json::Value| {
             let mut claims = common.clone();
             if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
-                claims.extend(extra.clone());
+                for (name, value) in extra {
+                    match value {
+                        serde_json::Value::Null => claims.remove(name),
+                        v => claims.insert(name.clone(), v.clone()),
+                    };
+                }
             }
             self.key.sign(&claims)
         };
-        let access_token = with(json!({
+        let mut access = json!({
             "token_use": "access",
             "client_id": CLIENT_ID,
             "scope": grant.scope,
             "jti": grants::random_token(),
-        }));
+        });
+        if self.config.like_cognito {
+            // Cognito's access tokens name their client in `client_id` only.
+            access["aud"] = serde_json::Value::Null;
+            access["username"] = json!(user.user_id.as_str());
+        }
+        let access_token = with(access);
         let mut id = json!({
             "token_use": "id",
             "auth_time": grant.auth_time,
             "sid": grant.session,
         });
+        if self.config.like_cognito {
+            id["cognito:username"] = json!(user.user_id.as_str());
+        }
         // Only when the request had one (a refreshed ID token has none).
         if let Some(nonce) = &grant.nonce {
             id["nonce"] = json!(nonce);
         }
         let id_token = with(id);
-        let refresh_token = self.grants.issue_refresh(Grant {
-            code_challenge: None,
-            nonce: None,
-            ..grant.clone()
+        let refresh_token = (!(renewing && self.config.like_cognito)).then(|| {
+            self.grants.issue_refresh(Grant {
+                code_challenge: None,
+                nonce: None,
+                ..grant.clone()
+            })
         });
         TokenSet {
             access_token,

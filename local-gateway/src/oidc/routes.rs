@@ -31,6 +31,9 @@ pub fn routes() -> Router<Arc<Gateway>> {
         .route("/oidc/revoke", post(revoke).layer(open.clone()))
         .route("/oidc/authorize", get(authorize).post(choose))
         .route("/oidc/logout", get(logout))
+        // Cognito's own paths, served only `--oidc-like-cognito`.
+        .route("/logout", get(cognito_logout))
+        .route("/oauth2/revoke", post(cognito_revoke).layer(open.clone()))
         .route(
             "/oidc/picker.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], page::STYLESHEET) }),
@@ -191,7 +194,8 @@ async fn token(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
             &OAuthError::new("invalid_grant", "the account is disabled or gone"),
         );
     };
-    let tokens = p.tokens(&grant, &user);
+    let renewing = form.get("grant_type").map(String::as_str) == Some("refresh_token");
+    let tokens = p.tokens(&grant, &user, renewing);
     ([(header::PRAGMA, "no-cache")], axum::Json(tokens)).into_response()
 }
 
@@ -264,6 +268,39 @@ async fn logout(State(gw): State<Arc<Gateway>>, RawQuery(query): RawQuery) -> Re
     Redirect::to(target.as_str()).into_response()
 }
 
+fn like_cognito(gw: &Gateway) -> Result<&Provider, StatusCode> {
+    provider(gw).and_then(|p| p.cognito_urls().map(|_| p).ok_or(StatusCode::NOT_FOUND))
+}
+
+/// Cognito's `GET /logout?client_id&logout_uri`: back to a registered logout URI. Like
+/// Cognito it ends no refresh token: the client revokes its own.
+async fn cognito_logout(State(gw): State<Arc<Gateway>>, RawQuery(query): RawQuery) -> Response {
+    let p = match like_cognito(&gw) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let list = params(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let get = |name: &str| list.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    if get("client_id") != Some(CLIENT_ID) {
+        return page::refused(StatusCode::BAD_REQUEST, "unknown or missing client_id");
+    }
+    match get("logout_uri")
+        .and_then(|raw| url::Url::parse(raw).ok())
+        .filter(|u| p.redirect_allowed(u))
+    {
+        Some(target) => Redirect::to(target.as_str()).into_response(),
+        None => page::refused(StatusCode::BAD_REQUEST, "logout_uri is not a logout URL of this client"),
+    }
+}
+
+/// Cognito's `POST /oauth2/revoke` (RFC 7009, `client_id` in the body of a public client).
+async fn cognito_revoke(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
+    match like_cognito(&gw) {
+        Ok(_) => revoke(State(gw), body).await,
+        Err(r) => r.into_response(),
+    }
+}
+
 /// `GET /config.json`: what the built web client reads at start. Here everything is
 /// this origin; a deployed stack serves the same shape from its bucket
 /// (`infra/deploy-web.sh`).
@@ -273,6 +310,7 @@ async fn config(State(gw): State<Arc<Gateway>>) -> Response {
         Err(r) => return r.into_response(),
     };
     let ttl = p.config.token_ttl.as_secs();
+    let (logout, revocation) = p.cognito_urls().unzip();
     axum::Json(json!({
         "apiBaseUrl": "",
         "wsUrl": "",
@@ -282,7 +320,8 @@ async fn config(State(gw): State<Arc<Gateway>>) -> Response {
             "scope": "openid profile email",
             "redirectPath": REDIRECT_PATH,
             "postLogoutRedirectPath": POST_LOGOUT_PATH,
-            "logoutUrl": null,
+            "logoutUrl": logout,
+            "revocationUrl": revocation,
             "renewSecondsBeforeExpiry": (ttl / 2).min(60),
         }
     }))

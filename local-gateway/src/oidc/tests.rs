@@ -8,12 +8,17 @@ use messaging_core::ids::UserId;
 use super::*;
 
 fn provider() -> Provider {
+    provider_like(false)
+}
+
+fn provider_like(cognito: bool) -> Provider {
     let dir = tempfile::tempdir().unwrap();
     Provider::new(
         ProviderConfig {
             issuer: "http://127.0.0.1:8080".into(),
             token_ttl: Duration::from_secs(60),
             refresh_ttl: Duration::from_secs(600),
+            like_cognito: cognito,
         },
         SigningKey::load_or_create(dir.path()).unwrap(),
     )
@@ -207,9 +212,14 @@ fn authorization_requests_without_pkce_or_from_strangers_are_refused() {
 fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     let p = provider();
     let grant = ana_signed_in(&p, &[]);
-    let first = p.tokens(&grant, &ana());
+    let first = p.tokens(&grant, &ana(), false);
     std::thread::sleep(Duration::from_millis(1100));
-    let renewed = p.tokens(&p.redeem_refresh(&refresh(&first.refresh_token)).unwrap(), &ana());
+    let renewed = p.tokens(
+        &p.redeem_refresh(&refresh(first.refresh_token.as_deref().unwrap()))
+            .unwrap(),
+        &ana(),
+        true,
+    );
     assert_ne!(renewed.refresh_token, first.refresh_token);
     assert_ne!(renewed.access_token, first.access_token);
     // The renewed ID token is of the same sign-in: same auth_time and sid (clients compare).
@@ -223,31 +233,42 @@ fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     assert!(after["iat"].as_i64() > before["iat"].as_i64());
     // The spent one again: refused, and the newer one stops working too.
     assert_eq!(
-        p.redeem_refresh(&refresh(&first.refresh_token)).unwrap_err().error,
+        p.redeem_refresh(&refresh(first.refresh_token.as_deref().unwrap()))
+            .unwrap_err()
+            .error,
         "invalid_grant"
     );
-    assert!(p.redeem_refresh(&refresh(&renewed.refresh_token)).is_err());
+    assert!(
+        p.redeem_refresh(&refresh(renewed.refresh_token.as_deref().unwrap()))
+            .is_err()
+    );
 }
 
 #[test]
 fn logout_and_revocation_end_refresh_tokens() {
     let p = provider();
     let grant = ana_signed_in(&p, &[]);
-    let tokens = p.tokens(&grant, &ana());
+    let tokens = p.tokens(&grant, &ana(), false);
     assert!(p.end_session(Some(&tokens.id_token)));
-    assert!(p.redeem_refresh(&refresh(&tokens.refresh_token)).is_err());
+    assert!(
+        p.redeem_refresh(&refresh(tokens.refresh_token.as_deref().unwrap()))
+            .is_err()
+    );
     assert!(!p.end_session(Some("not.a.token")));
 
-    let tokens = p.tokens(&grant, &ana());
-    p.revoke(&tokens.refresh_token);
-    assert!(p.redeem_refresh(&refresh(&tokens.refresh_token)).is_err());
+    let tokens = p.tokens(&grant, &ana(), false);
+    p.revoke(tokens.refresh_token.as_deref().unwrap());
+    assert!(
+        p.redeem_refresh(&refresh(tokens.refresh_token.as_deref().unwrap()))
+            .is_err()
+    );
 }
 
 #[test]
 fn tokens_carry_who_signed_in_and_the_nonce() {
     let p = provider();
     let grant = ana_signed_in(&p, &[("nonce", Some("n-42"))]);
-    let tokens = p.tokens(&grant, &ana());
+    let tokens = p.tokens(&grant, &ana(), false);
     let id = p.read_own(&tokens.id_token).unwrap();
     assert_eq!(
         (id["sub"].as_str(), id["nonce"].as_str()),
@@ -276,4 +297,37 @@ fn the_signing_key_is_kept_in_the_data_folder() {
             .mode();
         assert_eq!(mode & 0o077, 0, "readable by its owner only");
     }
+}
+
+#[test]
+fn like_cognito_it_keeps_refresh_tokens_names_roles_by_groups_and_has_no_logout_in_discovery() {
+    let p = provider_like(true);
+    let discovery = p.discovery();
+    assert!(discovery.get("end_session_endpoint").is_none());
+    assert!(discovery.get("revocation_endpoint").is_none());
+    let back = p.grant_code(&p.check_authorize(&request(&[])).unwrap(), &ana());
+    assert!(back.query_pairs().all(|(k, _)| k != "iss"), "{back}");
+    let grant = p.redeem_code(&exchange(&code_of(&back), Some(VERIFIER))).unwrap();
+    let first = p.tokens(&grant, &ana(), false);
+    let refresh_token = first.refresh_token.clone().unwrap();
+    let renewed = p.tokens(&p.redeem_refresh(&refresh(&refresh_token)).unwrap(), &ana(), true);
+    assert!(renewed.refresh_token.is_none(), "no new refresh token");
+    assert!(
+        p.redeem_refresh(&refresh(&refresh_token)).is_ok(),
+        "the same one goes on working"
+    );
+    let access = p.read_own(&renewed.access_token).unwrap();
+    assert!(access.get("aud").is_none() && access.get("role").is_none(), "{access}");
+    assert_eq!(
+        (access["client_id"].as_str(), access["username"].as_str()),
+        (Some(CLIENT_ID), Some("u-client-ana"))
+    );
+    assert_eq!(access["cognito:groups"], serde_json::json!([]));
+    assert_eq!(
+        p.cognito_urls(),
+        Some((
+            "http://127.0.0.1:8080/logout".into(),
+            "http://127.0.0.1:8080/oauth2/revoke".into()
+        ))
+    );
 }

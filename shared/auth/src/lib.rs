@@ -48,14 +48,13 @@ pub struct Claims {
     pub groups: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `cognito:username` in Cognito's ID tokens, `username` in its access tokens.
-    #[serde(
-        default,
-        rename = "cognito:username",
-        alias = "username",
-        skip_serializing_if = "Option::is_none"
-    )]
+    /// Cognito's ID tokens.
+    #[serde(default, rename = "cognito:username", skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// Cognito's access tokens say `username` (a separate field, not an alias: a token
+    /// with both must still parse).
+    #[serde(default, rename = "username", skip_serializing_if = "Option::is_none")]
+    pub access_username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
@@ -88,7 +87,7 @@ impl Claims {
     fn identity(&self) -> Result<Identity, Error> {
         let user_id =
             UserId::parse(&self.sub).map_err(|_| Error::unauthenticated("token subject is not a valid user id"))?;
-        let name = [&self.name, &self.username, &self.email]
+        let name = [&self.name, &self.username, &self.access_username, &self.email]
             .into_iter()
             .flatten()
             .find_map(|n| DisplayName::parse(n).ok())
@@ -362,6 +361,7 @@ impl DevTokens {
             groups: None,
             name: Some(name.into()),
             username: None,
+            access_username: None,
             email: None,
         })
     }
@@ -395,6 +395,7 @@ mod tests {
             groups: None,
             name: Some("Ana".into()),
             username: None,
+            access_username: None,
             email: None,
         }
     }
@@ -496,9 +497,13 @@ mod tests {
         c.client_id = Some(DevTokens::AUDIENCE.into());
         c.groups = Some(vec!["team".into(), "admin".into()]);
         c.name = None;
-        c.username = Some("ana.l".into());
+        // Cognito's access tokens name the user `username`; its ID tokens `cognito:username`.
+        c.access_username = Some("ana.l".into());
         let id = auth().verify(&DevTokens::new(SECRET).issue_claims(&c)).await.unwrap();
         assert_eq!((id.role, id.name.as_str()), (Role::Admin, "ana.l"));
+        c.username = Some("ana.id".into());
+        let id = auth().verify(&DevTokens::new(SECRET).issue_claims(&c)).await.unwrap();
+        assert_eq!(id.name.as_str(), "ana.id", "a token with both still parses");
     }
 
     #[tokio::test]
