@@ -198,6 +198,7 @@ expected = {
         "redirectPath": "/auth/callback",
         "postLogoutRedirectPath": "/login",
         "logoutUrl": "https://messaging-1a2b3c4d.auth.us-east-1.amazoncognito.com/logout",
+        "revocationUrl": "https://messaging-1a2b3c4d.auth.us-east-1.amazoncognito.com/oauth2/revoke",
         "renewSecondsBeforeExpiry": 60,
     },
 }

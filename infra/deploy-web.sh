@@ -126,6 +126,8 @@ def config(outputs_path, config_path):
             "redirectPath": "/auth/callback",
             "postLogoutRedirectPath": "/login",
             "logoutUrl": outputs["AuthDomain"].rstrip("/") + "/logout",
+            # Cognito's discovery names neither: signing out revokes the refresh token here.
+            "revocationUrl": outputs["AuthDomain"].rstrip("/") + "/oauth2/revoke",
             "renewSecondsBeforeExpiry": 60,
         },
     }

@@ -56,6 +56,8 @@ export function createAuth(config: AuthConfig): Auth {
     userStore: new WebStorageStateStore({ store: sessionStorage }),
     accessTokenExpiringNotificationTimeInSeconds: config.renewSecondsBeforeExpiry,
     loadUserInfo: false,
+    // Cognito's revocation endpoint is not in its discovery document.
+    ...(config.revocationUrl ? { metadataSeed: { revocation_endpoint: config.revocationUrl } } : {}),
   })
 
   let user: User | null = null

@@ -17,6 +17,12 @@ export interface AuthConfig {
    * provider that has one.
    */
   logoutUrl: string | null
+  /**
+   * Cognito's `/oauth2/revoke` (also missing from its discovery): signing out revokes the
+   * refresh token there, since Cognito's `/logout` leaves it valid. Null: the provider's
+   * revocation_endpoint, if it has one.
+   */
+  revocationUrl: string | null
   /** Silent renewal starts this long before the access token expires. */
   renewSecondsBeforeExpiry: number
 }
@@ -78,8 +84,11 @@ export function parseConfig(value: unknown): AppConfig {
   const auth = object(root.auth, 'auth')
   const scope = text(auth, 'scope', 'auth.scope')
   if (!scope.split(/\s+/).includes('openid')) throw new ConfigError('auth.scope: must include openid')
-  const logoutUrl = auth.logoutUrl ?? null
-  if (logoutUrl !== null && typeof logoutUrl !== 'string') throw new ConfigError('auth.logoutUrl: must be a string or null')
+  const optionalUrl = (key: string): string | null => {
+    const value = auth[key] ?? null
+    if (value !== null && typeof value !== 'string') throw new ConfigError(`auth.${key}: must be a string or null`)
+    return value && value.trim() ? url(value.trim(), `auth.${key}`, ['http:', 'https:']) : null
+  }
   const renew = auth.renewSecondsBeforeExpiry
   if (typeof renew !== 'number' || !Number.isFinite(renew) || renew <= 0) {
     throw new ConfigError('auth.renewSecondsBeforeExpiry: must be a positive number of seconds')
@@ -93,7 +102,8 @@ export function parseConfig(value: unknown): AppConfig {
       scope,
       redirectPath: path(auth, 'redirectPath', 'auth.redirectPath'),
       postLogoutRedirectPath: path(auth, 'postLogoutRedirectPath', 'auth.postLogoutRedirectPath'),
-      logoutUrl: logoutUrl && logoutUrl.trim() ? url(logoutUrl.trim(), 'auth.logoutUrl', ['http:', 'https:']) : null,
+      logoutUrl: optionalUrl('logoutUrl'),
+      revocationUrl: optionalUrl('revocationUrl'),
       renewSecondsBeforeExpiry: renew,
     },
   }

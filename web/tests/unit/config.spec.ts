@@ -16,6 +16,7 @@ function local(overrides: Record<string, unknown> = {}, auth: Record<string, unk
       redirectPath: '/auth/callback',
       postLogoutRedirectPath: '/login',
       logoutUrl: null,
+      revocationUrl: null,
       renewSecondsBeforeExpiry: 60,
       ...auth,
     },
@@ -40,6 +41,7 @@ describe('parseConfig', () => {
           clientId: '4abcdefghijklmnopqrstuvwx',
           scope: 'openid email profile',
           logoutUrl: 'https://messaging.auth.eu-west-1.amazoncognito.com/logout',
+          revocationUrl: 'https://messaging.auth.eu-west-1.amazoncognito.com/oauth2/revoke',
           renewSecondsBeforeExpiry: 4,
         },
       ),
@@ -48,12 +50,14 @@ describe('parseConfig', () => {
     expect(config.apiBaseUrl).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/prod')
     expect(config.wsUrl).toBe('wss://def456.execute-api.eu-west-1.amazonaws.com/prod')
     expect(config.auth.logoutUrl).toBe('https://messaging.auth.eu-west-1.amazoncognito.com/logout')
+    expect(config.auth.revocationUrl).toBe('https://messaging.auth.eu-west-1.amazoncognito.com/oauth2/revoke')
     expect(config.auth.renewSecondsBeforeExpiry).toBe(4)
   })
 
-  it('takes a missing logoutUrl as none', () => {
+  it('takes a missing logoutUrl or revocationUrl as none', () => {
     const { logoutUrl: _none, ...auth } = local().auth
     expect(parseConfig({ ...local(), auth }).auth.logoutUrl).toBeNull()
+    expect(parseConfig({ ...local(), auth }).auth.revocationUrl).toBeNull()
   })
 
   it.each([
@@ -72,6 +76,7 @@ describe('parseConfig', () => {
     ['no post-logout path', local({}, { postLogoutRedirectPath: undefined }), 'auth.postLogoutRedirectPath: must be a string'],
     ['a logout URL that is not one', local({}, { logoutUrl: 'logout' }), 'auth.logoutUrl: must be an absolute URL'],
     ['a logout URL that is not a string', local({}, { logoutUrl: true }), 'auth.logoutUrl: must be a string or null'],
+    ['a revocation URL that is not one', local({}, { revocationUrl: 'revoke' }), 'auth.revocationUrl: must be an absolute URL'],
     ['a renewal time of 0', local({}, { renewSecondsBeforeExpiry: 0 }), 'auth.renewSecondsBeforeExpiry: must be a positive number of seconds'],
     ['a renewal time as text', local({}, { renewSecondsBeforeExpiry: '60' }), 'auth.renewSecondsBeforeExpiry: must be a positive number of seconds'],
   ])('refuses %s, naming the field', (_case, value, message) => {
