@@ -110,3 +110,24 @@ async fn throwaway_cognito_users_sign_in_with_admin_auth_and_are_deleted() {
         .unwrap();
     assert_eq!(left.users().len(), 0);
 }
+
+#[tokio::test]
+async fn against_a_stack_it_names_the_output_it_lacks_and_the_usage_without_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("outputs.json");
+    std::fs::write(
+        &file,
+        r#"[{"OutputKey": "RestApiUrl", "OutputValue": "https://abc.execute-api.eu-west-1.amazonaws.com/prod/"}]"#,
+    )
+    .unwrap();
+    let args = ["--outputs".to_owned(), file.display().to_string()];
+    let refused = smoke::cli::run(&args).await.unwrap_err();
+    assert_eq!(refused, "the stack has no output WebSocketUrl");
+    let outputs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        smoke::cli::output(&outputs, "RestApiUrl").unwrap(),
+        "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+        "no trailing slash: paths are appended"
+    );
+    assert!(smoke::cli::run(&[]).await.unwrap_err().contains("--outputs FILE"));
+}
