@@ -104,6 +104,7 @@ async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
         nbf: None,
         iss: Some(DevTokens::ISSUER.into()),
         aud: Some(json!(DevTokens::AUDIENCE)),
+        token_use: None,
         client_id: None,
         role: Some("admin".into()),
         groups: None,

@@ -15,6 +15,10 @@ use super::OAuthError;
 pub const CODE_TTL: Duration = Duration::from_secs(60);
 /// More than this many live entries of a kind and the expired ones are swept.
 const SWEEP_ABOVE: usize = 10_000;
+/// A spent refresh token shown again this soon is two tabs of one sign-in renewing at
+/// once (a duplicated tab shares its sessionStorage), not a leak: it gets tokens of its
+/// own. Later, it ends the sign-in. (Okta and Auth0 have the same grace.)
+pub const REUSE_GRACE: Duration = Duration::from_secs(10);
 
 /// One sign-in: who, for which redirect and scope; a code also carries its PKCE challenge.
 #[derive(Debug, Clone)]
@@ -37,16 +41,26 @@ struct Entry {
     expires: Instant,
 }
 
+struct Spent {
+    grant: Grant,
+    at: Instant,
+    expires: Instant,
+}
+
 #[derive(Default)]
 struct State {
     codes: HashMap<String, Entry>,
     refresh: HashMap<String, Entry>,
-    /// Refresh tokens already exchanged, with the session they belonged to.
-    spent: HashMap<String, (String, Instant)>,
+    /// Refresh tokens already exchanged.
+    spent: HashMap<String, Spent>,
+    /// Sign-ins ended (logout, a replay), until their last refresh token would have
+    /// expired: a renewal still under way when one ends gets no new token.
+    ended: HashMap<String, Instant>,
 }
 
 pub struct Grants {
     refresh_ttl: Duration,
+    reuse_grace: Duration,
     state: Mutex<State>,
 }
 
@@ -70,8 +84,15 @@ impl Grants {
     pub fn new(refresh_ttl: Duration) -> Self {
         Self {
             refresh_ttl,
+            reuse_grace: REUSE_GRACE,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Another grace for a spent refresh token (tests).
+    pub fn with_reuse_grace(mut self, grace: Duration) -> Self {
+        self.reuse_grace = grace;
+        self
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -107,30 +128,56 @@ impl Grants {
             .map(|e| e.grant)
     }
 
-    pub fn issue_refresh(&self, grant: Grant) -> String {
-        Self::insert(&mut self.state().refresh, grant, self.refresh_ttl)
+    /// A refresh token for `grant`; none once its sign-in has ended (a logout or a replay
+    /// that happened while this renewal was being answered).
+    pub fn issue_refresh(&self, grant: Grant) -> Option<String> {
+        let mut state = self.state();
+        if state.ended.contains_key(&grant.session) {
+            return None;
+        }
+        Some(Self::insert(&mut state.refresh, grant, self.refresh_ttl))
     }
 
     /// Exchanges a refresh token: its grant, and the token is spent. A spent token shown
-    /// again means it leaked (or two tabs raced): the whole sign-in ends.
+    /// again within [`REUSE_GRACE`] is a second tab and gets its own tokens; later it means
+    /// the token leaked: the whole sign-in ends.
     pub fn take_refresh(&self, token: &str) -> Result<Grant, OAuthError> {
         let mut state = self.state();
+        let now = Instant::now();
         if let Some(entry) = state.refresh.remove(token) {
-            if entry.expires <= Instant::now() {
+            if entry.expires <= now {
                 return Err(OAuthError::invalid_grant("the refresh token expired"));
             }
-            sweep(&mut state.spent, |(_, e)| *e);
-            state
-                .spent
-                .insert(token.to_owned(), (entry.grant.session.clone(), entry.expires));
+            sweep(&mut state.spent, |s| s.expires);
+            state.spent.insert(
+                token.to_owned(),
+                Spent {
+                    grant: entry.grant.clone(),
+                    at: now,
+                    expires: entry.expires,
+                },
+            );
             return Ok(entry.grant);
         }
-        if let Some((session, _)) = state.spent.remove(token) {
-            state.refresh.retain(|_, e| e.grant.session != session);
-            tracing::warn!("a spent refresh token was presented again: its sign-in is ended");
-            return Err(OAuthError::invalid_grant("the refresh token was already used"));
+        let Some(spent) = state.spent.get(token) else {
+            return Err(OAuthError::invalid_grant("the refresh token is unknown or revoked"));
+        };
+        if state.ended.contains_key(&spent.grant.session) {
+            return Err(OAuthError::invalid_grant("the sign-in has ended"));
         }
-        Err(OAuthError::invalid_grant("the refresh token is unknown or revoked"))
+        if now.duration_since(spent.at) <= self.reuse_grace {
+            return Ok(spent.grant.clone());
+        }
+        let session = spent.grant.session.clone();
+        Self::end(&mut state, &session, self.refresh_ttl);
+        tracing::warn!("a spent refresh token was presented again: its sign-in is ended");
+        Err(OAuthError::invalid_grant("the refresh token was already used"))
+    }
+
+    fn end(state: &mut State, session: &str, refresh_ttl: Duration) {
+        state.refresh.retain(|_, e| e.grant.session != session);
+        sweep(&mut state.ended, |e| *e);
+        state.ended.insert(session.to_owned(), Instant::now() + refresh_ttl);
     }
 
     /// A refresh token's grant, the token kept (Cognito's refresh tokens do not rotate).
@@ -148,6 +195,6 @@ impl Grants {
     }
 
     pub fn end_session(&self, session: &str) {
-        self.state().refresh.retain(|_, e| e.grant.session != session);
+        Self::end(&mut self.state(), session, self.refresh_ttl);
     }
 }

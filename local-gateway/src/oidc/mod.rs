@@ -88,6 +88,8 @@ impl OAuthError {
 #[derive(Debug, Clone)]
 pub struct AuthorizeRequest {
     pub redirect_uri: Url,
+    /// As the client sent it: the token request must repeat exactly this (RFC 6749 §4.1.3).
+    pub redirect_uri_raw: String,
     pub scope: String,
     pub state: Option<String>,
     pub code_challenge: String,
@@ -134,6 +136,12 @@ impl Provider {
     pub fn new(config: ProviderConfig, key: SigningKey) -> Self {
         let grants = Grants::new(config.refresh_ttl);
         Self { config, key, grants }
+    }
+
+    /// How soon a spent refresh token may come back as a second tab ([`grants::REUSE_GRACE`]).
+    pub fn with_reuse_grace(mut self, grace: Duration) -> Self {
+        self.grants = self.grants.with_reuse_grace(grace);
+        self
     }
 
     pub fn issuer(&self) -> &str {
@@ -257,6 +265,7 @@ impl Provider {
         }
         Ok(AuthorizeRequest {
             redirect_uri,
+            redirect_uri_raw: raw,
             scope,
             state,
             code_challenge,
@@ -269,7 +278,7 @@ impl Provider {
     pub fn grant_code(&self, request: &AuthorizeRequest, user: &Profile) -> Url {
         let code = self.grants.issue_code(Grant {
             user_id: user.user_id.clone(),
-            redirect_uri: request.redirect_uri.to_string(),
+            redirect_uri: request.redirect_uri_raw.clone(),
             scope: request.scope.clone(),
             code_challenge: Some(request.code_challenge.clone()),
             nonce: request.nonce.clone(),
@@ -309,7 +318,6 @@ impl Provider {
 
     /// `grant_type=authorization_code`: the code, once, with the verifier of its challenge.
     pub fn redeem_code(&self, form: &HashMap<String, String>) -> Result<Grant, OAuthError> {
-        self.check_client(form)?;
         let code = form
             .get("code")
             .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
@@ -318,6 +326,7 @@ impl Provider {
             .grants
             .take_code(code)
             .ok_or_else(|| OAuthError::invalid_grant("the code is unknown, used or expired"))?;
+        self.check_client(form)?;
         if form.get("redirect_uri") != Some(&grant.redirect_uri) {
             return Err(OAuthError::invalid_grant(
                 "redirect_uri differs from the authorization request's",
@@ -356,7 +365,7 @@ impl Provider {
 
     /// Access and ID tokens for `user` under `grant`, and a refresh token unless
     /// `renewing` like Cognito (which keeps the one it gave).
-    pub fn tokens(&self, grant: &Grant, user: &Profile, renewing: bool) -> TokenSet {
+    pub fn tokens(&self, grant: &Grant, user: &Profile, renewing: bool) -> Result<TokenSet, OAuthError> {
         let now = chrono::Utc::now().timestamp();
         let exp = now + self.config.token_ttl.as_secs() as i64;
         let mut common = json!({
@@ -417,21 +426,26 @@ impl Provider {
             id["nonce"] = json!(nonce);
         }
         let id_token = with(id);
-        let refresh_token = (!(renewing && self.config.like_cognito)).then(|| {
-            self.grants.issue_refresh(Grant {
-                code_challenge: None,
-                nonce: None,
-                ..grant.clone()
-            })
-        });
-        TokenSet {
+        let refresh_token = match renewing && self.config.like_cognito {
+            true => None,
+            false => Some(
+                self.grants
+                    .issue_refresh(Grant {
+                        code_challenge: None,
+                        nonce: None,
+                        ..grant.clone()
+                    })
+                    .ok_or_else(|| OAuthError::invalid_grant("the sign-in has ended"))?,
+            ),
+        };
+        Ok(TokenSet {
             access_token,
             id_token,
             refresh_token,
             token_type: "Bearer",
             expires_in: self.config.token_ttl.as_secs(),
             scope: grant.scope.clone(),
-        }
+        })
     }
 
     /// Ends a sign-in: none of its refresh tokens works any more.

@@ -195,7 +195,10 @@ async fn token(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
         );
     };
     let renewing = form.get("grant_type").map(String::as_str) == Some("refresh_token");
-    let tokens = p.tokens(&grant, &user, renewing);
+    let tokens = match p.tokens(&grant, &user, renewing) {
+        Ok(tokens) => tokens,
+        Err(e) => return oauth_error(status_of(&e), &e),
+    };
     ([(header::PRAGMA, "no-cache")], axum::Json(tokens)).into_response()
 }
 

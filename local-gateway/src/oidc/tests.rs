@@ -208,18 +208,23 @@ fn authorization_requests_without_pkce_or_from_strangers_are_refused() {
     }
 }
 
+fn refresh_token(t: &TokenSet) -> &str {
+    t.refresh_token.as_deref().unwrap()
+}
+
 #[test]
 fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
-    let p = provider();
+    let p = provider().with_reuse_grace(Duration::ZERO);
     let grant = ana_signed_in(&p, &[]);
-    let first = p.tokens(&grant, &ana(), false);
+    let first = p.tokens(&grant, &ana(), false).unwrap();
     std::thread::sleep(Duration::from_millis(1100));
-    let renewed = p.tokens(
-        &p.redeem_refresh(&refresh(first.refresh_token.as_deref().unwrap()))
-            .unwrap(),
-        &ana(),
-        true,
-    );
+    let renewed = p
+        .tokens(
+            &p.redeem_refresh(&refresh(refresh_token(&first))).unwrap(),
+            &ana(),
+            true,
+        )
+        .unwrap();
     assert_ne!(renewed.refresh_token, first.refresh_token);
     assert_ne!(renewed.access_token, first.access_token);
     // The renewed ID token is of the same sign-in: same auth_time and sid (clients compare).
@@ -231,16 +236,66 @@ fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     assert_eq!(before["sid"], after["sid"]);
     assert!(after.get("nonce").is_none(), "no nonce claim without one: {after}");
     assert!(after["iat"].as_i64() > before["iat"].as_i64());
-    // The spent one again: refused, and the newer one stops working too.
+    // The spent one again, past the grace: refused, and the newer one stops working too.
+    std::thread::sleep(Duration::from_millis(5));
     assert_eq!(
-        p.redeem_refresh(&refresh(first.refresh_token.as_deref().unwrap()))
-            .unwrap_err()
-            .error,
+        p.redeem_refresh(&refresh(refresh_token(&first))).unwrap_err().error,
         "invalid_grant"
     );
+    assert!(p.redeem_refresh(&refresh(refresh_token(&renewed))).is_err());
+}
+
+#[test]
+fn two_tabs_renewing_at_once_each_get_tokens_of_their_own() {
+    // A duplicated tab holds the same refresh token; both renew when it falls due.
+    let p = provider();
+    let shared = p.tokens(&ana_signed_in(&p, &[]), &ana(), false).unwrap();
+    let tab = |p: &Provider| {
+        p.tokens(
+            &p.redeem_refresh(&refresh(refresh_token(&shared))).unwrap(),
+            &ana(),
+            true,
+        )
+        .unwrap()
+    };
+    let (one, two) = (tab(&p), tab(&p));
+    assert_ne!(one.refresh_token, two.refresh_token);
+    for t in [&one, &two] {
+        assert!(p.redeem_refresh(&refresh(refresh_token(t))).is_ok(), "both go on");
+    }
+}
+
+#[test]
+fn a_renewal_answered_after_a_logout_gets_no_refresh_token() {
+    let p = provider();
+    let tokens = p.tokens(&ana_signed_in(&p, &[]), &ana(), false).unwrap();
+    // The renewal has spent its token; the logout lands before its answer is made.
+    let grant = p.redeem_refresh(&refresh(refresh_token(&tokens))).unwrap();
+    assert!(p.end_session(Some(&tokens.id_token)));
+    assert_eq!(p.tokens(&grant, &ana(), true).unwrap_err().error, "invalid_grant");
     assert!(
-        p.redeem_refresh(&refresh(renewed.refresh_token.as_deref().unwrap()))
-            .is_err()
+        p.redeem_refresh(&refresh(refresh_token(&tokens))).is_err(),
+        "nor within the grace"
+    );
+}
+
+#[test]
+fn the_redirect_uri_must_be_repeated_as_sent_and_a_wrong_client_spends_the_code() {
+    let p = provider();
+    // Without a path: a parsed URL would add the slash the client never sent.
+    let code = ana_code(&p, &[("redirect_uri", Some("http://localhost:5173"))]);
+    let mut form = exchange(&code, Some(VERIFIER));
+    form.insert("redirect_uri".into(), "http://localhost:5173".into());
+    assert!(p.redeem_code(&form).is_ok(), "as sent");
+
+    let code = ana_code(&p, &[]);
+    let mut wrong = exchange(&code, Some(VERIFIER));
+    wrong.insert("client_id".into(), "someone-else".into());
+    assert_eq!(p.redeem_code(&wrong).unwrap_err().error, "invalid_client");
+    assert_eq!(
+        p.redeem_code(&exchange(&code, Some(VERIFIER))).unwrap_err().error,
+        "invalid_grant",
+        "spent by the wrong client's try"
     );
 }
 
@@ -248,7 +303,7 @@ fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
 fn logout_and_revocation_end_refresh_tokens() {
     let p = provider();
     let grant = ana_signed_in(&p, &[]);
-    let tokens = p.tokens(&grant, &ana(), false);
+    let tokens = p.tokens(&grant, &ana(), false).unwrap();
     assert!(p.end_session(Some(&tokens.id_token)));
     assert!(
         p.redeem_refresh(&refresh(tokens.refresh_token.as_deref().unwrap()))
@@ -256,7 +311,7 @@ fn logout_and_revocation_end_refresh_tokens() {
     );
     assert!(!p.end_session(Some("not.a.token")));
 
-    let tokens = p.tokens(&grant, &ana(), false);
+    let tokens = p.tokens(&ana_signed_in(&p, &[]), &ana(), false).unwrap();
     p.revoke(tokens.refresh_token.as_deref().unwrap());
     assert!(
         p.redeem_refresh(&refresh(tokens.refresh_token.as_deref().unwrap()))
@@ -268,7 +323,7 @@ fn logout_and_revocation_end_refresh_tokens() {
 fn tokens_carry_who_signed_in_and_the_nonce() {
     let p = provider();
     let grant = ana_signed_in(&p, &[("nonce", Some("n-42"))]);
-    let tokens = p.tokens(&grant, &ana(), false);
+    let tokens = p.tokens(&grant, &ana(), false).unwrap();
     let id = p.read_own(&tokens.id_token).unwrap();
     assert_eq!(
         (id["sub"].as_str(), id["nonce"].as_str()),
@@ -308,9 +363,11 @@ fn like_cognito_it_keeps_refresh_tokens_names_roles_by_groups_and_has_no_logout_
     let back = p.grant_code(&p.check_authorize(&request(&[])).unwrap(), &ana());
     assert!(back.query_pairs().all(|(k, _)| k != "iss"), "{back}");
     let grant = p.redeem_code(&exchange(&code_of(&back), Some(VERIFIER))).unwrap();
-    let first = p.tokens(&grant, &ana(), false);
+    let first = p.tokens(&grant, &ana(), false).unwrap();
     let refresh_token = first.refresh_token.clone().unwrap();
-    let renewed = p.tokens(&p.redeem_refresh(&refresh(&refresh_token)).unwrap(), &ana(), true);
+    let renewed = p
+        .tokens(&p.redeem_refresh(&refresh(&refresh_token)).unwrap(), &ana(), true)
+        .unwrap();
     assert!(renewed.refresh_token.is_none(), "no new refresh token");
     assert!(
         p.redeem_refresh(&refresh(&refresh_token)).is_ok(),

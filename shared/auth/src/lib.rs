@@ -39,6 +39,10 @@ pub struct Claims {
     /// A string or a list of strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<serde_json::Value>,
+    /// `access` or `id` (Cognito's and the local provider's tokens say which they are):
+    /// only access tokens are bearer tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_use: Option<String>,
     /// Cognito access tokens name their app client here instead of `aud`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
@@ -277,6 +281,13 @@ impl Authenticator {
         if data.claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
             return Err(Error::unauthenticated("token not valid yet"));
         }
+        // An ID token names the client as its audience too, but it is proof of a sign-in
+        // for the client, not a credential for the API (and travels in logout URLs).
+        if data.claims.token_use.as_deref().is_some_and(|u| u != "access") {
+            return Err(Error::unauthenticated(
+                "an ID token is not accepted here: send the access token",
+            ));
+        }
         if !data.claims.audience_matches(&verifier.audience) {
             return Err(Error::unauthenticated("token audience not accepted"));
         }
@@ -356,6 +367,7 @@ impl DevTokens {
             nbf: None,
             iss: Some(Self::ISSUER.into()),
             aud: Some(serde_json::Value::String(Self::AUDIENCE.into())),
+            token_use: None,
             client_id: None,
             role: Some(role.as_str().into()),
             groups: None,
@@ -390,6 +402,7 @@ mod tests {
             nbf: None,
             iss: Some(DevTokens::ISSUER.into()),
             aud: Some(serde_json::json!(DevTokens::AUDIENCE)),
+            token_use: None,
             client_id: None,
             role: None,
             groups: None,
