@@ -235,13 +235,26 @@ impl LocalUsers {
         for (label, role) in [("team member", "team"), ("client", "client")] {
             let user_id = format!("u-smoke-{role}-{stamp}");
             let name = format!("Smoke {role} {}", &stamp[stamp.len() - 6..]);
-            users.put(&user_id, &name, role, true).await?;
+            if let Err(e) = users.put(&user_id, &name, role, true).await {
+                return Err(users.undo(e).await);
+            }
             users.made.push((user_id.clone(), role.to_owned()));
-            people.push(sign_in(label, &user_id).await?);
+            match sign_in(label, &user_id).await {
+                Ok(person) => people.push(person),
+                Err(e) => return Err(users.undo(e).await),
+            }
         }
         let b = people.pop().ok_or("no client")?;
         let a = people.pop().ok_or("no team member")?;
         Ok((users, config, a, b))
+    }
+
+    /// `error`, after removing whoever was made before it.
+    async fn undo(&self, error: String) -> String {
+        match self.remove().await {
+            Ok(_) => error,
+            Err(also) => format!("{error}; cleaning up: {also}"),
+        }
     }
 
     async fn put(&self, user_id: &str, name: &str, role: &str, active: bool) -> Result<(), String> {
@@ -257,11 +270,15 @@ impl LocalUsers {
     }
 
     /// The throwaway people can no longer sign in.
+    /// Disables everyone made, trying each even when one fails.
     pub async fn remove(&self) -> Result<String, String> {
+        let mut failed = Vec::new();
         for (user_id, role) in &self.made {
-            self.put(user_id, "Removed smoke user", role, false).await?;
+            if let Err(e) = self.put(user_id, "Removed smoke user", role, false).await {
+                failed.push(e);
+            }
         }
-        Ok(format!("{} people disabled", self.made.len()))
+        all_or_errors(failed, format!("{} people disabled", self.made.len()))
     }
 }
 
@@ -368,17 +385,30 @@ impl CognitoUsers {
         })
     }
 
+    /// Deletes everyone made, trying each even when one fails.
     pub async fn remove(&self) -> Result<String, String> {
+        let mut failed = Vec::new();
         for email in &self.made {
-            self.client
+            let deleted = self
+                .client
                 .admin_delete_user()
                 .user_pool_id(&self.pool_id)
                 .username(email)
                 .send()
-                .await
-                .map_err(|e| format!("AdminDeleteUser: {}", aws_error(&e)))?;
+                .await;
+            if let Err(e) = deleted {
+                failed.push(format!("AdminDeleteUser {email}: {}", aws_error(&e)));
+            }
         }
-        Ok(format!("{} Cognito users deleted", self.made.len()))
+        all_or_errors(failed, format!("{} Cognito users deleted", self.made.len()))
+    }
+}
+
+/// `done` when nothing failed, else every failure.
+pub fn all_or_errors(failed: Vec<String>, done: String) -> Result<String, String> {
+    match failed.is_empty() {
+        true => Ok(done),
+        false => Err(failed.join("; ")),
     }
 }
 

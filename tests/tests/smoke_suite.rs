@@ -100,7 +100,33 @@ async fn throwaway_cognito_users_sign_in_with_admin_auth_and_are_deleted() {
     assert_eq!(client.role, Role::Client);
     assert_ne!(a.user_id, b.user_id);
 
-    assert_eq!(users.remove().await.unwrap(), "2 Cognito users deleted");
+    // One is already gone (deleted by hand meanwhile): the other is still deleted, and
+    // the failure is reported.
+    let first = pool
+        .client
+        .list_users()
+        .user_pool_id(&pool.pool_id)
+        .send()
+        .await
+        .unwrap();
+    // The first made (the team member): a removal that stopped at its failure would leave
+    // the client behind.
+    let gone = first
+        .users()
+        .iter()
+        .filter_map(|u| u.username())
+        .find(|u| u.starts_with("smoke-team-"))
+        .unwrap()
+        .to_owned();
+    pool.client
+        .admin_delete_user()
+        .user_pool_id(&pool.pool_id)
+        .username(&gone)
+        .send()
+        .await
+        .unwrap();
+    let refused = users.remove().await.unwrap_err();
+    assert!(refused.contains("AdminDeleteUser"), "{refused}");
     let left = pool
         .client
         .list_users()
