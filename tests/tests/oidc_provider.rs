@@ -34,6 +34,18 @@ async fn token_request(gw: &TestGateway, form: &[(&str, &str)]) -> (StatusCode, 
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// The web client's `config.json` as the gateway serves it.
+async fn config_json(gw: &TestGateway) -> Value {
+    gw.http
+        .get(gw.url("/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn refresh_form(token: &str) -> [(&str, &str); 3] {
     [
         ("grant_type", "refresh_token"),
@@ -277,15 +289,7 @@ async fn the_web_policy_lets_a_page_opened_as_localhost_reach_the_issuer() {
         csp.contains(&format!("connect-src 'self' {}", gw.running.url())),
         "{csp}"
     );
-    let config: Value = gw
-        .http
-        .get(gw.url("/config.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = config_json(&gw).await;
     assert_eq!(config["auth"]["authority"], gw.running.url());
 }
 
@@ -299,15 +303,7 @@ async fn like_cognito_the_functions_take_its_access_tokens_by_client_id_and_grou
         .await
         .expect(200);
     assert_eq!(me["role"], "team");
-    let config: Value = gw
-        .http
-        .get(gw.url("/config.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = config_json(&gw).await;
     assert_eq!(config["auth"]["logoutUrl"], format!("{}/logout", gw.running.url()));
     // Cognito's /logout goes back to a registered URI; refresh tokens outlive it.
     let back = format!("{}/login", gw.running.url());

@@ -69,6 +69,22 @@ async fn a_stack_whose_websocket_is_unreachable_fails_the_suite_and_is_still_cle
     users.remove().await.unwrap();
 }
 
+async fn usernames(pool: &TestPool) -> Vec<String> {
+    let listed = pool
+        .client
+        .list_users()
+        .user_pool_id(&pool.pool_id)
+        .send()
+        .await
+        .unwrap();
+    listed
+        .users()
+        .iter()
+        .filter_map(|u| u.username())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test]
 async fn throwaway_cognito_users_sign_in_with_admin_auth_and_are_deleted() {
     let pool = TestPool::create().await;
@@ -102,22 +118,10 @@ async fn throwaway_cognito_users_sign_in_with_admin_auth_and_are_deleted() {
 
     // One is already gone (deleted by hand meanwhile): the other is still deleted, and
     // the failure is reported.
-    let first = pool
-        .client
-        .list_users()
-        .user_pool_id(&pool.pool_id)
-        .send()
-        .await
-        .unwrap();
+    let first = usernames(&pool).await;
     // The first made (the team member): a removal that stopped at its failure would leave
     // the client behind.
-    let gone = first
-        .users()
-        .iter()
-        .filter_map(|u| u.username())
-        .find(|u| u.starts_with("smoke-team-"))
-        .unwrap()
-        .to_owned();
+    let gone = first.into_iter().find(|u| u.starts_with("smoke-team-")).unwrap();
     pool.client
         .admin_delete_user()
         .user_pool_id(&pool.pool_id)
@@ -127,14 +131,8 @@ async fn throwaway_cognito_users_sign_in_with_admin_auth_and_are_deleted() {
         .unwrap();
     let refused = users.remove().await.unwrap_err();
     assert!(refused.contains("AdminDeleteUser"), "{refused}");
-    let left = pool
-        .client
-        .list_users()
-        .user_pool_id(&pool.pool_id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.users().len(), 0);
+    let left = usernames(&pool).await;
+    assert_eq!(left, Vec::<String>::new());
 }
 
 #[tokio::test]
