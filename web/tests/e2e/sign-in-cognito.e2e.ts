@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type Gateway } from './gateway'
 import { createConversation, launchBrowser, messageByText, openAs, openConversation, sendFromUi, type UserPage } from './helpers'
 
-const TTL_S = 8
+/** Tokens' lifetime here; renewal starts half of it before expiry. */
+const TTL_S = 12
 const CLIENT_ID = 'messaging-web'
 const run = Date.now().toString(36)
 
@@ -82,8 +83,16 @@ describe('signing in as with Cognito (the local provider --oidc-like-cognito)', 
     expect(refreshes.length, 'a refresh_token grant went out').toBeGreaterThanOrEqual(1)
     expect(after.access_token).not.toBe(before.access_token)
     expect(after.refresh_token, 'the refresh token the provider gave is kept').toBe(before.refresh_token)
-    await sendFromUi(ana.page, `After renewal from Ana ${run}`)
-    await messageByText(ben.page, `After renewal from Ana ${run}`).waitFor()
+    // Both sessions are alive and online (each renewed on its own)...
+    for (const [who, user] of [['Ana', ana], ['Ben', ben]] as const) {
+      expect(await user.page.locator('[data-testid=session-expired]').count(), `${who}'s session goes on`).toBe(0)
+      await user.page.locator('[data-testid=connection-status][data-state=online]').first().waitFor({ timeout: 10_000 })
+    }
+    // ...so a message is stored (it has its seq on the sender's page) and delivered.
+    const text = `After renewal from Ana ${run}`
+    await sendFromUi(ana.page, text)
+    await messageByText(ana.page, text).and(ana.page.locator('[data-seq]')).waitFor()
+    await messageByText(ben.page, text).waitFor()
   })
 
   it('signs out through Cognito\'s /logout, having revoked the refresh token at /oauth2/revoke first', async () => {
