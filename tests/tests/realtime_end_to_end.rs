@@ -188,10 +188,31 @@ async fn silent_clients_go_offline_when_their_heartbeat_lapses(gw: TestGateway) 
     let ws_url = gw.running.ws_url();
     let ben = gw.login("u-team-ben").await;
     let cleo = gw.login("u-team-cleo").await;
-    ben.create_conversation("Heartbeats", &["u-team-cleo"]).await;
+    let conv = ben.create_conversation("Heartbeats", &["u-team-cleo"]).await;
     let mut b1 = ws::connect(&ben, &ws_url, "ben").await;
     let c1 = ws::connect(&cleo, &ws_url, "cleo").await;
-    b1.wait_event("user-joined", WAIT).await;
+    // Cleo is online first (as the server sees her: under load her `user-joined` may come
+    // late, and the loop below ignores it).
+    let online = Instant::now();
+    loop {
+        let detail = ben
+            .get(&format!("/api/messaging/conversations/{conv}"))
+            .await
+            .expect(200);
+        let cleo_online = detail["participants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["userId"] == "u-team-cleo" && p["online"] == true);
+        if cleo_online {
+            break;
+        }
+        assert!(
+            online.elapsed() < Duration::from_secs(10),
+            "cleo never came online: {detail}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Cleo's client freezes: the socket stays open but it never pings again. Ben keeps
     // pinging. Without any `$disconnect`, the presence TTL takes Cleo offline.
     let started = Instant::now();
