@@ -88,6 +88,9 @@ pub struct GatewayConfig {
     /// How long a new WebSocket stays unopened after its `$connect` handler returned, to
     /// reproduce a slow `$connect` (pushes to it get 410 meanwhile, as in AWS).
     pub connect_delay: std::time::Duration,
+    /// How long the socket task of an accepted WebSocket waits before it starts, to
+    /// reproduce a busy gateway (tests): pushes made meanwhile must queue, not get 410.
+    pub open_delay: std::time::Duration,
 }
 
 /// An hour, as Cognito's default.
@@ -117,6 +120,7 @@ impl GatewayConfig {
             oidc_like_cognito: false,
             settings: Settings::default(),
             connect_delay: std::time::Duration::ZERO,
+            open_delay: std::time::Duration::ZERO,
         }
     }
 
@@ -190,6 +194,7 @@ impl GatewayConfig {
                 Some(ms) => ms.parse()?,
                 None => 0,
             }),
+            open_delay: std::time::Duration::ZERO,
         })
     }
 }

@@ -64,6 +64,8 @@ pub struct Gateway {
     pub oidc: Option<Arc<oidc::Provider>>,
     /// How long a connection stays unopened after its `$connect` handler returned.
     pub connect_delay: Duration,
+    /// How long an accepted socket's task waits before it starts (tests).
+    pub open_delay: Duration,
     /// What `@connections` requests must be signed with ([`sigv4`]).
     pub connections_credentials: sigv4::Credentials,
 }
@@ -203,6 +205,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         dev_tokens,
         oidc,
         connect_delay: config.connect_delay,
+        open_delay: config.open_delay,
         connections_credentials,
     });
 

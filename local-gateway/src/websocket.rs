@@ -157,20 +157,10 @@ pub async fn upgrade(
         tokio::time::sleep(gw.connect_delay).await;
     }
 
-    // Small socket buffers: frames are at most 32 KB, and an idle connection should cost
-    // kilobytes, not the 128 KB read buffer tungstenite allocates by default.
-    ws.max_frame_size(MAX_READ)
-        .max_message_size(MAX_READ)
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
-        .on_upgrade(move |socket| run(gw, ctx, socket))
-}
-
-/// 3. Open: from here on `@connections` knows the id and pushes are queued for the
-///    socket. A client that left during `$connect` never gets here: its id stays unknown
-///    (410) and no `$disconnect` runs, as with API Gateway.
-async fn run(gw: Arc<Gateway>, ctx: ConnectionContext, socket: WebSocket) {
-    let (tx, mut rx) = mpsc::channel(QUEUE_DEPTH);
+    // Open before the 101 leaves: API Gateway accepts pushes as soon as `$connect` has
+    // returned, and a client that has its 101 may be sent to at once. Pushes queue until
+    // the socket task runs; if the upgrade never completes, the guard forgets the id.
+    let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     let connection = Arc::new(Connection {
         tx,
         connected_at: Timestamp::from_millis(ctx.connected_at),
@@ -179,6 +169,60 @@ async fn run(gw: Arc<Gateway>, ctx: ConnectionContext, socket: WebSocket) {
         user_agent: ctx.user_agent.clone(),
     });
     gw.hub.insert(ctx.id.clone(), connection.clone());
+    let opened = Opened {
+        gw: gw.clone(),
+        id: Some(ctx.id.clone()),
+    };
+
+    // Small socket buffers: frames are at most 32 KB, and an idle connection should cost
+    // kilobytes, not the 128 KB read buffer tungstenite allocates by default.
+    ws.max_frame_size(MAX_READ)
+        .max_message_size(MAX_READ)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| async move {
+            if !gw.open_delay.is_zero() {
+                tokio::time::sleep(gw.open_delay).await;
+            }
+            opened.disarm();
+            run(gw, ctx, socket, connection, rx).await
+        })
+}
+
+/// A connection in the hub whose upgrade has not completed yet. Dropped with the upgrade
+/// callback when the client goes away before the socket opens: the id is forgotten (410
+/// from then on) and no `$disconnect` runs, as with API Gateway.
+struct Opened {
+    gw: Arc<Gateway>,
+    /// `None` once the socket task owns the connection.
+    id: Option<String>,
+}
+
+impl Opened {
+    /// The socket task owns the connection from here on.
+    fn disarm(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        if let Some(id) = &self.id {
+            self.gw.hub.remove(id);
+        }
+    }
+}
+
+/// 3. Open: `@connections` has known the id since `$connect` returned; the pushes queued
+///    since then are written first. A client that left during `$connect` never gets here:
+///    its id stays unknown (410) and no `$disconnect` runs, as with API Gateway.
+async fn run(
+    gw: Arc<Gateway>,
+    ctx: ConnectionContext,
+    socket: WebSocket,
+    connection: Arc<Connection>,
+    mut rx: mpsc::Receiver<Outbound>,
+) {
     let (mut sink, mut stream) = socket.split();
     let (reply_tx, mut reply_rx) = mpsc::channel::<Vec<u8>>(64);
 

@@ -136,3 +136,43 @@ async fn embedded_a_connection_that_never_opened_is_forgotten_after_the_grace() 
 async fn redis_a_connection_that_never_opened_is_forgotten_after_the_grace() {
     a_connection_that_never_opened_is_forgotten_after_the_grace(redis_backed(Duration::from_millis(600)).await).await;
 }
+
+/// Once a client has its 101 it may be sent to at once, even if the gateway's socket
+/// task starts late (a busy machine): the pushes queue and arrive in order. (Before the
+/// connection was put in the hub before the 101, they got 410 and were lost: a test that
+/// sent right after connecting once lost the first message under load.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pushes_right_after_the_101_are_delivered_even_if_the_socket_opens_late() {
+    let gw = gateway::start_with(|c| c.open_delay = Duration::from_millis(700)).await;
+    let ws_url = gw.running.ws_url();
+    let ana = gw.login("u-client-ana").await;
+    let ben = gw.login("u-team-ben").await;
+    let conv = ben.create_conversation("Open late", &["u-client-ana"]).await;
+    let mut ana_socket = ws::connect(&ana, &ws_url, "ana").await;
+    let first = ben.send(&conv, "sent right after the 101").await;
+    let second = ben.send(&conv, "and another").await;
+    let got = ana_socket.wait_event("new-message", WAIT).await;
+    assert_eq!(got["data"]["message"]["id"], first["id"], "{got}");
+    let got = ana_socket.wait_event("new-message", WAIT).await;
+    assert_eq!(got["data"]["message"]["id"], second["id"], "{got}");
+}
+
+/// A client that goes away between its 101 and the socket task: it is disconnected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_gone_before_its_socket_opens_leaves_no_connection_behind() {
+    let gw = gateway::start_with(|c| c.open_delay = Duration::from_millis(300)).await;
+    let ws_url = gw.running.ws_url();
+    let ana = gw.login("u-client-ana").await;
+    let socket = ws::connect(&ana, &ws_url, "ana").await;
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let live = gw
+        .running
+        .service()
+        .ports()
+        .registry
+        .connections_of(&[UserId::parse("u-client-ana").unwrap()], Timestamp::now())
+        .await
+        .unwrap();
+    assert!(live.is_empty(), "{live:?}");
+}

@@ -331,7 +331,9 @@ async fn concurrent_sends_reach_every_socket_in_seq_order() {
         for socket in &mut sockets {
             let mut seqs = Vec::new();
             while seqs.len() < 45 {
-                let e = socket.wait_event("new-message", WAIT).await;
+                let Some(e) = socket.try_wait_for(WAIT, is("new-message")).await else {
+                    panic!("{}: after seqs {seqs:?}, nothing more within {WAIT:?}", socket.label);
+                };
                 seqs.push(e["data"]["message"]["seq"].as_u64().unwrap());
             }
             assert_eq!(
