@@ -19,6 +19,15 @@ MESSAGE = "01J9Z3K7Q5R8T2V4W6X8Y0A1M3"
 REPORT = "01J9Z3K7Q5R8T2V4W6X8Y0A1R4"
 FILE = "01J9Z3K7Q5R8T2V4W6X8Y0A1F5"
 CONNECTION = "Ev3ntsConnId0A="
+SUBSCRIPTION = "Ev3ntsPushSubscription0"
+# The local gateway's test notify secret (GatewayConfig::embedded): the unsubscribe key
+# derives from it as messaging_backends::unsubscribe_key does.
+NOTIFY_SECRET = b"local-gateway-test-notify-secret"
+
+def unsubscribe_token(conversation: str, user: str) -> str:
+    key = hashlib.sha256(b"messaging unsubscribe key\n" + NOTIFY_SECRET).digest()
+    mac = hmac.new(key, f"unsubscribe\n{conversation}\n{user}".encode(), hashlib.sha256).digest()
+    return f"{conversation}.{user}.{b64(mac)}"
 
 USERS = {
     "u-client-ana": ("client", "Ana Alvarez"),
@@ -59,6 +68,16 @@ REST = {
     "requestUploads": ("u-client-ana", {"files": [{"name": "plan.pdf", "size": 1024, "contentType": "application/pdf"}]}, None),
     "downloadFile": ("u-client-ana", None, None),
     "issueWebSocketTicket": ("u-client-ana", None, None),
+    "getNotificationSettings": ("u-client-ana", None, None),
+    "setNotificationSettings": ("u-client-ana", {"level": "mentions", "push": True, "email": True, "emailDelaySeconds": 600,
+                                                 "quietHours": {"start": "22:00", "end": "07:00", "timeZone": "Europe/Paris"}}, None),
+    "getPushConfig": ("u-client-ana", None, None),
+    "listPushSubscriptions": ("u-client-ana", None, None),
+    "addPushSubscription": ("u-client-ana", {"endpoint": "https://push.example.com/send/sample-event", "expirationTime": None,
+                                             "keys": {"p256dh": "BPzdDZ4SSRyrKIJuq9CI-tQr9RhJsgwbfqWfhJFxP1o7L7SoFVaWGGmyvGoLuY0e6fbSGV9eHAf3n7V2E97q4kE",
+                                                      "auth": "WCg2rCN39Qw5tzxTXvmdQg"}}, None),
+    "removePushSubscription": ("u-client-ana", None, None),
+    "unsubscribe": ("u-client-ana", None, None),
     "adminListConversations": ("u-admin-dana", None, {"status": "open"}),
     "adminListMessages": ("u-admin-dana", None, {"limit": "50"}),
     "adminMessageAudit": ("u-admin-dana", None, None),
@@ -79,10 +98,13 @@ def kebab(name: str) -> str:
 
 def rest_event(method, resource, op):
     user, body, query = REST[op]
+    if op == "unsubscribe":
+        body = {"token": unsubscribe_token(CONVERSATION, "u-client-ana")}
     params = {}
     for name in re.findall(r"\{(\w+)\}", resource):
         params[name] = {"id": REPORT if "/reports/" in resource else CONVERSATION,
-                        "messageId": MESSAGE, "fileId": FILE, "userId": "u-client-ana"}[name]
+                        "messageId": MESSAGE, "fileId": FILE, "userId": "u-client-ana",
+                        "subscriptionId": SUBSCRIPTION}[name]
     path = resource
     for k, v in params.items():
         path = path.replace("{" + k + "}", v)
@@ -167,6 +189,11 @@ def main():
     write("delayed-tasks/typing-expiry-and-presence-check.json", {"Records": [
         record("11111111-1111-4111-8111-111111111111", {"task": "typing-expiry", "conversationId": CONVERSATION, "userId": "u-client-ana"}),
         record("22222222-2222-4222-8222-222222222222", {"task": "presence-check", "userId": "u-client-ana"}),
+    ]})
+    write("delayed-tasks/notifications.json", {"Records": [
+        record("33333333-3333-4333-8333-333333333333", {"task": "notify-conversation", "conversationId": CONVERSATION, "fromSeq": 1}),
+        record("44444444-4444-4444-8444-444444444444", {"task": "email-digest", "conversationId": CONVERSATION,
+                                                         "userId": "u-client-ana", "fromSeq": 1}),
     ]})
 
 if __name__ == "__main__":

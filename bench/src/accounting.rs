@@ -124,6 +124,11 @@ async fn bench(endpoint: &str, redis_url: &str) -> Result<Bench, String> {
         },
         scheduler: SchedulerChoice::Given(scheduler.clone()),
         directory: DirectoryChoice::Cached(directory.clone()),
+        push: messaging_backends::PushChoice::Disabled,
+        // The accounting runs no delayed task, so nothing is ever mailed.
+        mailer: messaging_backends::MailerChoice::Outbox {
+            dir: std::env::temp_dir().join("messaging-accounting-outbox"),
+        },
     })
     .await
     .map_err(|e| e.to_string())?;

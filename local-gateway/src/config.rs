@@ -22,7 +22,8 @@ use std::path::PathBuf;
 use messaging_aws::TableNames;
 use messaging_backends::environment as env;
 use messaging_backends::{
-    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice,
+    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, MailerChoice, PushChoice, PusherChoice, RegistryChoice,
+    SchedulerChoice, VapidKey,
 };
 use messaging_core::Settings;
 
@@ -91,6 +92,9 @@ pub struct GatewayConfig {
     /// How long the socket task of an accepted WebSocket waits before it starts, to
     /// reproduce a busy gateway (tests): pushes made meanwhile must queue, not get 410.
     pub open_delay: std::time::Duration,
+    /// What the VAPID key and the unsubscribe-link key derive from: generated once per
+    /// data folder (`notify-secret`), so subscriptions and links survive restarts.
+    pub notify_secret: Vec<u8>,
 }
 
 /// An hour, as Cognito's default.
@@ -121,6 +125,7 @@ impl GatewayConfig {
             settings: Settings::default(),
             connect_delay: std::time::Duration::ZERO,
             open_delay: std::time::Duration::ZERO,
+            notify_secret: b"local-gateway-test-notify-secret".to_vec(),
         }
     }
 
@@ -138,6 +143,7 @@ impl GatewayConfig {
                 .or_else(|| env::get("DATA_DIR"))
                 .unwrap_or_else(|| ".dev-data".into()),
         );
+        let notify_secret = data_secret(&data_dir, "notify-secret")?.into_bytes();
         let mut bind: SocketAddr = flag("--bind")
             .or_else(|| env::get("GATEWAY_BIND"))
             .unwrap_or_else(|| "127.0.0.1:8080".into())
@@ -195,6 +201,7 @@ impl GatewayConfig {
                 None => 0,
             }),
             open_delay: std::time::Duration::ZERO,
+            notify_secret,
         })
     }
 }
@@ -205,7 +212,12 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<String, BoxError> {
     if let Some(secret) = env::get("JWT_SECRET") {
         return Ok(secret);
     }
-    let path = data_dir.join("jwt-secret");
+    data_secret(data_dir, "jwt-secret")
+}
+
+/// A random secret kept in the data folder's file `name`, made on first use.
+fn data_secret(data_dir: &std::path::Path, name: &str) -> Result<String, BoxError> {
+    let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path)
         && existing.trim().len() >= 32
     {
@@ -258,6 +270,13 @@ impl GatewayConfig {
             scheduler: SchedulerChoice::Local,
             directory: DirectoryChoice::Local {
                 path: self.data_dir.join("directory.sqlite3"),
+            },
+            push: PushChoice::WebPush {
+                key: VapidKey::derive(&self.notify_secret),
+                contact: messaging_backends::push_contact(),
+            },
+            mailer: MailerChoice::Outbox {
+                dir: self.data_dir.join("outbox"),
             },
         }
     }

@@ -20,6 +20,7 @@ pub mod connections;
 pub mod dev;
 pub mod functions;
 pub mod guard;
+pub mod mail;
 pub mod oidc;
 pub mod rest;
 pub mod sigv4;
@@ -62,6 +63,8 @@ pub struct Gateway {
     pub dev_tokens: Option<DevTokens>,
     /// The OpenID Connect provider the web client signs in with (with the dev login).
     pub oidc: Option<Arc<oidc::Provider>>,
+    /// Where the product's emails go locally (shown at `/dev/mail`).
+    pub outbox: Option<Arc<messaging_embedded::OutboxMailer>>,
     /// How long a connection stays unopened after its `$connect` handler returned.
     pub connect_delay: Duration,
     /// How long an accepted socket's task waits before it starts (tests).
@@ -169,8 +172,17 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         .ok_or("the gateway's people are in its local directory")?;
     dev::seed_directory(&directory, config.users_file.as_deref())?;
     let summary = backends.summary.clone();
+    let outbox = backends.local_outbox.clone();
     let ports = backends.ports;
-    let svc = Arc::new(Messaging::new(ports, config.settings.clone()));
+    let mut settings = config.settings.clone();
+    settings.notify.signing_key = messaging_backends::unsubscribe_key(&config.notify_secret);
+    if settings.notify.web_url.is_empty() {
+        settings.notify.web_url = url.trim_end_matches('/').to_owned();
+    }
+    if settings.notify.api_url.is_none() {
+        settings.notify.api_url = Some(url.trim_end_matches('/').to_owned());
+    }
+    let svc = Arc::new(Messaging::new(ports, settings));
     let dev_tokens = config.dev_login.then(|| DevTokens::new(config.jwt_secret.as_bytes()));
     let oidc = match config.dev_login {
         true => Some(Arc::new(oidc::Provider::new(
@@ -204,6 +216,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         directory,
         dev_tokens,
         oidc,
+        outbox,
         connect_delay: config.connect_delay,
         open_delay: config.open_delay,
         connections_credentials,
@@ -346,6 +359,11 @@ fn router(gateway: Arc<Gateway>, web_dir: Option<std::path::PathBuf>, policy: gu
         )
         .route("/dev/users", get(dev::users).post(dev::create_user))
         .route("/dev/login", post(dev::login))
+        .route("/dev/mail", get(mail::list))
+        .route("/dev/mail.json", get(mail::list_json))
+        .route("/dev/mail.css", get(mail::stylesheet))
+        .route("/dev/mail/{id}", get(mail::show))
+        .route("/dev/mail/{id}/html", get(mail::html))
         .merge(oidc::routes::routes())
         .merge(connections_routes(gateway.clone()))
         .layer(DefaultBodyLimit::max(guard::MAX_UPLOAD_BYTES))

@@ -151,6 +151,13 @@ impl ServiceHarness {
             },
             scheduler: SchedulerChoice::Given(tasks.clone()),
             directory: DirectoryChoice::LocalInMemory,
+            push: messaging_backends::PushChoice::WebPush {
+                key: messaging_backends::VapidKey::derive(b"test-notify-secret"),
+                contact: "mailto:tests@localhost".into(),
+            },
+            mailer: messaging_backends::MailerChoice::Outbox {
+                dir: blobs.path().join("outbox"),
+            },
         })
         .await
         .expect("backends");

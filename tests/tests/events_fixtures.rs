@@ -20,6 +20,7 @@ const CONVERSATION: &str = "01J9Z3K7Q5R8T2V4W6X8Y0A1B2";
 const MESSAGE: &str = "01J9Z3K7Q5R8T2V4W6X8Y0A1M3";
 const REPORT: &str = "01J9Z3K7Q5R8T2V4W6X8Y0A1R4";
 const FILE: &str = "01J9Z3K7Q5R8T2V4W6X8Y0A1F5";
+const SUBSCRIPTION: &str = "Ev3ntsPushSubscription0";
 
 fn events_dir() -> PathBuf {
     repo_root().join("events")
@@ -72,6 +73,7 @@ async fn seeded() -> TestGateway {
         client_message_id: ClientMessageId::parse(&ulid::Ulid::generate().to_string()).unwrap(),
         created_at: now,
         files,
+        mentions: vec![],
     };
     store.append_message(new(MESSAGE, "u-team-ben", vec![])).await.unwrap();
     let file = FileRecord {
@@ -112,6 +114,19 @@ async fn seeded() -> TestGateway {
         })
         .await
         .unwrap();
+    // The browser `remove-push-subscription.json` unsubscribes.
+    store
+        .put_push_subscription(&messaging_core::notify::PushSubscription {
+            id: SUBSCRIPTION.into(),
+            user_id: user("u-client-ana"),
+            endpoint: "https://push.example.com/send/fixture".into(),
+            p256dh: "BPzdDZ4SSRyrKIJuq9CI-tQr9RhJsgwbfqWfhJFxP1o7L7SoFVaWGGmyvGoLuY0e6fbSGV9eHAf3n7V2E97q4kE".into(),
+            auth: "WCg2rCN39Qw5tzxTXvmdQg".into(),
+            created_at: now,
+            user_agent: None,
+        })
+        .await
+        .unwrap();
     gw
 }
 
@@ -120,7 +135,8 @@ fn expected_status(file: &str) -> u16 {
         "create-conversation" | "send-message" | "report-message" | "request-uploads" | "issue-web-socket-ticket" => {
             201
         }
-        "remove-participant" => 204,
+        "remove-participant" | "remove-push-subscription" => 204,
+        "add-push-subscription" => 201,
         _ => 200,
     }
 }
@@ -224,6 +240,13 @@ async fn websocket_and_queue_events_run_through_their_handlers() {
 
     let tasks = functions
         .invoke_delayed_tasks(load(&dir.join("delayed-tasks/typing-expiry-and-presence-check.json")))
+        .await
+        .unwrap();
+    assert_eq!(tasks["batchItemFailures"], serde_json::json!([]));
+    // A burst's end and a digest: Ana has not read Ben's fixture message, so the digest
+    // lands in the outbox (the fixture users have emails in the local directory).
+    let tasks = functions
+        .invoke_delayed_tasks(load(&dir.join("delayed-tasks/notifications.json")))
         .await
         .unwrap();
     assert_eq!(tasks["batchItemFailures"], serde_json::json!([]));

@@ -145,6 +145,7 @@ async fn names_and_roles_in_every_view_come_from_the_directory() {
             client_message_id: messaging_core::ids::ClientMessageId::parse("c-1").unwrap(),
             created_at: now,
             files: vec![],
+            mentions: vec![],
         })
         .await
         .unwrap();
@@ -402,6 +403,7 @@ async fn a_member_mutes_or_hides_a_conversation_for_themselves_only() {
     let mute = PreferencesChange {
         muted: Some(true),
         hidden: None,
+        ..Default::default()
     };
     let (phone, bens_socket) = (h.connect(&ana).await, h.connect(&ben).await);
     h.pushes.take(&phone); // Ben coming online
@@ -427,6 +429,7 @@ async fn a_member_mutes_or_hides_a_conversation_for_themselves_only() {
     let hide = PreferencesChange {
         muted: None,
         hidden: Some(true),
+        ..Default::default()
     };
     let set = h.svc.set_preferences(&ana, &conv, hide).await.unwrap();
     assert!(set.muted && set.hidden, "muting stays when hiding");
@@ -463,6 +466,7 @@ async fn a_member_mutes_or_hides_a_conversation_for_themselves_only() {
     let unmute = PreferencesChange {
         muted: Some(false),
         hidden: None,
+        ..Default::default()
     };
     assert!(!h.svc.set_preferences(&ana, &conv, unmute).await.unwrap().muted);
     let e = h.svc.set_preferences(&dana, &conv, mute).await.unwrap_err();
@@ -487,6 +491,7 @@ async fn pages_of_the_list_skip_hidden_conversations_without_gaps_or_repeats() {
     let hide = PreferencesChange {
         muted: None,
         hidden: Some(true),
+        ..Default::default()
     };
     for i in [1, 2, 3, 5] {
         h.svc.set_preferences(&ana, &all[i], hide).await.unwrap();

@@ -33,6 +33,7 @@ fn path_for(route: &Route, f: &Fixture, conversation: &str) -> String {
         .replace("{messageId}", &f.message)
         .replace("{userId}", "u-team-ben")
         .replace("{fileId}", &ulid::Ulid::generate().to_string())
+        .replace("{subscriptionId}", "no-such-subscription")
 }
 
 fn body_for(route: &Route) -> Option<Value> {
@@ -50,6 +51,18 @@ fn body_for(route: &Route) -> Option<Value> {
         "renameMe" => json!({ "name": "A new name" }),
         "setPreferences" => json!({ "muted": true }),
         "adminSetUserState" => json!({ "active": true }),
+        "setNotificationSettings" => {
+            json!({ "level": "all", "push": true, "email": true, "emailDelaySeconds": 600, "quietHours": null })
+        }
+        "addPushSubscription" => json!({
+            "endpoint": "https://push.example.com/send/abc",
+            "expirationTime": null,
+            "keys": {
+                "p256dh": "BPzdDZ4SSRyrKIJuq9CI-tQr9RhJsgwbfqWfhJFxP1o7L7SoFVaWGGmyvGoLuY0e6fbSGV9eHAf3n7V2E97q4kE",
+                "auth": "WCg2rCN39Qw5tzxTXvmdQg"
+            }
+        }),
+        "unsubscribe" => json!({ "token": "a.forged.token" }),
         _ => return None,
     })
 }
@@ -127,6 +140,22 @@ async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
         let path = path_for(route, &f, &conversation);
         let what = format!("{} {}", route.method, route.path);
 
+        if route.access == Access::Public {
+            // No sign-in: the route's own signed token is the proof, and a forged one is
+            // refused the same whoever calls.
+            for api in [&anonymous, &expired, &forged, &omar, &ana] {
+                let r = call(api, route, &path).await;
+                assert_eq!(
+                    (r.status.as_u16(), r.error_code()),
+                    (400, Some("validation_failed")),
+                    "{what} with a forged token: {}",
+                    r.text
+                );
+                assert_leaks_nothing(&r, &what);
+            }
+            continue;
+        }
+
         let r = call(&anonymous, route, &path).await;
         assert_eq!(
             (r.status.as_u16(), r.error_code()),
@@ -171,7 +200,11 @@ async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
                 );
                 assert_leaks_nothing(&r, &what);
             }
+            Access::Anyone if route.operation_id == "removePushSubscription" => {
+                assert_eq!(r.status.as_u16(), 404, "{what}: nobody's subscription: {}", r.text)
+            }
             Access::Anyone => assert!(r.status.is_success(), "{what} for any user: {}", r.text),
+            Access::Public => unreachable!("handled above"),
         }
 
         // A member without the admin role.
@@ -193,6 +226,7 @@ async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
                     | "deleteMessage" => 403,
                     "reportMessage" => 409, // reported once above
                     "downloadFile" => 404,  // no such file
+                    "removePushSubscription" => 404,
                     _ => 0,
                 };
                 if expected == 0 {

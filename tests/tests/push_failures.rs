@@ -94,6 +94,13 @@ async fn forbidden_pushes_become_a_metric_and_an_error_but_the_send_succeeds() {
         },
         scheduler: SchedulerChoice::Local,
         directory: DirectoryChoice::LocalInMemory,
+        push: messaging_backends::PushChoice::WebPush {
+            key: messaging_backends::VapidKey::derive(b"test-notify-secret"),
+            contact: "mailto:tests@localhost".into(),
+        },
+        mailer: messaging_backends::MailerChoice::Outbox {
+            dir: dir.path().join("outbox"),
+        },
     })
     .await
     .unwrap();

@@ -22,8 +22,9 @@ use messaging_core::events::{ClientAction, ConversationChange, ServerEvent};
 use messaging_core::identity::{Identity, Role};
 use messaging_core::ids::*;
 use messaging_core::model::{ConversationStatus, FileMeta, ReportStatus, RevisionKind};
+use messaging_core::notify::{NotificationSettingsView, NotifyLevel, QuietHoursView};
 use messaging_core::ports::SignedRequest;
-use messaging_core::service::{AttachmentRequest, Ticket, UploadGrant, UploadSlot};
+use messaging_core::service::{AttachmentRequest, PushSubscriptionView, Ticket, Unsubscribed, UploadGrant, UploadSlot};
 use messaging_core::time::Timestamp;
 use messaging_core::views::*;
 
@@ -67,6 +68,12 @@ fn declarations() -> String {
         ReportView::decl(&cfg),
         RevisionView::decl(&cfg),
         MessageAudit::decl(&cfg),
+        // Notifications.
+        NotifyLevel::decl(&cfg),
+        QuietHoursView::decl(&cfg),
+        NotificationSettingsView::decl(&cfg),
+        PushSubscriptionView::decl(&cfg),
+        Unsubscribed::decl(&cfg),
         // WebSocket frames and actions.
         ServerEvent::decl(&cfg),
         ClientAction::decl(&cfg),

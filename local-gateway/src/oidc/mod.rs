@@ -16,7 +16,7 @@
 
 pub mod grants;
 pub mod keys;
-mod page;
+pub mod page;
 pub mod routes;
 
 use std::collections::HashMap;

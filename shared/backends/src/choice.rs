@@ -14,8 +14,11 @@ use messaging_aws::{
 };
 use messaging_core::Ports;
 use messaging_core::directory::CachedDirectory;
-use messaging_core::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler, UserDirectory};
+use messaging_core::ports::{
+    BlobStore, ConnectionPusher, Mailer, PushSender, Registry, SendFailure, Store, TaskScheduler, UserDirectory,
+};
 use messaging_redis::{RedisOptions, RedisRegistry};
+use messaging_webpush::{VapidKey, WebPushSender};
 
 use crate::{BoxError, environment};
 
@@ -98,6 +101,54 @@ pub enum DirectoryChoice {
     Cached(Arc<dyn UserDirectory>),
 }
 
+/// How Web Push goes out.
+#[derive(Clone)]
+pub enum PushChoice {
+    /// To the subscriptions' push services, signed with `key` (VAPID); `contact` is the
+    /// `mailto:` push services may write to.
+    WebPush {
+        key: VapidKey,
+        contact: String,
+    },
+    /// A function that never pushes (it has no notification secret): no key to offer,
+    /// every send refused.
+    Disabled,
+    Given(Arc<dyn PushSender>),
+}
+
+/// How email goes out.
+#[derive(Clone)]
+pub enum MailerChoice {
+    /// SES v2, optionally through a configuration set.
+    Ses {
+        configuration_set: Option<String>,
+    },
+    /// JSON files in `dir`, shown by the gateway's `/dev/mail`.
+    #[cfg(feature = "embedded")]
+    Outbox {
+        dir: PathBuf,
+    },
+    Given(Arc<dyn Mailer>),
+}
+
+struct NoPush;
+
+#[async_trait::async_trait]
+impl PushSender for NoPush {
+    fn public_key(&self) -> String {
+        String::new()
+    }
+
+    async fn send(
+        &self,
+        _: &messaging_core::notify::PushSubscription,
+        _: &[u8],
+        _: Duration,
+    ) -> Result<(), SendFailure> {
+        Err(SendFailure::Refused("this function has no notification secret".into()))
+    }
+}
+
 /// How long a Cognito profile is cached: a change made in the Cognito console (not
 /// through the service) shows after at most this long.
 pub const PROFILE_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -125,6 +176,8 @@ pub struct BackendChoice {
     pub blobs: BlobChoice,
     pub scheduler: SchedulerChoice,
     pub directory: DirectoryChoice,
+    pub push: PushChoice,
+    pub mailer: MailerChoice,
 }
 
 fn required(name: &str) -> Result<String, BoxError> {
@@ -143,6 +196,21 @@ pub fn table_names() -> TableNames {
         files: var("FILES_TABLE", d.files),
         receipts: var("RECEIPTS_TABLE", d.receipts),
         reports: var("REPORTS_TABLE", d.reports),
+        notifications: var("NOTIFICATIONS_TABLE", d.notifications),
+    }
+}
+
+/// The contact push services see (RFC 8292 `sub`): `mailto:` the email sender.
+pub fn push_contact() -> String {
+    let from = environment::get("MAIL_FROM").unwrap_or_default();
+    let address = match (from.find('<'), from.rfind('>')) {
+        (Some(a), Some(b)) if a < b => from[a + 1..b].to_owned(),
+        _ => from.trim().to_owned(),
+    };
+    if address.contains('@') {
+        format!("mailto:{address}")
+    } else {
+        "mailto:notifications@localhost".into()
     }
 }
 
@@ -153,8 +221,9 @@ pub fn redis_options() -> Result<Option<RedisOptions>, BoxError> {
 
 impl BackendChoice {
     /// What a Lambda function runs on: everything on AWS, named by the variables the
-    /// template sets ([`environment`]).
-    pub fn lambda() -> Result<Self, BoxError> {
+    /// template sets ([`environment`]). `notify_secret` is the stack's notification
+    /// secret, for the functions that have one.
+    pub fn lambda(notify_secret: Option<&[u8]>) -> Result<Self, BoxError> {
         Ok(Self {
             aws: AwsTarget::Aws,
             store: StoreChoice::DynamoDb {
@@ -175,6 +244,16 @@ impl BackendChoice {
             directory: DirectoryChoice::Cognito {
                 pool_id: required("USER_POOL_ID")?,
             },
+            push: match notify_secret {
+                Some(secret) => PushChoice::WebPush {
+                    key: VapidKey::derive(secret),
+                    contact: push_contact(),
+                },
+                None => PushChoice::Disabled,
+            },
+            mailer: MailerChoice::Ses {
+                configuration_set: environment::get("SES_CONFIGURATION_SET"),
+            },
         })
     }
 }
@@ -191,6 +270,9 @@ pub struct Backends {
     /// The gateway seeds its people and adds them through its dev admin route.
     #[cfg(feature = "embedded")]
     pub local_directory: Option<Arc<messaging_embedded::LocalDirectory>>,
+    /// The gateway shows the local outbox at `/dev/mail`.
+    #[cfg(feature = "embedded")]
+    pub local_outbox: Option<Arc<messaging_embedded::OutboxMailer>>,
     /// DynamoDB requests and capacity (the benchmark's accounting).
     pub dynamodb_stats: Option<Arc<RequestStats>>,
     /// Management API calls (the benchmark's accounting).
@@ -340,6 +422,28 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
         )),
     };
 
+    let push: Arc<dyn PushSender> = match choice.push {
+        PushChoice::WebPush { key, contact } => Arc::new(WebPushSender::new(key, contact)),
+        PushChoice::Disabled => Arc::new(NoPush),
+        PushChoice::Given(push) => push,
+    };
+
+    #[cfg(feature = "embedded")]
+    let mut local_outbox = None;
+    let mailer: Arc<dyn Mailer> = match choice.mailer {
+        MailerChoice::Ses { configuration_set } => {
+            summary.push("SES");
+            Arc::new(messaging_aws::SesMailer::new(&sdk, configuration_set))
+        }
+        #[cfg(feature = "embedded")]
+        MailerChoice::Outbox { dir } => {
+            let outbox = Arc::new(messaging_embedded::OutboxMailer::new(dir)?);
+            local_outbox = Some(outbox.clone());
+            outbox
+        }
+        MailerChoice::Given(mailer) => mailer,
+    };
+
     Ok(Backends {
         ports: Ports {
             store,
@@ -348,6 +452,8 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
             blobs,
             scheduler,
             directory,
+            push,
+            mailer,
         },
         #[cfg(feature = "embedded")]
         local_blobs,
@@ -355,6 +461,8 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
         local_scheduler,
         #[cfg(feature = "embedded")]
         local_directory,
+        #[cfg(feature = "embedded")]
+        local_outbox,
         dynamodb_stats,
         management_api_calls,
         summary: summary.join(", "),

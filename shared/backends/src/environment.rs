@@ -117,6 +117,13 @@ pub const VARIABLES: &[Variable] = &[
         "DynamoDB table",
     ),
     var(
+        "NOTIFICATIONS_TABLE",
+        LAMBDA,
+        true,
+        "TABLE_PREFIX + user_notifications",
+        "DynamoDB table (notification settings, push subscriptions)",
+    ),
+    var(
         "TABLE_PREFIX",
         LAMBDA_AND_GATEWAY,
         false,
@@ -171,6 +178,41 @@ pub const VARIABLES: &[Variable] = &[
         true,
         "none",
         "SQS queue of typing expiry and presence checks",
+    ),
+    var(
+        "NOTIFY_SECRET_ARN",
+        LAMBDA,
+        false,
+        "none: the function sends no push and signs no unsubscribe links",
+        "Secrets Manager secret the VAPID key and the unsubscribe-link key derive from (messaging-api, delayed-tasks)",
+    ),
+    var(
+        "MAIL_FROM",
+        LAMBDA_AND_GATEWAY,
+        false,
+        "Messaging <notifications@localhost>",
+        "sender of notification emails (a verified SES identity in AWS); also the push services' contact",
+    ),
+    var(
+        "SES_CONFIGURATION_SET",
+        LAMBDA,
+        false,
+        "none",
+        "SES configuration set for notification emails (bounces, complaints)",
+    ),
+    var(
+        "REST_API_URL",
+        LAMBDA,
+        false,
+        "none: no one-click unsubscribe header",
+        "the REST API's base URL, for RFC 8058 one-click unsubscribe in emails",
+    ),
+    var(
+        "NOTIFY_PUSH_DELAY_SECS",
+        LAMBDA_AND_GATEWAY,
+        false,
+        "30",
+        "a burst of messages ends this long after its first one; then members who are away are notified once",
     ),
     var(
         "USER_POOL_ID",
@@ -274,10 +316,10 @@ pub const VARIABLES: &[Variable] = &[
     ),
     var(
         "WEB_ORIGIN",
-        REST,
+        LAMBDA,
         false,
-        "no CORS headers",
-        "the web client's origin (CORS)",
+        "no CORS headers; links in emails to http://localhost:8080",
+        "the web client's origin (CORS, and the links in notification emails)",
     ),
     // --- the local gateway --------------------------------------------------------------
     var(

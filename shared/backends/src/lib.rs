@@ -19,12 +19,14 @@ use std::time::Duration;
 
 use messaging_core::limits::RateLimits;
 use messaging_core::policy::{ClientContacts, ContactPolicy};
+use messaging_core::service::NotifySettings;
 use messaging_core::{Messaging, Settings};
 
 pub use choice::{
-    AwsTarget, BackendChoice, Backends, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice,
-    StoreChoice, build,
+    AwsTarget, BackendChoice, Backends, BlobChoice, DirectoryChoice, MailerChoice, PushChoice, PusherChoice,
+    RegistryChoice, SchedulerChoice, StoreChoice, build, push_contact,
 };
+pub use messaging_webpush::VapidKey;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -87,14 +89,32 @@ pub fn settings_from_env() -> Result<Settings, BoxError> {
         Some(raw) => RateLimits::parse(&raw).map_err(|e| format!("RATE_LIMITS: {e}"))?,
         None => d.limits.clone(),
     };
+    let notify = NotifySettings {
+        push_delay: env_secs("NOTIFY_PUSH_DELAY_SECS", d.notify.push_delay),
+        web_url: environment::get("WEB_ORIGIN").unwrap_or(d.notify.web_url.clone()),
+        api_url: environment::get("REST_API_URL"),
+        mail_from: environment::get("MAIL_FROM").unwrap_or(d.notify.mail_from.clone()),
+        ..d.notify.clone()
+    };
     Ok(Settings {
         ticket_ttl: env_secs("TICKET_TTL_SECS", d.ticket_ttl),
         presence_ttl: env_secs("PRESENCE_TTL_SECS", d.presence_ttl),
         typing_ttl: env_secs("TYPING_TTL_SECS", d.typing_ttl),
         contacts,
         limits,
+        notify,
         ..d
     })
+}
+
+/// The key that signs unsubscribe links, derived from the notification secret (the
+/// VAPID key is derived from it too: [`VapidKey::derive`]).
+pub fn unsubscribe_key(notify_secret: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"messaging unsubscribe key\n");
+    h.update(notify_secret);
+    h.finalize().to_vec()
 }
 
 /// Answers "nothing configured" for every service setting the SDK would read from the
@@ -125,10 +145,23 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     blank_endpoint_means_aws(config, environment::raw("AWS_ENDPOINT_URL").as_deref())
 }
 
-/// The service as a Lambda function runs it: on AWS, named by the environment.
+/// The service as a Lambda function runs it: on AWS, named by the environment. The
+/// functions that notify (`NOTIFY_SECRET_ARN` set) read the secret once, here.
 pub async fn lambda_messaging() -> Result<Arc<Messaging>, BoxError> {
-    let backends = build(BackendChoice::lambda()?).await?;
-    Ok(Arc::new(Messaging::new(backends.ports, settings_from_env()?)))
+    let secret = match environment::get("NOTIFY_SECRET_ARN") {
+        Some(id) => Some(
+            messaging_aws::secrets::secret_string(&aws_sdk_config().await, &id)
+                .await?
+                .into_bytes(),
+        ),
+        None => None,
+    };
+    let backends = build(BackendChoice::lambda(secret.as_deref())?).await?;
+    let mut settings = settings_from_env()?;
+    if let Some(secret) = &secret {
+        settings.notify.signing_key = unsubscribe_key(secret);
+    }
+    Ok(Arc::new(Messaging::new(backends.ports, settings)))
 }
 
 /// Runs a function whose handler needs only the service (the WebSocket routes, the

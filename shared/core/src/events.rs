@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::Role;
 use crate::ids::{ConversationId, UserId};
+use crate::notify::NotifyLevel;
 use crate::time::Timestamp;
 use crate::views::{ConversationView, MessageView, ParticipantView};
 
@@ -75,6 +76,8 @@ pub enum ServerEvent {
         conversation_id: ConversationId,
         muted: bool,
         hidden: bool,
+        notify: Option<NotifyLevel>,
+        email: bool,
     },
     #[serde(rename_all = "camelCase")]
     ConversationUpdated {

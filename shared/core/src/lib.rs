@@ -15,6 +15,7 @@
 //! - [`events`]: WebSocket event and action shapes.
 //! - [`service`]: [`Messaging`], every operation with its permission check and events.
 //! - [`cursor`]: opaque pagination cursors; [`json`]: client JSON into domain types.
+//! - [`notify`]: notification settings, quiet hours, mentions, push and mail shapes.
 //! - [`metrics`]: counters for operators (CloudWatch metrics in AWS).
 
 #[macro_use]
@@ -30,6 +31,7 @@ pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod policy;
 pub mod ports;
 pub mod service;

@@ -11,6 +11,7 @@ use crate::cursor::Cursor;
 use crate::error::{Error, StoreError};
 pub use crate::identity::Role;
 use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, ReportId, UserId};
+use crate::notify::NotifyLevel;
 use crate::text::{MessageBody, Title};
 use crate::time::Timestamp;
 
@@ -102,6 +103,9 @@ pub struct Message {
     pub files: Vec<FileMeta>,
     /// Audit trail, oldest first: every body this message had before an edit or delete.
     pub revisions: Vec<Revision>,
+    /// The participants the body mentioned when it was sent ([`crate::notify::mentions_in`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
 }
 
 impl Message {
@@ -245,9 +249,24 @@ pub struct Preferences {
     pub muted: bool,
     /// Hidden from the member's list until a message newer than this `seq` arrives.
     pub hidden_through: Option<u64>,
+    /// Which messages notify; `None` follows the member's own default.
+    #[serde(default)]
+    pub notify: Option<NotifyLevel>,
+    /// No emails about this conversation (its unsubscribe link sets it).
+    #[serde(default)]
+    pub email_off: bool,
 }
 
 impl Preferences {
+    /// The level that applies given the member's default: muted means nothing.
+    pub fn level(&self, default: NotifyLevel) -> NotifyLevel {
+        if self.muted {
+            NotifyLevel::None
+        } else {
+            self.notify.unwrap_or(default)
+        }
+    }
+
     /// Whether a conversation whose newest message is `last_seq` stays out of the list.
     pub fn hides(&self, last_seq: u64) -> bool {
         self.hidden_through.is_some_and(|through| last_seq <= through)
@@ -282,6 +301,7 @@ pub struct NewMessage {
     pub created_at: Timestamp,
     /// Pending uploads of the sender in this conversation; attached atomically with the write.
     pub files: Vec<FileMeta>,
+    pub mentions: Vec<UserId>,
 }
 
 impl NewMessage {
@@ -302,6 +322,7 @@ impl NewMessage {
             deleted_by: None,
             files: self.files,
             revisions: Vec::new(),
+            mentions: self.mentions,
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::identity::Identity;
 use crate::ids::{ClientMessageId, ConnectionId, ConversationId, FileId, MessageId, ReportId, UserId};
 use crate::limits::{Limit, RateDecision};
 use crate::model::*;
+use crate::notify::{Mail, NotificationSettings, PushSubscription};
 use crate::text::{DisplayName, MessageBody, Title};
 use crate::time::Timestamp;
 
@@ -157,10 +158,29 @@ pub trait ReportStore: Send + Sync {
     ) -> StoreResult<Report>;
 }
 
-/// The whole message store; every adapter implements all six parts.
-pub trait Store: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore {}
-impl<T> Store for T where T: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore
-{}
+/// Who wants to hear of what, and where: notification settings and push subscriptions
+/// (a seventh table, `user_notifications`, keyed by user).
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// The stored settings of those of `users` who saved any (others use the defaults).
+    async fn notification_settings(&self, users: &[UserId]) -> StoreResult<Vec<(UserId, NotificationSettings)>>;
+    async fn put_notification_settings(&self, user: &UserId, settings: &NotificationSettings) -> StoreResult<()>;
+    /// Adds or replaces (same id) a subscription.
+    async fn put_push_subscription(&self, subscription: &PushSubscription) -> StoreResult<()>;
+    async fn push_subscriptions(&self, user: &UserId) -> StoreResult<Vec<PushSubscription>>;
+    /// Whether there was such a subscription.
+    async fn remove_push_subscription(&self, user: &UserId, id: &str) -> StoreResult<bool>;
+}
+
+/// The whole message store; every adapter implements all its parts.
+pub trait Store:
+    ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore + NotificationStore
+{
+}
+impl<T> Store for T where
+    T: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore + NotificationStore
+{
+}
 
 // ---------------------------------------------------------------------------------------
 // The connection registry: tickets, connections, presence, typing, membership cache.
@@ -322,13 +342,36 @@ pub trait RateLimiter: Send + Sync {
     async fn acquire(&self, key: &str, limit: Limit, now: Timestamp) -> RegistryResult<RateDecision>;
 }
 
+/// Short exclusive claims: the first message of a burst claims its notification, the
+/// others of the burst find it claimed (one notification per burst).
+#[async_trait]
+pub trait Claims: Send + Sync {
+    /// True if `key` was free (it is now held for `ttl`), false if someone holds it.
+    async fn claim(&self, key: &str, ttl: Duration) -> RegistryResult<bool>;
+    async fn release(&self, key: &str) -> RegistryResult<()>;
+}
+
 /// The whole registry.
 pub trait Registry:
-    TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache + RateLimiter
+    TicketStore
+    + ConnectionRegistry
+    + TypingRegistry
+    + MembershipCache
+    + DeliveryOrder
+    + ProfileCache
+    + RateLimiter
+    + Claims
 {
 }
 impl<T> Registry for T where
-    T: TicketStore + ConnectionRegistry + TypingRegistry + MembershipCache + DeliveryOrder + ProfileCache + RateLimiter
+    T: TicketStore
+        + ConnectionRegistry
+        + TypingRegistry
+        + MembershipCache
+        + DeliveryOrder
+        + ProfileCache
+        + RateLimiter
+        + Claims
 {
 }
 
@@ -359,6 +402,40 @@ pub trait ConnectionPusher: Send + Sync {
     /// Closes the connection (`DELETE @connections/{id}`); the gateway then runs
     /// `$disconnect` for it. A connection already gone is not an error.
     async fn close(&self, connection: &ConnectionId) -> Result<(), PushError>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Notifications out of the product: Web Push and email.
+// ---------------------------------------------------------------------------------------
+
+/// Why a push or an email did not go out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendFailure {
+    /// The push service no longer knows the subscription (404 or 410): forget it.
+    #[error("subscription expired")]
+    Gone,
+    /// Refused for good (a 4xx other than 404/410/429): retrying cannot help.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// Worth retrying later (network, 5xx, 429).
+    #[error("temporary failure: {0}")]
+    Temporary(String),
+}
+
+/// Web Push (RFC 8030 delivery, RFC 8291 encryption, RFC 8292 VAPID) to a subscription's
+/// push service. One implementation in every environment: the push service is the
+/// browser's (or, in tests, one the test crate runs).
+#[async_trait]
+pub trait PushSender: Send + Sync {
+    /// The VAPID public key browsers subscribe with (base64url, uncompressed P-256).
+    fn public_key(&self) -> String;
+    async fn send(&self, subscription: &PushSubscription, payload: &[u8], ttl: Duration) -> Result<(), SendFailure>;
+}
+
+/// Email out: SES v2 in AWS, an outbox folder locally.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), SendFailure>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -427,6 +504,25 @@ pub enum DelayedTask {
     /// Drop the user's expired connections; announce `user-left` if none remain.
     #[serde(rename_all = "camelCase")]
     PresenceCheck { user_id: UserId },
+    /// The end of a conversation's burst: push to members who are away and have not
+    /// read it, and schedule their email digests.
+    #[serde(rename_all = "camelCase")]
+    NotifyConversation {
+        conversation_id: ConversationId,
+        /// The burst's first message.
+        from_seq: u64,
+    },
+    /// A member's email digest of a conversation, from `from_seq` on, if still unread.
+    #[serde(rename_all = "camelCase")]
+    EmailDigest {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        from_seq: u64,
+        /// Not before then: a queue that delays at most 15 minutes delivers it early and
+        /// it is queued again for the rest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_before: Option<Timestamp>,
+    },
 }
 
 #[async_trait]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::cursor::Cursor;
 use crate::ids::{ConversationId, MessageId, ProjectId, ReportId, UserId};
 use crate::model::*;
+use crate::notify::NotifyLevel;
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +87,10 @@ pub struct ConversationSummary {
     pub muted: bool,
     /// The caller hid it until a newer message; only a search lists it then.
     pub hidden: bool,
+    /// Which messages notify the caller; `null` follows their own default.
+    pub notify: Option<NotifyLevel>,
+    /// Emails about this conversation (off once unsubscribed).
+    pub email: bool,
 }
 
 /// One conversation with its participants, for a member (or an admin).
@@ -100,6 +105,10 @@ pub struct ConversationDetail {
     pub unread_count: u64,
     pub muted: bool,
     pub hidden: bool,
+    /// Which messages notify the caller; `null` follows their own default.
+    pub notify: Option<NotifyLevel>,
+    /// Emails about this conversation (off once unsubscribed).
+    pub email: bool,
 }
 
 /// The caller's settings for one conversation.
@@ -110,6 +119,10 @@ pub struct PreferencesView {
     pub conversation_id: ConversationId,
     pub muted: bool,
     pub hidden: bool,
+    /// Which messages notify the caller; `null` follows their own default.
+    pub notify: Option<NotifyLevel>,
+    /// Emails about this conversation (off once unsubscribed).
+    pub email: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +157,9 @@ pub struct MessageView {
     pub deleted: bool,
     pub deleted_at: Option<Timestamp>,
     pub files: Vec<FileMeta>,
+    /// The participants the body mentions (user ids); the client highlights their names.
+    #[serde(default)]
+    pub mentions: Vec<UserId>,
 }
 
 impl From<&Message> for MessageView {
@@ -164,6 +180,7 @@ impl From<&Message> for MessageView {
             deleted_at: m.deleted_at,
             // A tombstone shows no attachments either.
             files: if deleted { Vec::new() } else { m.files.clone() },
+            mentions: if deleted { Vec::new() } else { m.mentions.clone() },
         }
     }
 }

@@ -35,6 +35,7 @@ struct State {
     listing: Option<(Vec<Profile>, Instant)>,
     /// Rate-limit key → theoretical arrival time (ms).
     allowances: HashMap<String, i64>,
+    claims: HashMap<String, Instant>,
 }
 
 impl State {
@@ -283,6 +284,25 @@ impl MembershipCache for MemoryRegistry {
 
     async fn invalidate_members(&self, conversation: &ConversationId) -> RegistryResult<()> {
         self.lock()?.members.remove(conversation);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Claims for MemoryRegistry {
+    async fn claim(&self, key: &str, ttl: Duration) -> RegistryResult<bool> {
+        let mut s = self.lock()?;
+        let now = Instant::now();
+        s.claims.retain(|_, until| *until > now);
+        if s.claims.contains_key(key) {
+            return Ok(false);
+        }
+        s.claims.insert(key.to_owned(), now + ttl);
+        Ok(true)
+    }
+
+    async fn release(&self, key: &str) -> RegistryResult<()> {
+        self.lock()?.claims.remove(key);
         Ok(())
     }
 }

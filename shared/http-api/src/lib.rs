@@ -80,6 +80,7 @@ pub fn with_cors(router: Router, origin: Option<&str>) -> Router {
                 Method::GET,
                 Method::POST,
                 Method::PATCH,
+                Method::PUT,
                 Method::DELETE,
                 Method::OPTIONS,
             ])

@@ -7,9 +7,13 @@ use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use serde::Deserialize;
 
+use axum::extract::FromRequest;
 use messaging_core::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, UserId};
 use messaging_core::model::MessageRange;
-use messaging_core::service::{AttachmentRequest, CreateConversation, PeopleSearch, PreferencesChange, SendMessage};
+use messaging_core::notify::{NotificationSettingsView, NotifyLevel};
+use messaging_core::service::{
+    AttachmentRequest, CreateConversation, PeopleSearch, PreferencesChange, PushSubscriptionInput, SendMessage,
+};
 use messaging_core::text::{DisplayName, MessageBody, ReportReason, Title};
 use messaging_core::views::MessagePage;
 use messaging_core::{Error, Identity};
@@ -52,6 +56,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/messaging/conversations/{id}/attachments", post(request_uploads))
         .route("/api/messaging/conversations/{id}/files/{fileId}", get(download_file))
         .route("/api/messaging/ws-ticket", post(issue_ticket))
+        .route(
+            "/api/messaging/me/notifications",
+            get(notification_settings).put(set_notification_settings),
+        )
+        .route("/api/messaging/push/config", get(push_config))
+        .route(
+            "/api/messaging/me/push-subscriptions",
+            get(list_push_subscriptions).post(add_push_subscription),
+        )
+        .route(
+            "/api/messaging/me/push-subscriptions/{subscriptionId}",
+            axum::routing::delete(remove_push_subscription),
+        )
+        .route("/api/messaging/unsubscribe", post(unsubscribe))
 }
 
 async fn me(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<impl IntoResponse> {
@@ -313,6 +331,9 @@ async fn mark_read(
 struct PreferencesBody {
     muted: Option<bool>,
     hidden: Option<bool>,
+    /// `all`, `mentions`, `none`, or `default` (the caller's own default level).
+    notify: Option<String>,
+    email: Option<bool>,
 }
 
 /// The caller's own settings: `{"muted": true}`, `{"hidden": true}` (until a newer
@@ -324,12 +345,23 @@ async fn set_preferences(
     ApiJson(body): ApiJson<PreferencesBody>,
 ) -> ApiResult<impl IntoResponse> {
     let id = p.get("id", ConversationId::parse)?;
-    if body.muted.is_none() && body.hidden.is_none() {
-        return Err(Error::invalid("muted", "give muted or hidden (or both)").into());
+    if body.muted.is_none() && body.hidden.is_none() && body.notify.is_none() && body.email.is_none() {
+        return Err(Error::invalid("muted", "give muted, hidden, notify or email").into());
     }
+    let notify = match body.notify.as_deref() {
+        None => None,
+        Some("default") => Some(None),
+        Some(level) => {
+            Some(Some(NotifyLevel::parse(level).map_err(|_| {
+                Error::invalid("notify", "must be one of: all mentions none default")
+            })?))
+        }
+    };
     let change = PreferencesChange {
         muted: body.muted,
         hidden: body.hidden,
+        notify,
+        email: body.email,
     };
     Ok(axum::Json(s.svc.set_preferences(&who, &id, change).await?))
 }
@@ -370,4 +402,79 @@ async fn download_file(
 
 async fn issue_ticket(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<impl IntoResponse> {
     Ok((StatusCode::CREATED, axum::Json(s.svc.issue_ticket(&who).await?)))
+}
+
+async fn notification_settings(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(s.svc.notification_settings(&who).await?))
+}
+
+/// The caller's notification settings, whole (`GET` gives the current ones to edit).
+async fn set_notification_settings(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<NotificationSettingsView>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(s.svc.set_notification_settings(&who, &body).await?))
+}
+
+/// What a browser subscribes with: the VAPID public key (`applicationServerKey`).
+async fn push_config(State(s): State<AppState>, Caller(_): Caller) -> ApiResult<impl IntoResponse> {
+    let key = s.svc.push_public_key();
+    if key.is_empty() {
+        return Err(Error::Unavailable("push notifications are not configured".into()).into());
+    }
+    Ok(axum::Json(serde_json::json!({ "publicKey": key })))
+}
+
+async fn list_push_subscriptions(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(
+        serde_json::json!({ "items": s.svc.push_subscriptions(&who).await? }),
+    ))
+}
+
+/// `PushSubscription.toJSON()` from the browser; 201 with the subscription's id.
+async fn add_push_subscription(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<PushSubscriptionInput>,
+) -> ApiResult<impl IntoResponse> {
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let id = s.svc.add_push_subscription(&who, &body, agent).await?;
+    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))))
+}
+
+async fn remove_push_subscription(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("subscriptionId", |raw| Ok(raw.to_owned()))?;
+    s.svc.remove_push_subscription(&who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct UnsubscribeBody {
+    token: String,
+}
+
+/// An email's unsubscribe link, without signing in: the token (signed, per user and
+/// conversation) is in the JSON body (the web client's page), or in the query with a
+/// form body `List-Unsubscribe=One-Click` (RFC 8058, what mail providers send).
+async fn unsubscribe(
+    State(s): State<AppState>,
+    q: QueryMap,
+    request: axum::extract::Request,
+) -> ApiResult<impl IntoResponse> {
+    let token = match q.text("token") {
+        Some(token) => token.to_owned(),
+        None => {
+            let ApiJson(body) = ApiJson::<UnsubscribeBody>::from_request(request, &s).await?;
+            body.token
+        }
+    };
+    Ok(axum::Json(s.svc.unsubscribe(&token).await?))
 }

@@ -31,6 +31,8 @@ pub enum Access {
     Member,
     /// Admins only.
     Admin,
+    /// Anyone, signed in or not: the route carries its own proof (a signed token).
+    Public,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +84,13 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/messaging/conversations/{id}/attachments", "requestUploads", MessagingApi, Member),
     r("GET", "/api/messaging/conversations/{id}/files/{fileId}", "downloadFile", MessagingApi, Member),
     r("POST", "/api/messaging/ws-ticket", "issueWebSocketTicket", MessagingApi, Anyone),
+    r("GET", "/api/messaging/me/notifications", "getNotificationSettings", MessagingApi, Anyone),
+    r("PUT", "/api/messaging/me/notifications", "setNotificationSettings", MessagingApi, Anyone),
+    r("GET", "/api/messaging/push/config", "getPushConfig", MessagingApi, Anyone),
+    r("GET", "/api/messaging/me/push-subscriptions", "listPushSubscriptions", MessagingApi, Anyone),
+    r("POST", "/api/messaging/me/push-subscriptions", "addPushSubscription", MessagingApi, Anyone),
+    r("DELETE", "/api/messaging/me/push-subscriptions/{subscriptionId}", "removePushSubscription", MessagingApi, Anyone),
+    r("POST", "/api/messaging/unsubscribe", "unsubscribe", MessagingApi, Public),
     r("GET", "/api/admin/messaging/conversations", "adminListConversations", AdminApi, Admin),
     r("GET", "/api/admin/messaging/conversations/{id}/messages", "adminListMessages", AdminApi, Admin),
     r("GET", "/api/admin/messaging/conversations/{id}/messages/{messageId}/audit", "adminMessageAudit", AdminApi, Admin),

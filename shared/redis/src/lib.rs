@@ -525,6 +525,28 @@ impl MembershipCache for RedisRegistry {
     }
 }
 
+/// One key per claim (`claim:<key>`): `SET NX PX`, released with `DEL`.
+#[async_trait]
+impl Claims for RedisRegistry {
+    async fn claim(&self, key: &str, ttl: Duration) -> RegistryResult<bool> {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key(format!("claim:{key}")))
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg((ttl.as_millis() as u64).max(1))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(err)?;
+        Ok(set.is_some())
+    }
+
+    async fn release(&self, key: &str) -> RegistryResult<()> {
+        let _: i64 = self.conn().del(self.key(format!("claim:{key}"))).await.map_err(err)?;
+        Ok(())
+    }
+}
+
 /// Profiles one key each (`profile:{user}`; concurrent GETs, which the multiplexed
 /// connection pipelines: MGET would cross cluster slots), the listing one key.
 #[async_trait]

@@ -224,6 +224,26 @@ pub async fn presence_check_claims_are_exclusive_until_released_or_expired(r: Ar
     );
 }
 
+pub async fn claims_are_exclusive_per_key_until_released_or_expired(r: Arc<dyn Registry>) {
+    let key = format!("notify:{}", ConversationId::generate());
+    let other = format!("email:{}", ConversationId::generate());
+    assert!(r.claim(&key, Duration::from_secs(30)).await.unwrap());
+    assert!(!r.claim(&key, Duration::from_secs(30)).await.unwrap(), "held");
+    assert!(r.claim(&other, Duration::from_secs(30)).await.unwrap(), "per key");
+    r.release(&key).await.unwrap();
+    r.release(&key).await.unwrap();
+    assert!(r.claim(&key, Duration::from_millis(100)).await.unwrap(), "released");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(
+        r.claim(&key, Duration::from_secs(30)).await.unwrap(),
+        "an abandoned claim expires"
+    );
+    // Concurrent claims: exactly one wins.
+    let contested = format!("notify:{}", ConversationId::generate());
+    let tries = futures::future::join_all((0..20).map(|_| r.claim(&contested, Duration::from_secs(30)))).await;
+    assert_eq!(tries.into_iter().filter(|t| *t.as_ref().unwrap()).count(), 1);
+}
+
 pub async fn typing_starts_refreshes_and_expires_exactly_once(r: Arc<dyn Registry>) {
     let (conv, u) = (ConversationId::generate(), user());
     let now = Timestamp::now();
@@ -384,6 +404,7 @@ macro_rules! registry_conformance_tests {
             heartbeats_extend_a_connection_and_heal_a_swept_one,
             an_opening_connection_stays_marked_until_its_first_heartbeat,
             presence_check_claims_are_exclusive_until_released_or_expired,
+            claims_are_exclusive_per_key_until_released_or_expired,
             typing_starts_refreshes_and_expires_exactly_once,
             the_membership_cache_round_trips_expires_and_invalidates,
             the_profile_cache_round_trips_expires_and_forgets_the_listing,

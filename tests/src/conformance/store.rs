@@ -8,6 +8,7 @@ use messaging_core::cursor::Cursor;
 use messaging_core::error::StoreError;
 use messaging_core::ids::*;
 use messaging_core::model::*;
+use messaging_core::notify::{NotificationSettings, NotifyLevel, PushSubscription, QuietHours};
 use messaging_core::ports::Store;
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::time::Timestamp;
@@ -60,6 +61,7 @@ fn new_message(c: &Conversation, sender: &UserId, client_id: &str, body: &str) -
         client_message_id: ClientMessageId::parse(client_id).expect("client id"),
         created_at: Timestamp::now(),
         files: Vec::new(),
+        mentions: Vec::new(),
     }
 }
 
@@ -608,6 +610,8 @@ pub async fn a_members_settings_live_beside_the_watermark_without_moving_it(stor
     let quiet = Preferences {
         muted: true,
         hidden_through: None,
+        notify: Some(NotifyLevel::Mentions),
+        email_off: false,
     };
     // Before b read anything: a receipt at watermark 0 holds the settings.
     let r = store.set_preferences(&c.id, &b, quiet, Timestamp::now()).await.unwrap();
@@ -624,6 +628,8 @@ pub async fn a_members_settings_live_beside_the_watermark_without_moving_it(stor
     let hidden = Preferences {
         muted: true,
         hidden_through: Some(3),
+        notify: None,
+        email_off: true,
     };
     let r = store
         .set_preferences(&c.id, &b, hidden, Timestamp::now())
@@ -652,6 +658,95 @@ pub async fn a_members_settings_live_beside_the_watermark_without_moving_it(stor
         (cleared.last_read_seq, cleared.preferences),
         (4, Preferences::default())
     );
+}
+
+pub async fn mentions_are_stored_with_the_message(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Mentions").await;
+    let mut new = new_message(&c, &a, &unique("c"), "hi @b");
+    new.mentions = vec![b.clone()];
+    let Appended::Created(stored) = store.append_message(new).await.unwrap() else {
+        panic!("a new client id creates a message");
+    };
+    assert_eq!(stored.mentions, vec![b.clone()]);
+    let read = store.get_message(&c.id, &stored.id).await.unwrap().unwrap();
+    assert_eq!(read.mentions, vec![b.clone()]);
+    let plain = send(&store, &c, &a, "no one").await;
+    let page = store
+        .list_messages(&c.id, MessageRange::Latest { limit: 10 })
+        .await
+        .unwrap();
+    let mentions: Vec<_> = page.iter().map(|m| (m.seq, m.mentions.clone())).collect();
+    assert_eq!(mentions, vec![(stored.seq, vec![b.clone()]), (plain.seq, vec![])]);
+}
+
+pub async fn notification_settings_and_push_subscriptions_per_user(store: Arc<dyn Store>) {
+    let (a, b, c) = (user(&unique("a")), user(&unique("b")), user(&unique("c")));
+    assert!(
+        store
+            .notification_settings(&[a.clone(), b.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mine = NotificationSettings {
+        level: NotifyLevel::Mentions,
+        push: false,
+        email: true,
+        email_delay: std::time::Duration::from_secs(300),
+        quiet_hours: Some(QuietHours::parse("22:00", "07:00", "Europe/Paris").unwrap()),
+    };
+    store.put_notification_settings(&a, &mine).await.unwrap();
+    store
+        .put_notification_settings(&b, &NotificationSettings::default())
+        .await
+        .unwrap();
+    let mut got = store
+        .notification_settings(&[a.clone(), b.clone(), c.clone(), a.clone()])
+        .await
+        .unwrap();
+    got.sort_by(|x, y| x.0.cmp(&y.0));
+    let mut want = vec![(a.clone(), mine), (b.clone(), NotificationSettings::default())];
+    want.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(got, want, "stored ones only, each once");
+    let changed = NotificationSettings { push: true, ..mine };
+    store.put_notification_settings(&a, &changed).await.unwrap();
+    assert_eq!(
+        store.notification_settings(&[a.clone()]).await.unwrap(),
+        vec![(a.clone(), changed)]
+    );
+
+    let subscription = |id: &str, at: i64| PushSubscription {
+        id: id.into(),
+        user_id: a.clone(),
+        endpoint: format!("https://push.example.com/{id}"),
+        p256dh: "BPub".into(),
+        auth: "auth".into(),
+        created_at: Timestamp::from_millis(at),
+        user_agent: Some("Firefox".into()),
+    };
+    store.put_push_subscription(&subscription("s2", 2_000)).await.unwrap();
+    store.put_push_subscription(&subscription("s1", 1_000)).await.unwrap();
+    let ids = |subs: Vec<PushSubscription>| subs.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.push_subscriptions(&a).await.unwrap()),
+        ["s1", "s2"],
+        "oldest first"
+    );
+    assert!(store.push_subscriptions(&b).await.unwrap().is_empty());
+    // The same browser subscribing again replaces its row.
+    store.put_push_subscription(&subscription("s1", 3_000)).await.unwrap();
+    assert_eq!(ids(store.push_subscriptions(&a).await.unwrap()), ["s2", "s1"]);
+    assert_eq!(
+        store.push_subscriptions(&a).await.unwrap()[1],
+        subscription("s1", 3_000)
+    );
+    assert!(store.remove_push_subscription(&a, "s2").await.unwrap());
+    assert!(!store.remove_push_subscription(&a, "s2").await.unwrap(), "already gone");
+    assert!(!store.remove_push_subscription(&b, "s1").await.unwrap(), "not b's");
+    assert_eq!(ids(store.push_subscriptions(&a).await.unwrap()), ["s1"]);
+    // Settings and subscriptions share the user's rows without mixing.
+    assert_eq!(store.notification_settings(&[a.clone()]).await.unwrap().len(), 1);
 }
 
 pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn Store>) {
@@ -947,6 +1042,8 @@ macro_rules! store_conformance_tests {
             deleting_leaves_a_tombstone_and_the_audit_keeps_the_body,
             read_watermarks_only_move_forward,
             a_members_settings_live_beside_the_watermark_without_moving_it,
+            mentions_are_stored_with_the_message,
+            notification_settings_and_push_subscriptions_per_user,
             attachments_are_claimed_atomically_with_the_message,
             reports_are_unique_per_reporter_and_resolve_once,
             the_reports_queue_pages_newest_first_by_status,

@@ -25,7 +25,15 @@ export type ProfileView = { userId: UserId, name: string, role: Role, organisati
  * Shown to the team, to admins and to the person themselves; `null` to other clients.
  */
 email: string | null, active: boolean, };
-export type PreferencesView = { conversationId: ConversationId, muted: boolean, hidden: boolean, };
+export type PreferencesView = { conversationId: ConversationId, muted: boolean, hidden: boolean, 
+/**
+ * Which messages notify the caller; `null` follows their own default.
+ */
+notify: NotifyLevel | null, 
+/**
+ * Emails about this conversation (off once unsubscribed).
+ */
+email: boolean, };
 export type PreviewView = { messageId: MessageId, seq: number, senderId: UserId, senderName: string, 
 /**
  * Empty when the message was deleted.
@@ -45,7 +53,15 @@ muted: boolean,
 /**
  * The caller hid it until a newer message; only a search lists it then.
  */
-hidden: boolean, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
+hidden: boolean, 
+/**
+ * Which messages notify the caller; `null` follows their own default.
+ */
+notify: NotifyLevel | null, 
+/**
+ * Emails about this conversation (off once unsubscribed).
+ */
+email: boolean, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
 export type ParticipantView = { userId: UserId, name: string, role: Role, 
 /**
  * The client's company, from the directory.
@@ -55,14 +71,26 @@ organisation: string | null, joinedAt: Timestamp, online: boolean,
  * The participant's read watermark: messages with `seq <= lastReadSeq` were read.
  */
 lastReadSeq: number, };
-export type ConversationDetail = { participants: Array<ParticipantView>, lastReadSeq: number, unreadCount: number, muted: boolean, hidden: boolean, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
+export type ConversationDetail = { participants: Array<ParticipantView>, lastReadSeq: number, unreadCount: number, muted: boolean, hidden: boolean, 
+/**
+ * Which messages notify the caller; `null` follows their own default.
+ */
+notify: NotifyLevel | null, 
+/**
+ * Emails about this conversation (off once unsubscribed).
+ */
+email: boolean, id: ConversationId, title: string, projectId: ProjectId | null, status: ConversationStatus, createdBy: UserId, createdAt: Timestamp, updatedAt: Timestamp, lastSeq: number, lastActivityAt: Timestamp, lastMessage: PreviewView | null, };
 export type ListPage<T> = { items: Array<T>, nextCursor: Cursor | null, };
 export type FileMeta = { id: FileId, name: string, size: number, contentType: string, };
 export type MessageView = { id: MessageId, conversationId: ConversationId, seq: number, senderId: UserId, senderName: string, 
 /**
  * `null` once the message is deleted.
  */
-body: string | null, clientMessageId: string, createdAt: Timestamp, editedAt: Timestamp | null, deleted: boolean, deletedAt: Timestamp | null, files: Array<FileMeta>, };
+body: string | null, clientMessageId: string, createdAt: Timestamp, editedAt: Timestamp | null, deleted: boolean, deletedAt: Timestamp | null, files: Array<FileMeta>, 
+/**
+ * The participants the body mentions (user ids); the client highlights their names.
+ */
+mentions: Array<UserId>, };
 export type MessagePage = { items: Array<MessageView>, 
 /**
  * Whether more messages exist in the direction of travel: older ones for the newest
@@ -82,5 +110,22 @@ export type Ticket = { ticket: string, expiresInSeconds: number, };
 export type ReportView = { id: ReportId, conversationId: ConversationId, messageId: MessageId, messageSeq: number, reporterId: UserId, reason: string, status: ReportStatus, createdAt: Timestamp, resolvedBy: UserId | null, resolvedAt: Timestamp | null, resolutionNote: string | null, };
 export type RevisionView = { body: string, kind: RevisionKind, at: Timestamp, by: UserId, };
 export type MessageAudit = { message: MessageView, deletedBy: UserId | null, revisions: Array<RevisionView>, };
-export type ServerEvent = { "type": "new-message", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-updated", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "user-updated", "data": { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, } } | { "type": "preferences-updated", "data": { conversationId: ConversationId, muted: boolean, hidden: boolean, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
+export type NotifyLevel = "all" | "mentions" | "none";
+export type QuietHoursView = { 
+/**
+ * `HH:MM`, local time.
+ */
+start: string, end: string, 
+/**
+ * An IANA time zone name (`Europe/Paris`).
+ */
+timeZone: string, };
+export type NotificationSettingsView = { level: NotifyLevel, push: boolean, email: boolean, emailDelaySeconds: number, quietHours: QuietHoursView | null, };
+export type PushSubscriptionView = { id: string, 
+/**
+ * The push service (`https://fcm.googleapis.com`).
+ */
+service: string, createdAt: Timestamp, userAgent: string | null, };
+export type Unsubscribed = { conversationId: ConversationId, title: string, };
+export type ServerEvent = { "type": "new-message", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-updated", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "user-updated", "data": { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, } } | { "type": "preferences-updated", "data": { conversationId: ConversationId, muted: boolean, hidden: boolean, notify: NotifyLevel | null, email: boolean, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
 export type ClientAction = { "action": "typing", conversationId: ConversationId, } | { "action": "stop-typing", conversationId: ConversationId, } | { "action": "ping" };

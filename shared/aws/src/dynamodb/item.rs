@@ -8,6 +8,7 @@ use messaging_core::cursor::Cursor;
 use messaging_core::error::{StoreError, StoreResult};
 use messaging_core::ids::*;
 use messaging_core::model::*;
+use messaging_core::notify::NotifyLevel;
 use messaging_core::text::Title;
 use messaging_core::time::Timestamp;
 
@@ -227,6 +228,9 @@ pub fn message_item(m: &Message) -> Item {
     if let Some(u) = &m.deleted_by {
         item.insert("deleted_by".into(), s(u.as_str()));
     }
+    if !m.mentions.is_empty() {
+        item.insert("mentions".into(), to_attr(&m.mentions));
+    }
     item
 }
 
@@ -246,6 +250,10 @@ pub fn message_from(item: &Item) -> StoreResult<Message> {
         deleted_by: item.opt_parse("deleted_by", UserId::parse)?,
         files: from_attr(item, "files")?,
         revisions: from_attr(item, "revisions")?,
+        mentions: match item.get("mentions") {
+            None => Vec::new(),
+            Some(_) => from_attr(item, "mentions")?,
+        },
     })
 }
 
@@ -264,6 +272,8 @@ pub fn receipt_from(item: &Item) -> StoreResult<ReadReceipt> {
                 None | Some(AttributeValue::Null(_)) => None,
                 Some(_) => Some(item.u64_of("hidden_through")?),
             },
+            notify: item.opt_parse("notify", NotifyLevel::parse)?,
+            email_off: matches!(item.get("email_off"), Some(AttributeValue::Bool(true))),
         },
     })
 }

@@ -9,6 +9,7 @@
 //! | message_files | `id` | TTL `expires_ttl` (pending uploads only) |
 //! | message_read_receipts | `conversation_id`, `user_id` | — |
 //! | message_reports | `message_id`, `reporter_id` | GSI `by-id` (`id`) KEYS_ONLY, GSI `by-status` (`status`, `queue_key`) ALL, GSI `queue` (`kind`, `queue_key`) ALL |
+//! | user_notifications | `user_id`, `kind` (`settings`, `push#<id>`) | — |
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -25,6 +26,7 @@ pub struct TableNames {
     pub files: String,
     pub receipts: String,
     pub reports: String,
+    pub notifications: String,
 }
 
 impl TableNames {
@@ -36,6 +38,7 @@ impl TableNames {
             files: format!("{prefix}message_files"),
             receipts: format!("{prefix}message_read_receipts"),
             reports: format!("{prefix}message_reports"),
+            notifications: format!("{prefix}user_notifications"),
         }
     }
 }
@@ -170,6 +173,13 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
                 Some("queue_key"),
                 projection(ProjectionType::All, &[]),
             )),
+        client
+            .create_table()
+            .table_name(&names.notifications)
+            .key_schema(key("user_id", KeyType::Hash))
+            .key_schema(key("kind", KeyType::Range))
+            .attribute_definitions(attr("user_id", S))
+            .attribute_definitions(attr("kind", S)),
     ];
 
     for request in requests {

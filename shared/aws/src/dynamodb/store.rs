@@ -17,6 +17,8 @@
 //! | create conversation | TransactWriteItems (conversation + participants) |
 //! | admin search | Query GSI `by-created` (filtered, ≤ 10 pages) + BatchGetItem |
 //! | reports | PutItem / Query GSI / UpdateItem (+ GetItem when a retry finds its own write) |
+//! | notification settings | BatchGetItem (per 100) / PutItem |
+//! | push subscriptions | Query (the user's) / PutItem / DeleteItem |
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,6 +36,7 @@ use messaging_core::cursor::Cursor;
 use messaging_core::error::{StoreError, StoreResult};
 use messaging_core::ids::*;
 use messaging_core::model::*;
+use messaging_core::notify::{NotificationSettings, PushSubscription};
 use messaging_core::ports::*;
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::time::Timestamp;
@@ -104,7 +107,8 @@ consumed_one!(
     aws_sdk_dynamodb::operation::get_item::GetItemOutput,
     aws_sdk_dynamodb::operation::query::QueryOutput,
     aws_sdk_dynamodb::operation::put_item::PutItemOutput,
-    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput
 );
 consumed_many!(
     aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput,
@@ -972,7 +976,7 @@ impl ReceiptStore for DynamoStore {
         preferences: Preferences,
         at: Timestamp,
     ) -> StoreResult<ReadReceipt> {
-        let set = "SET muted = :muted, last_read_seq = if_not_exists(last_read_seq, :zero), \
+        let set = "SET muted = :muted, email_off = :email_off, last_read_seq = if_not_exists(last_read_seq, :zero), \
                    read_at = if_not_exists(read_at, :at)";
         let mut request = self
             .client
@@ -981,16 +985,33 @@ impl ReceiptStore for DynamoStore {
             .key("conversation_id", s(conversation.as_str()))
             .key("user_id", s(user.as_str()))
             .expression_attribute_values(":muted", AttributeValue::Bool(preferences.muted))
+            .expression_attribute_values(":email_off", AttributeValue::Bool(preferences.email_off))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
             .return_values(ReturnValue::AllNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        request = match preferences.hidden_through {
-            Some(seq) => request
-                .update_expression(format!("{set}, hidden_through = :hidden"))
-                .expression_attribute_values(":hidden", n(seq)),
-            None => request.update_expression(format!("{set} REMOVE hidden_through")),
+        let mut sets = set.to_owned();
+        let mut removes = Vec::new();
+        match preferences.hidden_through {
+            Some(seq) => {
+                sets.push_str(", hidden_through = :hidden");
+                request = request.expression_attribute_values(":hidden", n(seq));
+            }
+            None => removes.push("hidden_through"),
+        }
+        match preferences.notify {
+            Some(level) => {
+                sets.push_str(", notify = :notify");
+                request = request.expression_attribute_values(":notify", s(level.as_str()));
+            }
+            None => removes.push("notify"),
+        }
+        let expression = if removes.is_empty() {
+            sets
+        } else {
+            format!("{sets} REMOVE {}", removes.join(", "))
         };
+        request = request.update_expression(expression);
         let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
         receipt_from(&out.attributes.unwrap_or_default())
     }
@@ -1082,6 +1103,89 @@ impl DynamoStore {
                 .filter_map(|k| found.get(*k).map(|v| (k.to_string(), v.clone())))
                 .collect()
         }))
+    }
+}
+
+/// `user_notifications`: `kind = settings` holds the settings as JSON (`data`),
+/// `kind = push#<id>` one push subscription each.
+#[async_trait]
+impl NotificationStore for DynamoStore {
+    async fn notification_settings(&self, users: &[UserId]) -> StoreResult<Vec<(UserId, NotificationSettings)>> {
+        let mut ids: Vec<&UserId> = users.iter().collect();
+        ids.sort();
+        ids.dedup();
+        let keys = ids
+            .iter()
+            .map(|u| Item::from([("user_id".into(), s(u.as_str())), ("kind".into(), s("settings"))]))
+            .collect();
+        let items = self.batch_get(&self.t.notifications, keys, None).await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok((
+                    item.parse("user_id", UserId::parse)?,
+                    NotificationSettings::from_json(item.str_of("data")?),
+                ))
+            })
+            .collect()
+    }
+
+    async fn put_notification_settings(&self, user: &UserId, settings: &NotificationSettings) -> StoreResult<()> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.t.notifications)
+            .item("user_id", s(user.as_str()))
+            .item("kind", s("settings"))
+            .item("data", s(settings.to_json()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        self.send(|| request.clone().send()).await.map_err(sdk)?;
+        Ok(())
+    }
+
+    async fn put_push_subscription(&self, subscription: &PushSubscription) -> StoreResult<()> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.t.notifications)
+            .item("user_id", s(subscription.user_id.as_str()))
+            .item("kind", s(format!("push#{}", subscription.id)))
+            .item("data", to_attr(subscription))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        self.send(|| request.clone().send()).await.map_err(sdk)?;
+        Ok(())
+    }
+
+    async fn push_subscriptions(&self, user: &UserId) -> StoreResult<Vec<PushSubscription>> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.t.notifications)
+            .key_condition_expression("user_id = :u AND begins_with(kind, :push)")
+            .expression_attribute_values(":u", s(user.as_str()))
+            .expression_attribute_values(":push", s("push#"))
+            .consistent_read(true);
+        let mut subscriptions: Vec<PushSubscription> = self
+            .query_all(request)
+            .await?
+            .iter()
+            .map(|item| from_attr(item, "data"))
+            .collect::<StoreResult<_>>()?;
+        subscriptions.sort_by_key(|s| s.created_at);
+        Ok(subscriptions)
+    }
+
+    async fn remove_push_subscription(&self, user: &UserId, id: &str) -> StoreResult<bool> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(&self.t.notifications)
+            .key("user_id", s(user.as_str()))
+            .key("kind", s(format!("push#{id}")))
+            .return_values(ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::identity::Identity;
 use crate::ids::{ConversationId, ProjectId, UserId};
 use crate::limits::Action;
 use crate::model::{Conversation, ConversationStatus, LIST_PAGE, Participant, Preferences, ReadReceipt};
+use crate::notify::NotifyLevel;
 use crate::text::Title;
 use crate::time::Timestamp;
 use crate::views::{
@@ -43,6 +44,9 @@ pub struct PreferencesChange {
     pub muted: Option<bool>,
     /// `true` hides the conversation until a message newer than the current last one.
     pub hidden: Option<bool>,
+    /// `Some(None)`: back to the member's default level.
+    pub notify: Option<Option<NotifyLevel>>,
+    pub email: Option<bool>,
 }
 
 /// Keyset position in the caller's conversation list (newest activity first).
@@ -118,6 +122,8 @@ impl Messaging {
             unread_count: 0,
             muted: false,
             hidden: false,
+            notify: None,
+            email: true,
         })
     }
 
@@ -249,6 +255,8 @@ impl Messaging {
                     unread_count: c.last_seq.saturating_sub(last_read_seq),
                     muted: prefs.muted,
                     hidden: prefs.hides(c.last_seq),
+                    notify: prefs.notify,
+                    email: !prefs.email_off,
                 }
             })
             .collect();
@@ -279,6 +287,8 @@ impl Messaging {
             last_read_seq,
             muted: prefs.muted,
             hidden: prefs.hides(conversation.last_seq),
+            notify: prefs.notify,
+            email: !prefs.email_off,
         })
     }
 
@@ -311,6 +321,8 @@ impl Messaging {
                 Some(false) => None,
                 None => current.hidden_through,
             },
+            notify: change.notify.unwrap_or(current.notify),
+            email_off: change.email.map_or(current.email_off, |on| !on),
         };
         let stored = self
             .ports
@@ -322,11 +334,15 @@ impl Messaging {
             conversation_id: id.clone(),
             muted: stored.muted,
             hidden: stored.hides(conversation.last_seq),
+            notify: stored.notify,
+            email: !stored.email_off,
         };
         let event = ServerEvent::PreferencesUpdated {
             conversation_id: view.conversation_id.clone(),
             muted: view.muted,
             hidden: view.hidden,
+            notify: view.notify,
+            email: view.email,
         };
         self.publish_to_users(std::slice::from_ref(&who.user_id), &event).await;
         Ok(view)

@@ -235,6 +235,7 @@ mod tests {
             deleted: false,
             deleted_at: None,
             files: vec![],
+            mentions: vec![],
         }
     }
 

@@ -4,7 +4,7 @@ use super::Messaging;
 use crate::error::Error;
 use crate::events::ServerEvent;
 use crate::identity::Identity;
-use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ReportId};
+use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ReportId, UserId};
 use crate::limits::Action;
 use crate::model::{Appended, ConversationStatus, Message, MessageRange, NewMessage, Report, ReportStatus};
 use crate::text::{MessageBody, ReportReason};
@@ -80,6 +80,7 @@ impl Messaging {
             }
         };
         self.set_files_attached(conversation, &files, true).await?;
+        let mentions = self.mentions(req.body.as_str(), &members).await;
         let new = NewMessage {
             id: MessageId::generate(),
             conversation_id: conversation.clone(),
@@ -89,6 +90,7 @@ impl Messaging {
             client_message_id: req.client_message_id,
             created_at: Timestamp::now(),
             files: files.clone(),
+            mentions,
         };
         let appended = match self.ports.store.append_message(new).await {
             Ok(appended) => appended,
@@ -111,9 +113,31 @@ impl Messaging {
                     message: view.clone(),
                 };
                 self.deliver_in_order(conversation, message.seq, &members, event).await;
-                // Sending ends typing; the others see "stopped" right away.
-                self.stop_typing_quietly(who, conversation, &members).await;
+                // Sending ends typing; the others see "stopped" right away. Side by side
+                // with opening the notification burst (one registry claim each).
+                futures::join!(
+                    self.stop_typing_quietly(who, conversation, &members),
+                    self.open_burst(&message)
+                );
                 Ok((view, true))
+            }
+        }
+    }
+
+    /// The members `body` mentions (only looked up when it has an `@`). A directory
+    /// failure costs the mentions, not the send.
+    async fn mentions(&self, body: &str, members: &[UserId]) -> Vec<UserId> {
+        if !body.contains('@') {
+            return Vec::new();
+        }
+        match self.ports.directory.profiles(members).await {
+            Ok(profiles) => {
+                let people: Vec<(UserId, String)> = profiles.into_iter().map(|p| (p.user_id, p.name)).collect();
+                crate::notify::mentions_in(body, &people)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "directory unavailable; no mentions resolved");
+                Vec::new()
             }
         }
     }

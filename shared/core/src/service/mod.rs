@@ -9,6 +9,7 @@ mod conversations;
 mod fanout;
 mod files;
 mod messages;
+mod notifications;
 mod people;
 mod realtime;
 
@@ -18,6 +19,9 @@ use std::time::Duration;
 pub use conversations::{CreateConversation, PreferencesChange};
 pub use files::{AttachmentRequest, EXTENSIONS, FilePolicy, UploadGrant, UploadSlot, bytes_match_type, download_name};
 pub use messages::SendMessage;
+pub use notifications::{
+    NotifySettings, PushKeys, PushSubscriptionInput, PushSubscriptionView, Unsubscribed, unsubscribe_token,
+};
 pub use people::PeopleSearch;
 pub use realtime::Ticket;
 
@@ -26,7 +30,7 @@ use crate::identity::Identity;
 use crate::ids::{ConversationId, UserId};
 use crate::limits::{Action, RateDecision, RateLimits};
 use crate::policy::ContactPolicy;
-use crate::ports::{BlobStore, ConnectionPusher, Registry, Store, TaskScheduler, UserDirectory};
+use crate::ports::{BlobStore, ConnectionPusher, Mailer, PushSender, Registry, Store, TaskScheduler, UserDirectory};
 use crate::time::Timestamp;
 
 /// The adapters the service runs on, chosen by the caller (embedded or AWS).
@@ -38,6 +42,9 @@ pub struct Ports {
     pub blobs: Arc<dyn BlobStore>,
     pub scheduler: Arc<dyn TaskScheduler>,
     pub directory: Arc<dyn UserDirectory>,
+    /// Web Push to browsers that subscribed.
+    pub push: Arc<dyn PushSender>,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 /// Tunables, with defaults suitable for production.
@@ -66,6 +73,8 @@ pub struct Settings {
     pub contacts: ContactPolicy,
     /// Each user's allowance per kind of action ([`crate::limits`]).
     pub limits: RateLimits,
+    /// Push and email notifications ([`NotifySettings`]).
+    pub notify: NotifySettings,
 }
 
 impl Default for Settings {
@@ -82,6 +91,7 @@ impl Default for Settings {
             files: FilePolicy::default(),
             contacts: ContactPolicy::default(),
             limits: RateLimits::default(),
+            notify: NotifySettings::default(),
         }
     }
 }

@@ -271,6 +271,19 @@ impl Messaging {
                     self.schedule_presence_check(&user_id).await;
                 }
             }
+            DelayedTask::NotifyConversation {
+                conversation_id,
+                from_seq,
+            } => self.notify_conversation(&conversation_id, from_seq).await?,
+            DelayedTask::EmailDigest {
+                conversation_id,
+                user_id,
+                from_seq,
+                not_before,
+            } => {
+                self.email_digest(&conversation_id, &user_id, from_seq, not_before)
+                    .await?
+            }
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use rusqlite::{Connection, Row};
 use messaging_core::error::StoreError;
 use messaging_core::ids::*;
 use messaging_core::model::*;
+use messaging_core::notify::NotifyLevel;
 use messaging_core::text::Title;
 use messaging_core::time::Timestamp;
 
@@ -60,7 +61,7 @@ pub(super) fn conversation_from(row: &Row<'_>) -> rusqlite::Result<Conversation>
 }
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, id, sender_id, sender_name, body, client_message_id, \
-     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions";
+     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions, mentions";
 
 pub(super) fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -81,6 +82,7 @@ pub(super) fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
             .transpose()?,
         files: json(&row.get::<_, String>(12)?)?,
         revisions: json(&row.get::<_, String>(13)?)?,
+        mentions: json(&row.get::<_, String>(14)?)?,
     })
 }
 
@@ -95,6 +97,9 @@ pub(super) fn participant_from(row: &Row<'_>) -> rusqlite::Result<Participant> {
     })
 }
 
+pub(super) const RECEIPT_COLUMNS: &str =
+    "conversation_id, user_id, last_read_seq, read_at, muted, hidden_through, notify, email_off";
+
 pub(super) fn receipt_from(row: &Row<'_>) -> rusqlite::Result<ReadReceipt> {
     Ok(ReadReceipt {
         conversation_id: parsed(ConversationId::parse(&row.get::<_, String>(0)?))?,
@@ -104,6 +109,11 @@ pub(super) fn receipt_from(row: &Row<'_>) -> rusqlite::Result<ReadReceipt> {
         preferences: Preferences {
             muted: row.get(4)?,
             hidden_through: row.get::<_, Option<i64>>(5)?.map(|s| s as u64),
+            notify: row
+                .get::<_, Option<String>>(6)?
+                .map(|l| parsed(NotifyLevel::parse(&l)))
+                .transpose()?,
+            email_off: row.get(7)?,
         },
     })
 }

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS messages (
     deleted_by         TEXT,
     files              TEXT NOT NULL DEFAULT '[]',
     revisions          TEXT NOT NULL DEFAULT '[]',
+    mentions           TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (conversation_id, seq),
     UNIQUE (conversation_id, sender_id, client_message_id)
 ) WITHOUT ROWID;
@@ -67,6 +68,8 @@ CREATE TABLE IF NOT EXISTS message_read_receipts (
     read_at          TEXT NOT NULL,
     muted            INTEGER NOT NULL DEFAULT 0,
     hidden_through   INTEGER,
+    notify           TEXT,
+    email_off        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (conversation_id, user_id)
 ) WITHOUT ROWID;
 
@@ -86,6 +89,16 @@ CREATE TABLE IF NOT EXISTS message_reports (
 );
 CREATE INDEX IF NOT EXISTS reports_by_status ON message_reports (status, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS reports_by_created ON message_reports (created_at DESC, id DESC);
+
+-- Notification settings (kind 'settings') and push subscriptions (kind 'push#<id>') per
+-- user, as the DynamoDB `user_notifications` table keys them.
+CREATE TABLE IF NOT EXISTS user_notifications (
+    user_id     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (user_id, kind)
+) WITHOUT ROWID;
 "#;
 
 /// Columns added after the first release, for databases created before them
@@ -93,4 +106,7 @@ CREATE INDEX IF NOT EXISTS reports_by_created ON message_reports (created_at DES
 pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("message_read_receipts", "muted", "INTEGER NOT NULL DEFAULT 0"),
     ("message_read_receipts", "hidden_through", "INTEGER"),
+    ("message_read_receipts", "notify", "TEXT"),
+    ("message_read_receipts", "email_off", "INTEGER NOT NULL DEFAULT 0"),
+    ("messages", "mentions", "TEXT NOT NULL DEFAULT '[]'"),
 ];

@@ -11,6 +11,7 @@ use messaging_core::cursor::Cursor;
 use messaging_core::error::{StoreError, StoreResult};
 use messaging_core::ids::*;
 use messaging_core::model::*;
+use messaging_core::notify::{NotificationSettings, PushSubscription};
 use messaging_core::ports::*;
 use messaging_core::text::{MessageBody, Title};
 use messaging_core::time::Timestamp;
@@ -504,12 +505,12 @@ impl MessageStore for SqliteStore {
             let message = new.into_message(seq);
             tx.exec(
                 "INSERT INTO messages (conversation_id, seq, id, sender_id, sender_name, body, client_message_id,
-                                       created_at, edit_count, files, revisions)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '[]')",
+                                       created_at, edit_count, files, revisions, mentions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '[]', ?10)",
                 params![
                     c, seq as i64, message.id.as_str(), message.sender_id.as_str(), message.sender_name,
                     message.body, message.client_message_id.as_str(), message.created_at.to_rfc3339(),
-                    to_json(&message.files),
+                    to_json(&message.files), to_json(&message.mentions),
                 ],
             )
             .map_err(backend)?;
@@ -650,11 +651,13 @@ impl ReceiptStore for SqliteStore {
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             let hidden = preferences.hidden_through.map(|s| s as i64);
+            let notify = preferences.notify.map(|l| l.as_str());
             tx.exec(
-                "INSERT INTO message_read_receipts (conversation_id, user_id, last_read_seq, read_at, muted, hidden_through)
-                 VALUES (?1, ?2, 0, ?3, ?4, ?5)
-                 ON CONFLICT (conversation_id, user_id) DO UPDATE SET muted = excluded.muted, hidden_through = excluded.hidden_through",
-                params![c, u, at.to_rfc3339(), preferences.muted, hidden],
+                "INSERT INTO message_read_receipts (conversation_id, user_id, last_read_seq, read_at, muted, hidden_through, notify, email_off)
+                 VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (conversation_id, user_id) DO UPDATE SET muted = excluded.muted, hidden_through = excluded.hidden_through,
+                     notify = excluded.notify, email_off = excluded.email_off",
+                params![c, u, at.to_rfc3339(), preferences.muted, hidden, notify, preferences.email_off],
             )
             .map_err(backend)?;
             let receipt = receipt_of(&tx, &c, &u)?;
@@ -668,9 +671,9 @@ impl ReceiptStore for SqliteStore {
         let c = conversation.to_string();
         self.with(move |conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT conversation_id, user_id, last_read_seq, read_at, muted, hidden_through FROM message_read_receipts WHERE conversation_id = ?1",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {RECEIPT_COLUMNS} FROM message_read_receipts WHERE conversation_id = ?1"
+                ))
                 .map_err(backend)?;
             let rows = stmt.query_map(params![c], receipt_from).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
@@ -688,7 +691,7 @@ impl ReceiptStore for SqliteStore {
             let mut out = Vec::new();
             for chunk in ids.chunks(100) {
                 let sql = format!(
-                    "SELECT conversation_id, user_id, last_read_seq, read_at, muted, hidden_through FROM message_read_receipts
+                    "SELECT {RECEIPT_COLUMNS} FROM message_read_receipts
                      WHERE user_id = ? AND conversation_id IN ({})",
                     placeholders(chunk.len())
                 );
@@ -744,6 +747,104 @@ impl FileStore for SqliteStore {
                 .query_map(rusqlite::params_from_iter(ids.iter()), file_from)
                 .map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl NotificationStore for SqliteStore {
+    async fn notification_settings(&self, users: &[UserId]) -> StoreResult<Vec<(UserId, NotificationSettings)>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+        self.with(move |conn| {
+            let mut out = Vec::new();
+            for chunk in ids.chunks(100) {
+                let sql = format!(
+                    "SELECT user_id, data FROM user_notifications WHERE kind = 'settings' AND user_id IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut stmt = conn.prepare(&sql).map_err(backend)?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(chunk.iter()), |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                    })
+                    .map_err(backend)?;
+                for row in rows {
+                    let (user, data) = row.map_err(backend)?;
+                    if let Ok(user) = UserId::parse(&user) {
+                        out.push((user, NotificationSettings::from_json(&data)));
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put_notification_settings(&self, user: &UserId, settings: &NotificationSettings) -> StoreResult<()> {
+        let (u, data) = (user.to_string(), settings.to_json());
+        self.with(move |conn| {
+            conn.exec(
+                "INSERT INTO user_notifications (user_id, kind, data, created_at) VALUES (?1, 'settings', ?2, ?3)
+                 ON CONFLICT (user_id, kind) DO UPDATE SET data = excluded.data",
+                params![u, data, Timestamp::now().to_rfc3339()],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_push_subscription(&self, subscription: &PushSubscription) -> StoreResult<()> {
+        let u = subscription.user_id.to_string();
+        let kind = format!("push#{}", subscription.id);
+        let data = to_json(subscription);
+        let at = subscription.created_at.to_rfc3339();
+        self.with(move |conn| {
+            conn.exec(
+                "INSERT INTO user_notifications (user_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (user_id, kind) DO UPDATE SET data = excluded.data, created_at = excluded.created_at",
+                params![u, kind, data, at],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn push_subscriptions(&self, user: &UserId) -> StoreResult<Vec<PushSubscription>> {
+        let u = user.to_string();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT data FROM user_notifications WHERE user_id = ?1 AND kind LIKE 'push#%' ORDER BY created_at",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![u], |row| row.get::<_, String>(0))
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(json(&row.map_err(backend)?).map_err(backend)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn remove_push_subscription(&self, user: &UserId, id: &str) -> StoreResult<bool> {
+        let (u, kind) = (user.to_string(), format!("push#{id}"));
+        self.with(move |conn| {
+            let n = conn
+                .exec(
+                    "DELETE FROM user_notifications WHERE user_id = ?1 AND kind = ?2",
+                    params![u, kind],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
         })
         .await
     }
@@ -864,8 +965,7 @@ impl ReportStore for SqliteStore {
 /// One member's receipt row, inside the transaction that just wrote it.
 fn receipt_of(tx: &rusqlite::Transaction<'_>, conversation: &str, user: &str) -> StoreResult<ReadReceipt> {
     tx.query_row(
-        "SELECT conversation_id, user_id, last_read_seq, read_at, muted, hidden_through FROM message_read_receipts
-         WHERE conversation_id = ?1 AND user_id = ?2",
+        &format!("SELECT {RECEIPT_COLUMNS} FROM message_read_receipts WHERE conversation_id = ?1 AND user_id = ?2"),
         params![conversation, user],
         receipt_from,
     )
@@ -931,6 +1031,8 @@ mod tests {
         let muted = Preferences {
             muted: true,
             hidden_through: Some(7),
+            notify: Some(messaging_core::notify::NotifyLevel::Mentions),
+            email_off: true,
         };
         let r = store
             .set_preferences(&id, &user, muted, Timestamp::now())
