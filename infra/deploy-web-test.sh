@@ -153,6 +153,7 @@ build() { # dir hash [index text]
   printf 'console.log("%s")\n' "$2" >"$1/assets/app-$2.js"
   printf 'body{color:#123}/*%s*/\n' "$2" >"$1/assets/app-$2.css"
   printf '\0\0\1\0' >"$1/favicon.ico"
+  printf 'self.addEventListener("push", () => {}) // %s\n' "$2" >"$1/sw.js"
 }
 build "$tmp/dist1" abc123
 # A config.json in the build must not win over the stack's.
@@ -224,19 +225,20 @@ authority=https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool1
 # --- First deploy -------------------------------------------------------------------------
 deploy_run "$tmp/dist1" "$stack" "$tmp/run1.log"
 grep -q "invalidation .* on $distribution" "$tmp/run1.log" || fail "run 1 made no invalidation: $(cat "$tmp/run1.log")"
-expect_keys "$bucket" "assets/app-abc123.css assets/app-abc123.js config.json deploy-manifest.json favicon.ico index.html" \
+expect_keys "$bucket" "assets/app-abc123.css assets/app-abc123.js config.json deploy-manifest.json favicon.ico index.html sw.js" \
   "first deploy (stale.txt and assets/old-000000.js deleted)"
 expect_headers "$bucket" index.html "no-cache" "text/html; charset=utf-8"
 expect_headers "$bucket" config.json "no-cache" "application/json"
 expect_headers "$bucket" assets/app-abc123.js "$immutable" "text/javascript; charset=utf-8"
 expect_headers "$bucket" assets/app-abc123.css "$immutable" "text/css; charset=utf-8"
 expect_headers "$bucket" favicon.ico "public, max-age=300" "image/x-icon"
+expect_headers "$bucket" sw.js "no-cache" "text/javascript; charset=utf-8"
 expect_config "$bucket" "$authority"
 [ "$(invalidations)" = 1 ] || fail "expected 1 invalidation, found $(invalidations)"
 paths=$(aws cloudfront list-invalidations --distribution-id "$distribution" --query 'InvalidationList.Items[0].Id' --output text |
   xargs -I{} "$aws_cli" cloudfront get-invalidation --distribution-id "$distribution" --id {} \
     --query 'Invalidation.InvalidationBatch.Paths.Items' --output text | tr '\t' ' ')
-[ "$paths" = "/index.html /config.json" ] || fail "invalidated [$paths], expected [/index.html /config.json]"
+[ "$paths" = "/index.html /config.json /sw.js" ] || fail "invalidated [$paths], expected [/index.html /config.json /sw.js]"
 step "first deploy: objects, headers, config.json, stale objects deleted, invalidation: ok"
 
 # --- The same build again: nothing changes ----------------------------------------------
@@ -249,16 +251,16 @@ step "second run of the same build: idempotent: ok"
 
 # --- New builds: the previous build's assets stay one build longer -----------------------
 deploy_run "$tmp/dist2" "$stack" "$tmp/run3.log"
-expect_keys "$bucket" "assets/app-abc123.css assets/app-abc123.js assets/app-def456.css assets/app-def456.js config.json deploy-manifest.json favicon.ico index.html" \
+expect_keys "$bucket" "assets/app-abc123.css assets/app-abc123.js assets/app-def456.css assets/app-def456.js config.json deploy-manifest.json favicon.ico index.html sw.js" \
   "second build (the first build's assets kept for open tabs)"
 expect_headers "$bucket" assets/app-def456.js "$immutable" "text/javascript; charset=utf-8"
 aws s3 cp --only-show-errors "s3://$bucket/index.html" "$tmp/index.html"
 grep -q "app-def456.js" "$tmp/index.html" || fail "index.html is not the second build's"
 deploy_run "$tmp/dist2" "$stack" "$tmp/run4.log"
-expect_keys "$bucket" "assets/app-abc123.css assets/app-abc123.js assets/app-def456.css assets/app-def456.js config.json deploy-manifest.json favicon.ico index.html" \
+expect_keys "$bucket" "assets/app-abc123.css assets/app-abc123.js assets/app-def456.css assets/app-def456.js config.json deploy-manifest.json favicon.ico index.html sw.js" \
   "second build again (still one previous build)"
 deploy_run "$tmp/dist3" "$stack" "$tmp/run5.log"
-expect_keys "$bucket" "assets/app-def456.css assets/app-def456.js assets/app-ghi789.css assets/app-ghi789.js config.json deploy-manifest.json favicon.ico index.html" \
+expect_keys "$bucket" "assets/app-def456.css assets/app-def456.js assets/app-ghi789.css assets/app-ghi789.js config.json deploy-manifest.json favicon.ico index.html sw.js" \
   "third build (the first build's assets gone)"
 step "new builds: previous build's assets kept once, older ones deleted: ok"
 

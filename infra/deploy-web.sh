@@ -10,6 +10,8 @@
 #    with the headers each kind of file needs:
 #      assets/*      content-hashed names: `public, max-age=31536000, immutable`
 #      *.html        `no-cache` (browsers revalidate; the edge keeps it 1 s)
+#      sw.js         `no-cache`: the service worker's name has no hash, and a stale one
+#                    would keep showing notifications the old way
 #      config.json   `no-cache`, application/json
 #      other files   `public, max-age=300` (favicon and the like: names without a hash)
 #    in this order: assets, other files, config.json, index.html last, so that a browser
@@ -95,6 +97,7 @@ TYPES = {
     ".wasm": "application/wasm",
 }
 MANIFEST = "deploy-manifest.json"
+SERVICE_WORKER = "sw.js"
 CONFIG = "config.json"
 
 
@@ -156,7 +159,7 @@ def plan(dist, remote_path, manifest_path, work):
         ext = os.path.splitext(rel)[1].lower()
         if rel.startswith("assets/"):
             phase, cache = 0, IMMUTABLE
-        elif ext == ".html":
+        elif ext == ".html" or rel == SERVICE_WORKER:
             phase, cache = 2, NO_CACHE
         else:
             phase, cache = 1, SHORT
@@ -259,7 +262,7 @@ if [ -z "$distribution" ]; then
   say "no WebDistributionId output: skipping the CloudFront invalidation"
 else
   invalidation=$(aws cloudfront create-invalidation --distribution-id "$distribution" \
-    --paths /index.html /config.json --query 'Invalidation.Id' --output text)
-  say "invalidation $invalidation of /index.html and /config.json on $distribution (takes a minute or two)"
+    --paths /index.html /config.json /sw.js --query 'Invalidation.Id' --output text)
+  say "invalidation $invalidation of /index.html, /config.json and /sw.js on $distribution (takes a minute or two)"
 fi
 say "done"

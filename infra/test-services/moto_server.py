@@ -6,11 +6,15 @@ LocalStack) never allow that, and the concurrency tests of this project exist pr
 check that races are decided by conditions. Serialising requests gives the test suite
 DynamoDB's per-item atomicity without changing anything else about moto.
 
+For the tests of the SES adapter, `GET /_harness/ses/sent` lists the emails moto's SES
+accepted (what moto keeps as `sent_messages`, which its own API does not show).
+
 It also exits when the process that started it goes away (it watches its parent), so a
 test run never leaves servers behind.
 """
 
 import argparse
+import json
 import os
 import threading
 import time
@@ -30,6 +34,26 @@ def watch_parent(parent: int) -> None:
         time.sleep(0.5)
 
 
+def sent_emails() -> bytes:
+    from moto.ses.models import ses_backends
+
+    sent = []
+    for account in list(ses_backends.keys()):
+        for region in list(ses_backends[account].keys()):
+            for m in ses_backends[account][region].sent_messages:
+                sent.append({
+                    "account": account,
+                    "region": region,
+                    "id": m.id,
+                    "source": getattr(m, "source", None),
+                    "destinations": getattr(m, "destinations", None),
+                    "subject": getattr(m, "subject", None),
+                    "body": getattr(m, "body", None),
+                    "raw": getattr(m, "raw_data", None),
+                })
+    return json.dumps({"sent": sent}).encode()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -45,6 +69,11 @@ def main() -> None:
     lock = threading.Lock()
 
     def serialised(environ, start_response):
+        if environ.get("PATH_INFO") == "/_harness/ses/sent":
+            with lock:
+                body = sent_emails()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
         with lock:
             # Materialise the body inside the lock: the backend's work happens while it is produced.
             return list(app(environ, start_response))

@@ -84,8 +84,9 @@ pub async fn guard(State(policy): State<WebPolicy>, req: Request, next: Next) ->
             .headers_mut()
             .entry(header::CONTENT_SECURITY_POLICY)
             .or_insert_with(|| (*policy.0).clone());
-        if is_html(&response) {
-            // The web client's page: always revalidated, so a deploy is seen at once.
+        if is_html(&response) || path == "/sw.js" {
+            // The web client's page and its service worker (whose name has no hash):
+            // always revalidated, so a deploy is seen at once.
             response
                 .headers_mut()
                 .entry(header::CACHE_CONTROL)

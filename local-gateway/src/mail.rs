@@ -86,17 +86,14 @@ pub async fn list_json(State(gw): State<Arc<Gateway>>) -> Response {
     axum::Json(serde_json::json!({ "items": outbox.list(LISTED) })).into_response()
 }
 
-fn entry(gw: &Gateway, id: &str) -> Result<OutboxEntry, Response> {
-    outbox(gw)
-        .and_then(|o| o.get(id))
-        .ok_or_else(|| StatusCode::NOT_FOUND.into_response())
+fn entry(gw: &Gateway, id: &str) -> Option<OutboxEntry> {
+    outbox(gw).and_then(|o| o.get(id))
 }
 
 /// `GET /dev/mail/{id}`: one email: headers, text, and its HTML in a sandboxed frame.
 pub async fn show(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
-    let e = match entry(&gw, &id) {
-        Ok(e) => e,
-        Err(response) => return response,
+    let Some(e) = entry(&gw, &id) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
     let mut rows = format!(
         "<tr><th>From</th><td>{}</td></tr><tr><th>To</th><td>{}</td></tr><tr><th>Date</th><td>{}</td></tr>",
@@ -121,9 +118,8 @@ pub async fn show(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Res
 /// `GET /dev/mail/{id}/html`: the email's HTML as a mail client would show it: no
 /// script, nothing loaded from anywhere.
 pub async fn html(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
-    let e = match entry(&gw, &id) {
-        Ok(e) => e,
-        Err(response) => return response,
+    let Some(e) = entry(&gw, &id) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], e.mail.html).into_response();
     response.headers_mut().insert(

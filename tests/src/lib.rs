@@ -2,7 +2,8 @@
 //! ([`fixtures`]), one conformance suite per port ([`conformance`]), and a DynamoDB
 //! endpoint that misbehaves as DynamoDB does ([`dynamo_faults`]), the fault-injection
 //! suite's proxies and traffic ([`faults`]), and the service on fast
-//! adapters for rule-level tests ([`service`]).
+//! adapters for rule-level tests ([`service`]), and a Web Push service that checks
+//! VAPID and decrypts what it receives ([`push_service`]).
 
 pub mod cognito;
 pub mod conformance;
@@ -10,6 +11,7 @@ pub mod dynamo_faults;
 pub mod faults;
 pub mod fixtures;
 pub mod gateway;
+pub mod push_service;
 pub mod service;
 pub mod services;
 pub mod template;

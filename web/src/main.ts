@@ -13,6 +13,7 @@ import { startMessaging, stopMessaging, suspendMessaging } from './composables/u
 import { socketUrl } from './composables/useSocket'
 import { ConfigError, loadConfig } from './config'
 import { createAppRouter } from './router'
+import { registerServiceWorker } from './serviceWorker'
 import { useMessagingStore } from './stores/messagingStore'
 import { SESSION_ENDED_NOTICE, useSessionStore } from './stores/sessionStore'
 import './styles.css'
@@ -54,7 +55,8 @@ async function start() {
   // Only now: an expiry reported while `resume` was renewing is not one.
   auth.onExpired(expire)
 
-  app.use(createAppRouter({ callbackPath: config.auth.redirectPath }))
+  const router = createAppRouter({ callbackPath: config.auth.redirectPath })
+  app.use(router)
 
   // One messaging service (and socket) per signed-in user. What they had not sent when
   // their session expired comes back once they signed in again — to them only.
@@ -74,6 +76,8 @@ async function start() {
   )
 
   app.mount('#app')
+  // For Web Push on this device (enabled, with the permission, on the settings page only).
+  registerServiceWorker(router)
 }
 
 start().catch((e: unknown) => {

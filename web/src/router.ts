@@ -11,6 +11,9 @@ export function createAppRouter(options: { callbackPath: string }): Router {
       { path: '/', redirect: '/messages' },
       { path: '/messages/:conversationId?', name: 'messages', component: () => import('./pages/MessagesPage.vue') },
       { path: '/admin', name: 'admin', component: () => import('./pages/AdminPage.vue'), meta: { admin: true } },
+      { path: '/settings/notifications', name: 'notification-settings', component: () => import('./pages/NotificationSettingsPage.vue') },
+      // An email's link: works without signing in (the token is the permission).
+      { path: '/unsubscribe', name: 'unsubscribe', component: () => import('./pages/UnsubscribePage.vue'), meta: { public: true } },
       { path: '/:pathMatch(.*)*', redirect: '/messages' },
     ],
   })

@@ -69,7 +69,44 @@ export interface RenameMeRequest {
 export interface PreferencesRequest {
   muted?: boolean
   hidden?: boolean
+  /** Which messages of this conversation notify me; `default` follows my own setting. */
+  notify?: ConversationNotifyChoice
+  /** Emails about this conversation. */
+  email?: boolean
 }
+
+// ---------------------------------------------------------------------------------------
+// Notifications: fields the server sends that api/wire.ts does not have yet
+// ---------------------------------------------------------------------------------------
+// Declared optional and read defensively (`?? []`, `?? null`, `?? true`): once the
+// generated types carry them, these intersections still hold.
+
+/** Which messages notify someone: every message from others, only mentions, none. */
+export type NotifyLevel = 'all' | 'mentions' | 'none'
+
+/**
+ * The level as a server may spell it on the wire: the contract's `none`, or `nothing`,
+ * which the generated types (and the first backend build) have for the same level.
+ * `notifyLevelOf` (utils/notify.ts) reads either as the contract's.
+ */
+export type WireNotifyLevel = NotifyLevel | Wire.NotifyLevel
+
+/** The per-conversation choice: a level, or `default` (my own setting; `null` on the wire). */
+export type ConversationNotifyChoice = NotifyLevel | 'default'
+
+/** My notification settings for one conversation, beside `muted` and `hidden`. */
+export interface ConversationNotifyFields {
+  /** `null` (or absent, from an older server): my personal default applies. */
+  notify?: WireNotifyLevel | null
+  /** Emails about this conversation; absent means on. */
+  email?: boolean
+}
+
+/** A message with the participants it mentions (user ids the server resolved from `@Name`). */
+export type MentioningMessage = MessageView & { mentions?: string[] }
+
+/** `PATCH .../preferences`'s answer and the `preferences-updated` event. */
+export type PreferencesState = Omit<PreferencesView, 'notify' | 'email'> & ConversationNotifyFields
 
 /** `PATCH /api/admin/messaging/users/{userId}`. */
 export interface SetUserStateRequest {
@@ -114,7 +151,7 @@ export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' 
  * A conversation as the store keeps it: the wire summary without what is derived from it
  * (unread = `lastSeq − lastReadSeq`, see the store's `unreadOf`).
  */
-export type ConversationState = Omit<ConversationSummary, 'unreadCount'>
+export type ConversationState = Omit<ConversationSummary, 'unreadCount'> & ConversationNotifyFields
 
 /** A participant as the store keeps it: whether they are online is the store's `presence`. */
 export type ParticipantState = Omit<ParticipantView, 'online'>

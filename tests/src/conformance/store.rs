@@ -712,7 +712,7 @@ pub async fn notification_settings_and_push_subscriptions_per_user(store: Arc<dy
     let changed = NotificationSettings { push: true, ..mine };
     store.put_notification_settings(&a, &changed).await.unwrap();
     assert_eq!(
-        store.notification_settings(&[a.clone()]).await.unwrap(),
+        store.notification_settings(std::slice::from_ref(&a)).await.unwrap(),
         vec![(a.clone(), changed)]
     );
 
@@ -746,7 +746,14 @@ pub async fn notification_settings_and_push_subscriptions_per_user(store: Arc<dy
     assert!(!store.remove_push_subscription(&b, "s1").await.unwrap(), "not b's");
     assert_eq!(ids(store.push_subscriptions(&a).await.unwrap()), ["s1"]);
     // Settings and subscriptions share the user's rows without mixing.
-    assert_eq!(store.notification_settings(&[a.clone()]).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .notification_settings(std::slice::from_ref(&a))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 pub async fn attachments_are_claimed_atomically_with_the_message(store: Arc<dyn Store>) {

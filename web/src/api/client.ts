@@ -105,6 +105,14 @@ function rateLimitedMessage(e: ApiError): string {
 
 type Query = Record<string, string | number | boolean | null | undefined>
 
+export interface RequestOptions {
+  query?: Query
+  body?: unknown
+  signal?: AbortSignal
+  /** No bearer token, and a 401 does not end the session. */
+  anonymous?: boolean
+}
+
 /** A searchable list's query: a text, the cursor of the page after, a page size. */
 type SearchQuery = { q?: string; cursor?: string | null; limit?: number }
 
@@ -144,15 +152,19 @@ export class ApiClient {
     this.onUnauthorized = options.onUnauthorized
   }
 
-  /** Sends a request; resolves with the parsed JSON body (undefined for 204) and the status. */
+  /**
+   * Sends a request; resolves with the parsed JSON body (undefined for 204) and the status.
+   * `anonymous`: without the bearer token, and a 401 is only an error (no session to end) —
+   * for the few routes a link opens without signing in (unsubscribe).
+   */
   async requestWithStatus<T>(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
+    options: RequestOptions = {},
   ): Promise<{ status: number; data: T }> {
     const headers: Record<string, string> = { Accept: 'application/json' }
     // Read on every call: silent renewal replaces the access token in place.
-    const token = this.getToken()
+    const token = options.anonymous ? null : this.getToken()
     if (token) headers.Authorization = `Bearer ${token}`
     let body: string | undefined
     if (options.body !== undefined) {
@@ -181,7 +193,7 @@ export class ApiClient {
       }
     }
     if (!response.ok) {
-      if (response.status === 401) this.onUnauthorized?.()
+      if (response.status === 401 && !options.anonymous) this.onUnauthorized?.()
       const err = (parsed as ApiErrorBody | undefined)?.error
       throw new ApiError(
         response.status,
@@ -194,11 +206,7 @@ export class ApiClient {
     return { status: response.status, data: parsed as T }
   }
 
-  async request<T>(
-    method: string,
-    path: string,
-    options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<T> {
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     return (await this.requestWithStatus<T>(method, path, options)).data
   }
 
@@ -243,7 +251,7 @@ export class ApiClient {
     await this.request('DELETE', `/api/messaging/conversations/${enc(id)}/participants/${enc(userId)}`)
   }
 
-  /** The caller's own mute / hide settings, kept on the server for every device. */
+  /** The caller's own settings (mute, hide, notifications, emails), kept on the server for every device. */
   setPreferences(id: string, req: PreferencesRequest): Promise<PreferencesView> {
     return this.request('PATCH', `/api/messaging/conversations/${enc(id)}/preferences`, { body: req })
   }

@@ -16,12 +16,12 @@
 //   applies the server's answer at once; the `conversation-updated` event that follows
 //   tells the other members, and is harmless here. An event that no longer lists me
 //   means I left or was removed: the conversation is forgotten and its open thread says so.
-//   My mute and hide settings reach my other devices as `preferences-updated`.
+//   My mute, hide and notification settings reach my other devices as `preferences-updated`.
 
 import { shallowRef } from 'vue'
 import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
-import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, PreferencesView, ServerEvent } from '../types'
+import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, PreferencesState, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
 import { isolate } from '../utils/text'
 import {
@@ -214,7 +214,7 @@ export function createMessaging(deps: MessagingDeps) {
    * (the store's list leaves hidden ones out); shown again comes back to it, fetched first
    * when this page never held it (it was hidden when the list was loaded).
    */
-  function applyPreferences(view: PreferencesView): void {
+  function applyPreferences(view: PreferencesState): void {
     const id = view.conversationId
     if (!store.conversations[id]) {
       if (!view.hidden) void discoverConversation(id)

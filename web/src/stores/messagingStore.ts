@@ -17,6 +17,7 @@
 
 import { defineStore } from 'pinia'
 import { TYPING_MARGIN_MS } from '../timing'
+import { notifyLevelOf } from '../utils/notify'
 import type {
   ConnectionState,
   ConversationDetail,
@@ -33,7 +34,7 @@ import type {
   ParticipantView,
   PendingMessage,
   Person,
-  PreferencesView,
+  PreferencesState,
   ReceiptState,
   ThreadItem,
   ThreadState,
@@ -231,7 +232,9 @@ export const useMessagingStore = defineStore('messaging', {
      * hiding again a conversation that a newer message brought back.
      */
     upsertSummary(summary: ConversationSummary | ConversationState) {
-      const item = 'unreadCount' in summary ? conversationState(summary) : summary
+      const item = 'unreadCount' in summary ? conversationState(summary) : { ...summary }
+      // One spelling of the level in the store (the server may say `nothing` for `none`).
+      if (item.notify !== undefined) item.notify = notifyLevelOf(item.notify)
       const existing = this.conversations[item.id]
       delete this.departed[item.id]
       if (!existing) {
@@ -260,15 +263,22 @@ export const useMessagingStore = defineStore('messaging', {
         lastReadSeq: Math.max(existing?.lastReadSeq ?? 0, myReadSeq),
         muted: existing?.muted ?? false,
         hidden: existing?.hidden ?? false,
+        notify: existing?.notify ?? null,
+        email: existing?.email ?? true,
       })
     },
 
-    /** My settings after `PATCH .../preferences`. */
-    applyPreferences(view: PreferencesView) {
+    /**
+     * My settings after `PATCH .../preferences` or `preferences-updated`. The notification
+     * fields are taken only when present: an answer without them leaves them as they were.
+     */
+    applyPreferences(view: PreferencesState) {
       const c = this.conversations[view.conversationId]
       if (!c) return
       c.muted = view.muted
       c.hidden = view.hidden
+      if (view.notify !== undefined) c.notify = notifyLevelOf(view.notify)
+      if (view.email !== undefined) c.email = view.email
     },
 
     /** Adds a conversation to the visible list (it appeared through an event). */

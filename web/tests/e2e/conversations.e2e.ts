@@ -175,7 +175,7 @@ describe('managing conversations in the browser', () => {
     const cid = await createConversation(baseUrl, 'u-team-ben', `Old title ${run}`, ['u-client-ana'])
     await openConversation(ben, cid)
     await openConversation(ana, cid)
-    expect(await menuItems(ana.page), 'no rename for a client who did not create it').toEqual(['Mute', 'Hide until a new message', 'Leave conversation…'])
+    expect(await menuItems(ana.page), 'no rename for a client who did not create it').toEqual(['Mute', 'Notifications…', 'Hide until a new message', 'Leave conversation…'])
 
     await conversationAction(ben.page, 'Rename…')
     const dialog = ben.page.getByRole('dialog', { name: 'Rename the conversation' })

@@ -84,6 +84,9 @@ export async function startGateway(extraArgs: string[] = []): Promise<Gateway> {
       // rate_limits.rs). Typing keeps its real limit: the client's own pace is under it.
       RATE_LIMITS:
         'send=5000/10s,create-conversation=1000/60s,add-people=1000/60s,connect=1000/60s,uploads=1000/60s,reports=1000/60s',
+      // A burst of messages notifies (push, then email digests into /dev/mail) 2 s after
+      // its first message rather than 30 s, so that a test can follow an email's link.
+      NOTIFY_PUSH_DELAY_SECS: process.env.NOTIFY_PUSH_DELAY_SECS ?? '2',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

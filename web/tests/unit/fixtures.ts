@@ -1,7 +1,16 @@
 // Test doubles shared by the unit tests: message factories, a fake WebSocket, and a
 // fake messaging server behind a fake fetch.
 
-import type { ConversationDetail, ConversationSummary, MessageView, ParticipantView, Person, ProfileView } from '../../src/types'
+import type {
+  ConversationDetail,
+  ConversationNotifyFields,
+  ConversationSummary,
+  MentioningMessage,
+  MessageView,
+  ParticipantView,
+  Person,
+  ProfileView,
+} from '../../src/types'
 import type { WebSocketLike } from '../../src/composables/useSocket'
 
 export const CID = '01HZCONVERSATION0000000001'
@@ -27,7 +36,9 @@ export function profile(userId: string, overrides: Partial<ProfileView> = {}): P
 }
 
 let ids = 0
-export function message(seq: number, overrides: Partial<MessageView> = {}): MessageView {
+// The notification fields (`mentions`, `notify`, `email`) are set here already, so that
+// these factories keep type-checking once api/wire.ts makes them required.
+export function message(seq: number, overrides: Partial<MentioningMessage> = {}): MentioningMessage {
   ids++
   return {
     id: `m${seq}`,
@@ -42,11 +53,12 @@ export function message(seq: number, overrides: Partial<MessageView> = {}): Mess
     deleted: false,
     deletedAt: null,
     files: [],
+    mentions: [],
     ...overrides,
   }
 }
 
-export function summary(overrides: Partial<ConversationSummary> = {}): ConversationSummary {
+export function summary(overrides: Partial<ConversationSummary & ConversationNotifyFields> = {}): ConversationSummary & ConversationNotifyFields {
   return {
     id: CID,
     title: 'Kickoff',
@@ -62,6 +74,8 @@ export function summary(overrides: Partial<ConversationSummary> = {}): Conversat
     unreadCount: 0,
     muted: false,
     hidden: false,
+    notify: null,
+    email: true,
     ...overrides,
   }
 }
