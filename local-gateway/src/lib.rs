@@ -397,9 +397,10 @@ pub async fn cli(args: Vec<String>) -> Result<(), BoxError> {
     let config = GatewayConfig::from_env_and_args(&args)?;
     let running = start(config).await?;
     println!(
-        "Messaging is running at {}  (WebSocket: {}, API docs: {}/api/openapi.yaml)",
+        "Messaging is running at {}  (WebSocket: {}, API docs: {}/api/openapi.yaml, emails sent: {}/dev/mail)",
         running.url(),
         running.ws_url(),
+        running.url(),
         running.url()
     );
     let _ = tokio::signal::ctrl_c().await;

@@ -149,7 +149,11 @@ async fn a_function_under_cargo_lambda_watch_answers_sample_events_with_the_sam_
     }
     let dir = tempfile::tempdir().unwrap();
     let env_file = dir.path().join("watch.env");
-    let lines: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    // Quoted: values may hold spaces and `<>` (MAIL_FROM), which a bare dotenv value may not.
+    let lines: String = env
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"\n", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
     std::fs::write(&env_file, lines).unwrap();
 
     // The fixture conversation, with the events' client in it.

@@ -41,18 +41,21 @@ async fn redis_backed(grace: Duration) -> TestGateway {
     .await
 }
 
+/// `user`'s registered connections now.
+async fn live_connections(svc: &Arc<Messaging>, user: &str) -> Vec<(UserId, messaging_core::ids::ConnectionId)> {
+    let user = UserId::parse(user).unwrap();
+    svc.ports()
+        .registry
+        .connections_of(std::slice::from_ref(&user), Timestamp::now())
+        .await
+        .unwrap()
+}
+
 /// Waits until `user` has a registered connection (their `$connect` has run).
 async fn registered(svc: &Arc<Messaging>, user: &str) {
-    let user = UserId::parse(user).unwrap();
     let deadline = Instant::now() + WAIT;
     loop {
-        let live = svc
-            .ports()
-            .registry
-            .connections_of(std::slice::from_ref(&user), Timestamp::now())
-            .await
-            .unwrap();
-        if !live.is_empty() {
+        if !live_connections(svc, user).await.is_empty() {
             return;
         }
         assert!(Instant::now() < deadline, "{user} never registered");
@@ -106,14 +109,7 @@ async fn a_connection_that_never_opened_is_forgotten_after_the_grace(gw: TestGat
     ben.send(&conv, "anyone there?").await;
     let left = ben_socket.wait_event("user-left", WAIT).await;
     assert_eq!(left["data"]["userId"], "u-client-ana");
-    let live = gw
-        .running
-        .service()
-        .ports()
-        .registry
-        .connections_of(&[UserId::parse("u-client-ana").unwrap()], Timestamp::now())
-        .await
-        .unwrap();
+    let live = live_connections(gw.running.service(), "u-client-ana").await;
     assert!(live.is_empty(), "forgotten: {live:?}");
 }
 
@@ -166,13 +162,6 @@ async fn a_client_gone_before_its_socket_opens_leaves_no_connection_behind() {
     let socket = ws::connect(&ana, &ws_url, "ana").await;
     drop(socket);
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let live = gw
-        .running
-        .service()
-        .ports()
-        .registry
-        .connections_of(&[UserId::parse("u-client-ana").unwrap()], Timestamp::now())
-        .await
-        .unwrap();
+    let live = live_connections(gw.running.service(), "u-client-ana").await;
     assert!(live.is_empty(), "{live:?}");
 }

@@ -187,6 +187,13 @@ pub const VARIABLES: &[Variable] = &[
         "Secrets Manager secret the VAPID key and the unsubscribe-link key derive from (messaging-api, delayed-tasks)",
     ),
     var(
+        "NOTIFY_SECRET",
+        LAMBDA,
+        false,
+        "none",
+        "for `sam local invoke` only: the notification secret itself, when NOTIFY_SECRET_ARN is empty",
+    ),
+    var(
         "MAIL_FROM",
         LAMBDA_AND_GATEWAY,
         false,

@@ -154,7 +154,8 @@ pub async fn lambda_messaging() -> Result<Arc<Messaging>, BoxError> {
                 .await?
                 .into_bytes(),
         ),
-        None => None,
+        // `sam local invoke` (events/env.json) gives the secret itself.
+        None => environment::get("NOTIFY_SECRET").map(String::into_bytes),
     };
     let backends = build(BackendChoice::lambda(secret.as_deref())?).await?;
     let mut settings = settings_from_env()?;

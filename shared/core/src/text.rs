@@ -94,6 +94,22 @@ fn parse_text(raw: &str, field: &'static str, max: usize, multiline: bool) -> Re
     Ok(trimmed.to_owned())
 }
 
+/// Escapes text for HTML content and double-quoted attributes (emails, server pages).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal, multiline = $multi:literal) => {
         $(#[$doc])*

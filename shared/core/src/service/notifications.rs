@@ -36,7 +36,7 @@ use crate::notify::{
     push_text, senders_phrase,
 };
 use crate::ports::{DelayedTask, SendFailure};
-use crate::text::MessageBody;
+use crate::text::{MessageBody, escape_html};
 use crate::time::Timestamp;
 
 /// How notifications go out.
@@ -189,21 +189,6 @@ fn notable_for<'a>(burst: &'a [Message], user: &UserId, last_read: u64, level: N
             NotifyLevel::None => false,
         })
         .collect()
-}
-
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The most messages a digest quotes (it says how many more there are).
@@ -584,14 +569,14 @@ impl Messaging {
 
         let mut html = format!(
             "<!doctype html><html><body style=\"font-family:sans-serif\"><h1 style=\"font-size:18px\">{}</h1>",
-            html_escape(&subject)
+            escape_html(&subject)
         );
         for n in quoted {
             html.push_str(&format!(
                 "<p><strong>{}</strong> <span style=\"color:#666\">{} UTC</span><br>{}</p>",
-                html_escape(&n.sender),
+                escape_html(&n.sender),
                 time(n),
-                html_escape(&n.preview)
+                escape_html(&n.preview)
             ));
         }
         if more > 0 {
@@ -601,9 +586,9 @@ impl Messaging {
             "<p><a href=\"{}\">Open the conversation</a></p><hr><p style=\"font-size:12px;color:#666\">You get this \
              because these messages are unread. <a href=\"{}\">Stop emails about this conversation</a> · \
              <a href=\"{}\">Notification settings</a></p></body></html>",
-            html_escape(&link),
-            html_escape(&unsubscribe),
-            html_escape(&settings)
+            escape_html(&link),
+            escape_html(&unsubscribe),
+            escape_html(&settings)
         ));
 
         let mut headers = Vec::new();
@@ -698,7 +683,7 @@ mod tests {
     #[test]
     fn html_is_escaped() {
         assert_eq!(
-            html_escape("<b>\"x\" & 'y'</b>"),
+            escape_html("<b>\"x\" & 'y'</b>"),
             "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;"
         );
     }
