@@ -182,6 +182,8 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     if settings.notify.api_url.is_none() {
         settings.notify.api_url = Some(url.trim_end_matches('/').to_owned());
     }
+    // A dev tool on one machine: its tests (and a developer's) run push services here.
+    settings.notify.local_push_endpoints = true;
     let svc = Arc::new(Messaging::new(ports, settings));
     let dev_tokens = config.dev_login.then(|| DevTokens::new(config.jwt_secret.as_bytes()));
     let oidc = match config.dev_login {

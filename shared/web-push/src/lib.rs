@@ -118,7 +118,9 @@ pub struct WebPushSender {
 
 impl WebPushSender {
     pub fn new(key: VapidKey, contact: impl Into<String>) -> Self {
+        // No redirects: an endpoint is where the push goes, not a hop to somewhere else.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()

@@ -57,6 +57,10 @@ pub struct NotifySettings {
     pub signing_key: Vec<u8>,
     /// Subscriptions kept per user (browsers and devices); the oldest go first.
     pub max_push_subscriptions: usize,
+    /// Accept push endpoints on this machine or a private network (`http://127.0.0.1:…`):
+    /// the local gateway's tests run a push service there. Off in AWS, where such an
+    /// endpoint would make the functions post into their own network on a user's behalf.
+    pub local_push_endpoints: bool,
 }
 
 impl Default for NotifySettings {
@@ -70,6 +74,7 @@ impl Default for NotifySettings {
             mail_from: "Messaging <notifications@localhost>".into(),
             signing_key: key,
             max_push_subscriptions: 10,
+            local_push_endpoints: false,
         }
     }
 }
@@ -145,17 +150,33 @@ fn decoded_len(field: &'static str, raw: &str) -> Result<Vec<u8>, Error> {
 }
 
 impl PushSubscriptionInput {
-    /// Checks the endpoint (an https URL; http only for a push service on this machine)
-    /// and the keys' shapes (RFC 8291: a P-256 point and a 16-byte secret).
-    fn validate(&self) -> Result<(), Error> {
+    /// Checks the endpoint and the keys' shapes (RFC 8291: a P-256 point and a 16-byte
+    /// secret). Push services are public https hosts; unless `local` allows it (tests on
+    /// one machine), an endpoint on this machine or a private network is refused, so that
+    /// a subscription cannot make the functions post into their own network.
+    fn validate(&self, local: bool) -> Result<(), Error> {
         let endpoint = self.endpoint.trim();
         if endpoint.len() > 2048 {
             return Err(Error::invalid("endpoint", "must be at most 2048 characters"));
         }
-        let local = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
-            .iter()
-            .any(|p| endpoint.starts_with(p));
-        if !(endpoint.starts_with("https://") || local) || endpoint.contains(char::is_whitespace) {
+        if endpoint.contains(char::is_whitespace) {
+            return Err(Error::invalid("endpoint", "must be an https URL"));
+        }
+        let (https, rest) = match (endpoint.strip_prefix("https://"), endpoint.strip_prefix("http://")) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            _ => return Err(Error::invalid("endpoint", "must be an https URL")),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.is_empty() || authority.contains('@') {
+            return Err(Error::invalid("endpoint", "must be an https URL of a push service"));
+        }
+        let inside = is_internal_host(authority);
+        if inside && !local {
+            return Err(Error::invalid("endpoint", "must be a push service on the internet"));
+        }
+        // Plain http only for a push service on this machine (where `local` allows one).
+        if !https && !inside {
             return Err(Error::invalid("endpoint", "must be an https URL"));
         }
         let key = decoded_len("keys.p256dh", &self.keys.p256dh)?;
@@ -169,6 +190,38 @@ impl PushSubscriptionInput {
             return Err(Error::invalid("keys.auth", "must be 16 bytes"));
         }
         Ok(())
+    }
+}
+
+/// Whether `authority` (`host[:port]`) names this machine or a private network: a
+/// loopback, private, link-local or unspecified address, or a local-only name.
+fn is_internal_host(authority: &str) -> bool {
+    use std::net::IpAddr;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+        }
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
+        }
+        Err(_) => {
+            host == "localhost"
+                || !host.contains('.')
+                || [".localhost", ".local", ".internal", ".localdomain"]
+                    .iter()
+                    .any(|suffix| host.ends_with(suffix))
+        }
     }
 }
 
@@ -230,7 +283,7 @@ impl Messaging {
         input: &PushSubscriptionInput,
         user_agent: Option<&str>,
     ) -> Result<String, Error> {
-        input.validate()?;
+        input.validate(self.settings.notify.local_push_endpoints)?;
         let endpoint = input.endpoint.trim().to_owned();
         let subscription = PushSubscription {
             id: subscription_id(&endpoint),
@@ -656,16 +709,41 @@ mod tests {
                 auth: B64.encode([7u8; 16]),
             },
         };
-        assert!(ok.validate().is_ok());
-        let field = |i: PushSubscriptionInput| i.validate().unwrap_err().field().map(str::to_owned);
-        let mut bad = ok.clone();
-        bad.endpoint = "ftp://x".into();
-        assert_eq!(field(bad).as_deref(), Some("endpoint"));
-        let mut bad = ok.clone();
-        bad.endpoint = "http://push.example.com/x".into();
-        assert_eq!(
-            field(bad).as_deref(),
-            Some("endpoint"),
+        assert!(ok.validate(false).is_ok());
+        let field = |i: PushSubscriptionInput| i.validate(false).unwrap_err().field().map(str::to_owned);
+        let with = |endpoint: &str| PushSubscriptionInput {
+            endpoint: endpoint.into(),
+            ..ok.clone()
+        };
+        for refused in [
+            "ftp://x",
+            "http://push.example.com/x",
+            "https://127.0.0.1/x",
+            "https://10.1.2.3:8443/x",
+            "https://169.254.169.254/latest",
+            "https://192.168.0.1/x",
+            "https://[::1]:443/x",
+            "https://[fd00::1]/x",
+            "https://localhost/x",
+            "https://redis.internal/x",
+            "https://intranet/x",
+            "https://user@push.example.com/x",
+            "https://",
+        ] {
+            assert_eq!(field(with(refused)).as_deref(), Some("endpoint"), "{refused}");
+        }
+        assert!(with("https://fcm.googleapis.com/fcm/send/abc").validate(false).is_ok());
+        assert!(
+            with("https://updates.push.services.mozilla.com/wpush/v2/x")
+                .validate(false)
+                .is_ok()
+        );
+        // A push service on this machine (the tests'), only where allowed.
+        let local = with("http://127.0.0.1:4000/push/x");
+        assert!(local.validate(true).is_ok());
+        assert!(local.validate(false).is_err());
+        assert!(
+            with("http://push.example.com/x").validate(true).is_err(),
             "plain http only on this machine"
         );
         let mut bad = ok.clone();
