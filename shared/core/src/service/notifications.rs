@@ -116,17 +116,18 @@ pub struct Unsubscribed {
     pub title: String,
 }
 
-fn signature(key: &[u8], conversation: &ConversationId, user: &UserId) -> Vec<u8> {
+/// The MAC of an unsubscribe link, over what the link names.
+fn link_mac(key: &[u8], conversation: &ConversationId, user: &UserId) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
     mac.update(format!("unsubscribe\n{conversation}\n{user}").as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    mac
 }
 
 /// A link token that stops `user`'s emails about `conversation`, without signing in.
 pub fn unsubscribe_token(key: &[u8], conversation: &ConversationId, user: &UserId) -> String {
     format!(
         "{conversation}.{user}.{}",
-        B64.encode(signature(key, conversation, user))
+        B64.encode(link_mac(key, conversation, user).finalize().into_bytes())
     )
 }
 
@@ -136,13 +137,11 @@ fn verify_unsubscribe(key: &[u8], token: &str) -> Option<(ConversationId, UserId
     let conversation = ConversationId::parse(c).ok()?;
     let user = UserId::parse(u).ok()?;
     let given = B64.decode(sig).ok()?;
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
-    mac.update(format!("unsubscribe\n{conversation}\n{user}").as_bytes());
-    mac.verify_slice(&given).ok()?;
+    link_mac(key, &conversation, &user).verify_slice(&given).ok()?;
     Some((conversation, user))
 }
 
-fn decoded_len(field: &'static str, raw: &str) -> Result<Vec<u8>, Error> {
+fn decode_key(field: &'static str, raw: &str) -> Result<Vec<u8>, Error> {
     let trimmed = raw.trim_end_matches('=');
     B64.decode(trimmed)
         .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
@@ -179,14 +178,14 @@ impl PushSubscriptionInput {
         if !https && !inside {
             return Err(Error::invalid("endpoint", "must be an https URL"));
         }
-        let key = decoded_len("keys.p256dh", &self.keys.p256dh)?;
+        let key = decode_key("keys.p256dh", &self.keys.p256dh)?;
         if key.len() != 65 || key[0] != 4 {
             return Err(Error::invalid(
                 "keys.p256dh",
                 "must be an uncompressed P-256 public key",
             ));
         }
-        if decoded_len("keys.auth", &self.keys.auth)?.len() != 16 {
+        if decode_key("keys.auth", &self.keys.auth)?.len() != 16 {
             return Err(Error::invalid("keys.auth", "must be 16 bytes"));
         }
         Ok(())
@@ -248,15 +247,17 @@ fn notable_for<'a>(burst: &'a [Message], user: &UserId, last_read: u64, level: N
 const DIGEST_QUOTES: usize = 10;
 /// How many messages one notification reads at most.
 const BURST_READ: usize = 100;
+/// How long a digest's claim outlives its due time (a late queue, a slow retry).
+const DIGEST_HOLD: Duration = Duration::from_secs(3600);
+
+/// How long from `now` until `at` (zero when past).
+fn wait_until(at: Timestamp, now: Timestamp) -> Duration {
+    Duration::from_millis(at.as_millis().saturating_sub(now.as_millis()).max(0) as u64)
+}
 
 impl Messaging {
     pub async fn notification_settings(&self, who: &Identity) -> Result<NotificationSettingsView, Error> {
-        Ok(self
-            .settings_of(std::slice::from_ref(&who.user_id))
-            .await?
-            .remove(&who.user_id)
-            .unwrap_or_default()
-            .view())
+        Ok(self.settings_for(&who.user_id).await?.view())
     }
 
     pub async fn set_notification_settings(
@@ -360,6 +361,31 @@ impl Messaging {
             .collect())
     }
 
+    /// One user's settings (the defaults until they save their own).
+    async fn settings_for(&self, user: &UserId) -> Result<NotificationSettings, Error> {
+        Ok(self
+            .settings_of(std::slice::from_ref(user))
+            .await?
+            .remove(user)
+            .unwrap_or_default())
+    }
+
+    /// Schedules `task` unless `key` is claimed already (one pending task per key); the
+    /// claim is held for `hold`, and given back if the task could not be scheduled.
+    /// Failures cost a notification and are logged.
+    async fn claim_and_schedule(&self, key: &str, hold: Duration, task: DelayedTask, delay: Duration) {
+        match self.ports.registry.claim(key, hold).await {
+            Ok(true) => {
+                if let Err(e) = self.ports.scheduler.schedule(task, delay).await {
+                    tracing::warn!(error = %e, key, "could not schedule a notification");
+                    let _ = self.ports.registry.release(key).await;
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, key, "could not claim a notification"),
+        }
+    }
+
     /// After a message is stored: opens its conversation's burst unless one is open.
     /// Failures cost notifications, never the send.
     pub(crate) async fn open_burst(&self, message: &Message) {
@@ -367,20 +393,11 @@ impl Messaging {
         let key = burst_key(&message.conversation_id, None);
         // Held past the task's due time, so that a late queue does not open a second burst.
         let hold = notify.push_delay * 4 + Duration::from_secs(60);
-        match self.ports.registry.claim(&key, hold).await {
-            Ok(true) => {
-                let task = DelayedTask::NotifyConversation {
-                    conversation_id: message.conversation_id.clone(),
-                    from_seq: message.seq,
-                };
-                if let Err(e) = self.ports.scheduler.schedule(task, notify.push_delay).await {
-                    tracing::warn!(error = %e, "could not schedule notifications");
-                    let _ = self.ports.registry.release(&key).await;
-                }
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not open a notification burst"),
-        }
+        let task = DelayedTask::NotifyConversation {
+            conversation_id: message.conversation_id.clone(),
+            from_seq: message.seq,
+        };
+        self.claim_and_schedule(&key, hold, task, notify.push_delay).await;
     }
 
     /// The messages of a burst from `from_seq` on (oldest first), with their senders'
@@ -482,23 +499,14 @@ impl Messaging {
     async fn schedule_digest(&self, conversation: &ConversationId, user: &UserId, first: &Message, delay: Duration) {
         let key = burst_key(conversation, Some(user));
         let due = first.created_at.plus_millis(delay.as_millis() as i64);
-        let wait = Duration::from_millis(due.as_millis().saturating_sub(Timestamp::now().as_millis()).max(0) as u64);
-        match self.ports.registry.claim(&key, wait + Duration::from_secs(3600)).await {
-            Ok(true) => {
-                let task = DelayedTask::EmailDigest {
-                    conversation_id: conversation.clone(),
-                    user_id: user.clone(),
-                    from_seq: first.seq,
-                    not_before: Some(due),
-                };
-                if let Err(e) = self.ports.scheduler.schedule(task, wait).await {
-                    tracing::warn!(error = %e, "could not schedule an email digest");
-                    let _ = self.ports.registry.release(&key).await;
-                }
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not claim an email digest"),
-        }
+        let wait = wait_until(due, Timestamp::now());
+        let task = DelayedTask::EmailDigest {
+            conversation_id: conversation.clone(),
+            user_id: user.clone(),
+            from_seq: first.seq,
+            not_before: Some(due),
+        };
+        self.claim_and_schedule(&key, wait + DIGEST_HOLD, task, wait).await;
     }
 
     /// A member's digest: sent if messages are still unread (and not deleted) now.
@@ -511,21 +519,17 @@ impl Messaging {
     ) -> Result<(), Error> {
         let now = Timestamp::now();
         let key = burst_key(conversation, Some(user));
-        let mine = self
-            .settings_of(std::slice::from_ref(user))
-            .await?
-            .remove(user)
-            .unwrap_or_default();
+        let mine = self.settings_for(user).await?;
         // Not yet (a queue that delays at most 15 minutes), or in quiet hours: again later.
         let wake = match mine.quiet_hours.filter(|q| q.contains(now)) {
             Some(q) => Some(q.next_end(now)),
             None => not_before.filter(|t| t.as_millis() > now.as_millis() + 1000),
         };
         if let Some(at) = wake {
-            let wait = Duration::from_millis((at.as_millis() - now.as_millis()).max(0) as u64);
+            let wait = wait_until(at, now);
             let registry = &self.ports.registry;
             registry.release(&key).await?;
-            registry.claim(&key, wait + Duration::from_secs(3600)).await?;
+            registry.claim(&key, wait + DIGEST_HOLD).await?;
             let task = DelayedTask::EmailDigest {
                 conversation_id: conversation.clone(),
                 user_id: user.clone(),
