@@ -78,6 +78,7 @@ REST = {
                                                       "auth": "WCg2rCN39Qw5tzxTXvmdQg"}}, None),
     "removePushSubscription": ("u-client-ana", None, None),
     "unsubscribe": ("u-client-ana", None, None),
+    "searchMessages": ("u-client-ana", None, {"q": "hello", "order": "newest"}),
     "adminListConversations": ("u-admin-dana", None, {"status": "open"}),
     "adminListMessages": ("u-admin-dana", None, {"limit": "50"}),
     "adminMessageAudit": ("u-admin-dana", None, None),
@@ -86,6 +87,7 @@ REST = {
     "adminListReports": ("u-admin-dana", None, {"status": "open"}),
     "adminListUsers": ("u-admin-dana", None, {"status": "active"}),
     "adminSetUserState": ("u-admin-dana", {"active": True}, None),
+    "adminSearchMessages": ("u-admin-dana", None, {"q": "hello"}),
     "adminResolveReport": ("u-admin-dana", {"status": "dismissed", "note": "Resolved from a sample event"}, None),
 }
 

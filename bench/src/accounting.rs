@@ -129,6 +129,8 @@ async fn bench(endpoint: &str, redis_url: &str) -> Result<Bench, String> {
         mailer: messaging_backends::MailerChoice::Outbox {
             dir: std::env::temp_dir().join("messaging-accounting-outbox"),
         },
+        // As in AWS: the functions do not write the index (a stream feeds it).
+        search: messaging_backends::SearchChoice::Unavailable,
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -6,6 +6,8 @@
 //! - `coldstart --out DIR BIN...`: process start → first Runtime API request, per binary.
 //!   Needs `REDIS_URL`.
 //! - `accounting --out DIR`: requests per operation. Needs `AWS_ENDPOINT_URL` and `REDIS_URL`.
+//! - `search [--messages N,N...] [--rounds R] --out DIR`: the embedded search index at
+//!   each size (default 10^5 and 10^6): size, indexing rate, query p50/p99.
 //! - `report --out DIR`: rebuild `RESULTS.md` from the JSON files in DIR.
 
 mod accounting;
@@ -14,6 +16,7 @@ mod latency;
 mod procinfo;
 mod report;
 mod run;
+mod search;
 mod stats;
 mod suite;
 mod target;
@@ -53,9 +56,10 @@ fn write_report(out: &Path) {
     let runs: Vec<run::RunResult> = read_json(out, "results.json").unwrap_or_default();
     let cold: Vec<coldstart::ColdStart> = read_json(out, "coldstart.json").unwrap_or_default();
     let costs: Vec<accounting::OperationCost> = read_json(out, "accounting.json").unwrap_or_default();
+    let searches: Vec<search::SearchRun> = read_json(out, "search.json").unwrap_or_default();
     let _ = std::fs::write(
         out.join("RESULTS.md"),
-        report::markdown(&runs, &cold, &costs, &machine()),
+        report::markdown(&runs, &cold, &costs, &machine()) + &search::markdown(&searches),
     );
     if !runs.is_empty() {
         let _ = std::fs::write(out.join("latency.svg"), report::svg(&runs));
@@ -121,8 +125,42 @@ async fn main() -> Result<(), String> {
             write_json(&out, "accounting.json", &costs);
             write_report(&out);
         }
+        Some("search") => {
+            let sizes = flag(&args, "--messages").unwrap_or_else(|| "100000,1000000".into());
+            let rounds: usize = flag(&args, "--rounds")
+                .map_or(Ok(100), |r| r.parse())
+                .map_err(|_| "--rounds N")?;
+            let dir = std::env::temp_dir().join("loadgen-search");
+            let _ = std::fs::create_dir_all(&dir);
+            let mut runs = Vec::new();
+            for size in sizes.split(',') {
+                let n: usize = size
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("--messages: {size:?} is not a number"))?;
+                let r = search::measure(&dir, n, rounds).await?;
+                eprintln!(
+                    "{} messages: index {:.1} MB ({:.1} MB optimized), {:.0} msg/s, search p50 {:.2} ms, p99 {:.2} ms",
+                    r.messages,
+                    r.index_bytes as f64 / 1_048_576.0,
+                    r.optimized_bytes as f64 / 1_048_576.0,
+                    r.messages_per_second,
+                    r.all_p50_ms,
+                    r.all_p99_ms
+                );
+                for k in &r.kinds {
+                    eprintln!(
+                        "  {:<40} p50 {:>7.2} ms  p99 {:>7.2} ms  {:>5.1} hits",
+                        k.kind, k.p50_ms, k.p99_ms, k.mean_hits
+                    );
+                }
+                runs.push(r);
+            }
+            write_json(&out, "search.json", &runs);
+            write_report(&out);
+        }
         Some("report") => write_report(&out),
-        _ => return Err("usage: loadgen suite|coldstart|accounting|report [...]".into()),
+        _ => return Err("usage: loadgen suite|coldstart|accounting|search|report [...]".into()),
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ use messaging_aws::TableNames;
 use messaging_backends::environment as env;
 use messaging_backends::{
     AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, MailerChoice, PushChoice, PusherChoice, RegistryChoice,
-    SchedulerChoice, VapidKey,
+    SchedulerChoice, SearchChoice, VapidKey,
 };
 use messaging_core::Settings;
 
@@ -277,6 +277,9 @@ impl GatewayConfig {
             },
             mailer: MailerChoice::Outbox {
                 dir: self.data_dir.join("outbox"),
+            },
+            search: SearchChoice::File {
+                path: self.data_dir.join("search.sqlite3"),
             },
         }
     }

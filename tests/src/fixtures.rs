@@ -310,3 +310,21 @@ pub async fn cached_cognito_directory() -> crate::conformance::directory::Direct
         seeder: Arc::new(PoolSeeder(pool)),
     }
 }
+
+/// The FTS5 index in a file, searched through its reader connections (the gateway's).
+pub async fn fts_file_index() -> crate::conformance::search::SearchFixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = messaging_search::FtsIndex::open(&dir.path().join("search.sqlite3"), 2).expect("index");
+    crate::conformance::search::SearchFixture {
+        index: Arc::new(index),
+        _guard: Some(Box::new(dir)),
+    }
+}
+
+/// The FTS5 index in memory, searched through its one connection (service tests).
+pub async fn fts_memory_index() -> crate::conformance::search::SearchFixture {
+    crate::conformance::search::SearchFixture {
+        index: Arc::new(messaging_search::FtsIndex::in_memory().expect("index")),
+        _guard: None,
+    }
+}

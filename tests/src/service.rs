@@ -158,6 +158,7 @@ impl ServiceHarness {
             mailer: messaging_backends::MailerChoice::Outbox {
                 dir: blobs.path().join("outbox"),
             },
+            search: messaging_backends::SearchChoice::InMemory,
         })
         .await
         .expect("backends");

@@ -101,6 +101,7 @@ async fn forbidden_pushes_become_a_metric_and_an_error_but_the_send_succeeds() {
         mailer: messaging_backends::MailerChoice::Outbox {
             dir: dir.path().join("outbox"),
         },
+        search: messaging_backends::SearchChoice::InMemory,
     })
     .await
     .unwrap();

@@ -24,7 +24,10 @@ use messaging_core::ids::*;
 use messaging_core::model::{ConversationStatus, FileMeta, ReportStatus, RevisionKind};
 use messaging_core::notify::{NotificationSettingsView, NotifyLevel, QuietHoursView};
 use messaging_core::ports::SignedRequest;
-use messaging_core::service::{AttachmentRequest, PushSubscriptionView, Ticket, Unsubscribed, UploadGrant, UploadSlot};
+use messaging_core::search::SnippetPart;
+use messaging_core::service::{
+    AttachmentRequest, PushSubscriptionView, SearchResultView, Ticket, Unsubscribed, UploadGrant, UploadSlot,
+};
 use messaging_core::time::Timestamp;
 use messaging_core::views::*;
 
@@ -68,6 +71,9 @@ fn declarations() -> String {
         ReportView::decl(&cfg),
         RevisionView::decl(&cfg),
         MessageAudit::decl(&cfg),
+        // Search.
+        SnippetPart::decl(&cfg),
+        SearchResultView::decl(&cfg),
         // Notifications.
         NotifyLevel::decl(&cfg),
         QuietHoursView::decl(&cfg),
@@ -115,6 +121,7 @@ const RENAMED: &[(&str, &str)] = &[
     ("ConversationViewPage", "ListPage<ConversationView>"),
     ("ReportPage", "ListPage<ReportView>"),
     ("ProfilePage", "ListPage<ProfileView>"),
+    ("SearchResultPage", "ListPage<SearchResultView>"),
 ];
 
 fn direction_of(schema: &str) -> Direction {

@@ -15,9 +15,11 @@ use messaging_aws::{
 use messaging_core::Ports;
 use messaging_core::directory::CachedDirectory;
 use messaging_core::ports::{
-    BlobStore, ConnectionPusher, Mailer, PushSender, Registry, SendFailure, Store, TaskScheduler, UserDirectory,
+    BlobStore, ConnectionPusher, Mailer, PushSender, Registry, SearchIndex, SendFailure, Store, TaskScheduler,
+    UserDirectory,
 };
 use messaging_redis::{RedisOptions, RedisRegistry};
+use messaging_search::FtsIndex;
 use messaging_webpush::{VapidKey, WebPushSender};
 
 use crate::{BoxError, environment};
@@ -131,6 +133,41 @@ pub enum MailerChoice {
     Given(Arc<dyn Mailer>),
 }
 
+/// Where the full-text index lives.
+#[derive(Clone)]
+pub enum SearchChoice {
+    /// An FTS5 index file, written by this process as messages change (the gateway keeps
+    /// it in its data folder).
+    File {
+        path: PathBuf,
+    },
+    /// A private in-memory index (service-level tests).
+    InMemory,
+    /// No index here: searches answer 503 and changes are dropped (functions of a stack
+    /// that has no index set up).
+    Unavailable,
+    Given(Arc<dyn SearchIndex>),
+}
+
+/// The index of [`SearchChoice::Unavailable`].
+struct NoSearch;
+
+#[async_trait::async_trait]
+impl SearchIndex for NoSearch {
+    async fn apply(&self, _: &[messaging_core::search::IndexChange]) -> messaging_core::error::StoreResult<()> {
+        Ok(())
+    }
+
+    async fn search(
+        &self,
+        _: &messaging_core::search::IndexQuery,
+    ) -> messaging_core::error::StoreResult<messaging_core::search::IndexPage> {
+        Err(messaging_core::StoreError::Backend(
+            "message search is not set up in this deployment".into(),
+        ))
+    }
+}
+
 struct NoPush;
 
 #[async_trait::async_trait]
@@ -178,6 +215,7 @@ pub struct BackendChoice {
     pub directory: DirectoryChoice,
     pub push: PushChoice,
     pub mailer: MailerChoice,
+    pub search: SearchChoice,
 }
 
 fn required(name: &str) -> Result<String, BoxError> {
@@ -254,6 +292,7 @@ impl BackendChoice {
             mailer: MailerChoice::Ses {
                 configuration_set: environment::get("SES_CONFIGURATION_SET"),
             },
+            search: SearchChoice::Unavailable,
         })
     }
 }
@@ -444,6 +483,16 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
         MailerChoice::Given(mailer) => mailer,
     };
 
+    let search: Arc<dyn SearchIndex> = match choice.search {
+        SearchChoice::File { path } => {
+            summary.push("FTS5 search index");
+            Arc::new(FtsIndex::open(&path, 2)?)
+        }
+        SearchChoice::InMemory => Arc::new(FtsIndex::in_memory()?),
+        SearchChoice::Unavailable => Arc::new(NoSearch),
+        SearchChoice::Given(search) => search,
+    };
+
     Ok(Backends {
         ports: Ports {
             store,
@@ -454,6 +503,7 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
             directory,
             push,
             mailer,
+            search,
         },
         #[cfg(feature = "embedded")]
         local_blobs,

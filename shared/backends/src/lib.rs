@@ -24,7 +24,7 @@ use messaging_core::{Messaging, Settings};
 
 pub use choice::{
     AwsTarget, BackendChoice, Backends, BlobChoice, DirectoryChoice, MailerChoice, PushChoice, PusherChoice,
-    RegistryChoice, SchedulerChoice, StoreChoice, build, push_contact,
+    RegistryChoice, SchedulerChoice, SearchChoice, StoreChoice, build, push_contact,
 };
 pub use messaging_webpush::VapidKey;
 

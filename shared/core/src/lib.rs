@@ -16,6 +16,7 @@
 //! - [`service`]: [`Messaging`], every operation with its permission check and events.
 //! - [`cursor`]: opaque pagination cursors; [`json`]: client JSON into domain types.
 //! - [`notify`]: notification settings, quiet hours, mentions, push and mail shapes.
+//! - [`search`]: full-text search queries, index documents and hits.
 //! - [`metrics`]: counters for operators (CloudWatch metrics in AWS).
 
 #[macro_use]
@@ -34,6 +35,7 @@ pub mod model;
 pub mod notify;
 pub mod policy;
 pub mod ports;
+pub mod search;
 pub mod service;
 pub mod text;
 pub mod time;

@@ -24,11 +24,12 @@ string_enum!(
         Connect => "connect",
         Uploads => "uploads",
         Reports => "reports",
+        Search => "search",
     }
 );
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Send,
         Action::CreateConversation,
         Action::AddPeople,
@@ -36,6 +37,7 @@ impl Action {
         Action::Connect,
         Action::Uploads,
         Action::Reports,
+        Action::Search,
     ];
 }
 
@@ -116,7 +118,7 @@ pub fn gcra(tat: Option<i64>, now: i64, limit: Limit) -> (RateDecision, i64) {
 /// The allowance of every [`Action`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
-    limits: [(Action, Limit); 7],
+    limits: [(Action, Limit); 8],
 }
 
 impl Default for RateLimits {
@@ -133,6 +135,7 @@ impl Default for RateLimits {
                 (Action::Connect, Limit::new(20, s(60))),
                 (Action::Uploads, Limit::new(20, s(60))),
                 (Action::Reports, Limit::new(10, s(600))),
+                (Action::Search, Limit::new(30, s(10))),
             ],
         }
     }

@@ -22,6 +22,7 @@ use crate::ids::{ClientMessageId, ConnectionId, ConversationId, FileId, MessageI
 use crate::limits::{Limit, RateDecision};
 use crate::model::*;
 use crate::notify::{Mail, NotificationSettings, PushSubscription};
+use crate::search::{IndexChange, IndexPage, IndexQuery};
 use crate::text::{DisplayName, MessageBody, Title};
 use crate::time::Timestamp;
 
@@ -180,6 +181,22 @@ pub trait Store:
 impl<T> Store for T where
     T: ConversationStore + ParticipantStore + MessageStore + ReceiptStore + FileStore + ReportStore + NotificationStore
 {
+}
+
+// ---------------------------------------------------------------------------------------
+// Full-text search over message bodies and attachment names.
+// ---------------------------------------------------------------------------------------
+
+/// A full-text index of messages ([`crate::search`]). It answers queries within the
+/// scope it is given and knows nothing of permissions; the service narrows the scope and
+/// checks hits against the store.
+#[async_trait]
+pub trait SearchIndex: Send + Sync {
+    /// Applies changes in order, all or nothing. Idempotent: a change applied again (a
+    /// stream's redelivery) leaves the index as it was.
+    async fn apply(&self, changes: &[IndexChange]) -> StoreResult<()>;
+    /// The matching messages in `query.scope`, newest or best first.
+    async fn search(&self, query: &IndexQuery) -> StoreResult<IndexPage>;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ pub fn is_invisible(c: char) -> bool {
     c.is_whitespace() || c == '\u{2800}' || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
-fn is_combining_mark(c: char) -> bool {
+/// Combining marks (Unicode category M): accents, vowel signs, and Zalgo's stacks.
+pub fn is_combining_mark(c: char) -> bool {
     GeneralCategoryGroup::Mark.contains(CodePointMapData::<GeneralCategory>::new().get(c))
 }
 

@@ -34,6 +34,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/messaging/users/{userId}", patch(set_user_state))
         .route("/api/admin/messaging/reports", get(list_reports))
         .route("/api/admin/messaging/reports/{id}", patch(resolve_report))
+        .route("/api/admin/messaging/search", get(search_messages))
+}
+
+/// Full-text search over every conversation.
+async fn search_messages(
+    State(s): State<AppState>,
+    AdminCaller(who): AdminCaller,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(
+        s.svc.admin_search_messages(&who, &q.message_search()?).await?,
+    ))
 }
 
 async fn list_conversations(

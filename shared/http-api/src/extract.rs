@@ -10,6 +10,10 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use messaging_core::cursor::Cursor;
+use messaging_core::ids::{ConversationId, UserId};
+use messaging_core::search::SearchOrder;
+use messaging_core::service::MessageSearch;
+use messaging_core::time::Timestamp;
 use messaging_core::{Error, Identity};
 
 use crate::AppState;
@@ -136,6 +140,43 @@ impl QueryMap {
     /// `?cursor=`, parsed (a malformed one is a 400 naming `cursor`).
     pub fn cursor(&self) -> Result<Option<Cursor>, Error> {
         self.text("cursor").map(Cursor::parse).transpose()
+    }
+
+    /// An RFC 3339 time (`2026-12-01T09:00:00Z`).
+    pub fn timestamp(&self, name: &'static str) -> Result<Option<Timestamp>, Error> {
+        self.text(name)
+            .map(|v| Timestamp::parse(v).ok_or_else(|| Error::invalid(name, "must be an RFC 3339 time")))
+            .transpose()
+    }
+
+    /// `true` or `false`.
+    pub fn flag(&self, name: &'static str) -> Result<Option<bool>, Error> {
+        self.text(name)
+            .map(|v| match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(Error::invalid(name, "must be true or false")),
+            })
+            .transpose()
+    }
+
+    /// A message search: `q`, and `conversationId`, `senderId`, `from`, `to`,
+    /// `hasFiles`, `order`, `cursor`, `limit` (the members' and the admins' routes).
+    pub fn message_search(&self) -> Result<MessageSearch, Error> {
+        Ok(MessageSearch {
+            text: self.text("q").unwrap_or_default().to_owned(),
+            conversation: self.text("conversationId").map(ConversationId::parse).transpose()?,
+            sender: self
+                .text("senderId")
+                .map(|s| UserId::parse(s).map_err(|e| e.at_field("senderId")))
+                .transpose()?,
+            from: self.timestamp("from")?,
+            to: self.timestamp("to")?,
+            has_files: self.flag("hasFiles")?,
+            order: self.text("order").map(SearchOrder::parse).transpose()?,
+            cursor: self.cursor()?,
+            limit: self.number("limit")?,
+        })
     }
 
     pub fn number<T: std::str::FromStr>(&self, name: &'static str) -> Result<Option<T>, Error> {

@@ -70,6 +70,12 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(remove_push_subscription),
         )
         .route("/api/messaging/unsubscribe", post(unsubscribe))
+        .route("/api/messaging/search", get(search_messages))
+}
+
+/// Full-text search over the conversations the caller is in.
+async fn search_messages(State(s): State<AppState>, Caller(who): Caller, q: QueryMap) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(s.svc.search_messages(&who, &q.message_search()?).await?))
 }
 
 async fn me(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<impl IntoResponse> {

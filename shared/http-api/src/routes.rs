@@ -91,6 +91,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/messaging/me/push-subscriptions", "addPushSubscription", MessagingApi, Anyone),
     r("DELETE", "/api/messaging/me/push-subscriptions/{subscriptionId}", "removePushSubscription", MessagingApi, Anyone),
     r("POST", "/api/messaging/unsubscribe", "unsubscribe", MessagingApi, Public),
+    r("GET", "/api/messaging/search", "searchMessages", MessagingApi, Anyone),
     r("GET", "/api/admin/messaging/conversations", "adminListConversations", AdminApi, Admin),
     r("GET", "/api/admin/messaging/conversations/{id}/messages", "adminListMessages", AdminApi, Admin),
     r("GET", "/api/admin/messaging/conversations/{id}/messages/{messageId}/audit", "adminMessageAudit", AdminApi, Admin),
@@ -100,6 +101,7 @@ pub const ROUTES: &[Route] = &[
     r("PATCH", "/api/admin/messaging/users/{userId}", "adminSetUserState", AdminApi, Admin),
     r("GET", "/api/admin/messaging/reports", "adminListReports", AdminApi, Admin),
     r("PATCH", "/api/admin/messaging/reports/{id}", "adminResolveReport", AdminApi, Admin),
+    r("GET", "/api/admin/messaging/search", "adminSearchMessages", AdminApi, Admin),
 ];
 
 /// The function that serves `path` (by prefix, as the API Gateway resources are laid out).

@@ -5,4 +5,5 @@ pub mod directory;
 pub mod limiter;
 pub mod registry;
 pub mod scheduler;
+pub mod search;
 pub mod store;

@@ -110,6 +110,16 @@ export type Ticket = { ticket: string, expiresInSeconds: number, };
 export type ReportView = { id: ReportId, conversationId: ConversationId, messageId: MessageId, messageSeq: number, reporterId: UserId, reason: string, status: ReportStatus, createdAt: Timestamp, resolvedBy: UserId | null, resolvedAt: Timestamp | null, resolutionNote: string | null, };
 export type RevisionView = { body: string, kind: RevisionKind, at: Timestamp, by: UserId, };
 export type MessageAudit = { message: MessageView, deletedBy: UserId | null, revisions: Array<RevisionView>, };
+export type SnippetPart = { text: string, 
+/**
+ * Whether this piece matched the query.
+ */
+match: boolean, };
+export type SearchResultView = { conversationId: ConversationId, conversationTitle: string, message: MessageView, 
+/**
+ * The matching passage, matched words marked.
+ */
+snippet: Array<SnippetPart>, };
 export type NotifyLevel = "all" | "mentions" | "none";
 export type QuietHoursView = { 
 /**

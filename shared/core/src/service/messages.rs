@@ -114,10 +114,12 @@ impl Messaging {
                 };
                 self.deliver_in_order(conversation, message.seq, &members, event).await;
                 // Sending ends typing; the others see "stopped" right away. Side by side
-                // with opening the notification burst (one registry claim each).
+                // with opening the notification burst (one registry claim each) and
+                // indexing the message for search.
                 futures::join!(
                     self.stop_typing_quietly(who, conversation, &members),
-                    self.open_burst(&message)
+                    self.open_burst(&message),
+                    self.index_message(&message)
                 );
                 Ok((view, true))
             }
@@ -169,6 +171,7 @@ impl Messaging {
             .store
             .edit_message(conversation, id, &body, &who.user_id, Timestamp::now())
             .await?;
+        self.index_message(&edited).await;
         let view = self.named(&edited).await;
         self.publish_to_users(
             &members,
@@ -198,6 +201,7 @@ impl Messaging {
             .store
             .delete_message(conversation, id, &who.user_id, Timestamp::now())
             .await?;
+        self.index_message(&deleted).await;
         let view = self.named(&deleted).await;
         if current.deleted_at.is_none() {
             self.publish_to_users(

@@ -12,6 +12,7 @@ mod messages;
 mod notifications;
 mod people;
 mod realtime;
+mod search;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,13 +25,16 @@ pub use notifications::{
 };
 pub use people::PeopleSearch;
 pub use realtime::Ticket;
+pub use search::{MessageSearch, SearchResultView};
 
 use crate::error::Error;
 use crate::identity::Identity;
 use crate::ids::{ConversationId, UserId};
 use crate::limits::{Action, RateDecision, RateLimits};
 use crate::policy::ContactPolicy;
-use crate::ports::{BlobStore, ConnectionPusher, Mailer, PushSender, Registry, Store, TaskScheduler, UserDirectory};
+use crate::ports::{
+    BlobStore, ConnectionPusher, Mailer, PushSender, Registry, SearchIndex, Store, TaskScheduler, UserDirectory,
+};
 use crate::time::Timestamp;
 
 /// The adapters the service runs on, chosen by the caller (embedded or AWS).
@@ -45,6 +49,8 @@ pub struct Ports {
     /// Web Push to browsers that subscribed.
     pub push: Arc<dyn PushSender>,
     pub mailer: Arc<dyn Mailer>,
+    /// Full-text search over messages.
+    pub search: Arc<dyn SearchIndex>,
 }
 
 /// Tunables, with defaults suitable for production.
