@@ -13,7 +13,7 @@ CARGO ?= cargo
 # Run apt-get directly as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help dev test test-rust test-web test-fuzz fuzz fuzz-deps lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-deps screenshots deploy-web smoke test-deploy-web
+.PHONY: help dev test test-rust test-web test-fuzz fuzz fuzz-deps lint-template sam-build arm64-target deps system-deps venv web-deps web-build web-types gateway services-up services-down clean lambdas bench bench-search bench-deps screenshots deploy-web smoke test-deploy-web
 
 help:
 	@echo "make dev    build and run the local gateway + web client on http://127.0.0.1:8080"
@@ -207,9 +207,16 @@ bench: bench-deps
 	if [ -z "$(filter --quick,$(ARGS))" ]; then \
 	  ./target/fast/loadgen coldstart --out bench/results $(addprefix target/release/,$(FUNCTIONS)); \
 	  ./target/fast/loadgen accounting --out bench/results; \
+	  ./target/fast/loadgen search --out bench/results; \
 	fi; \
 	./target/fast/loadgen suite --out bench/results $(ARGS)
 	@echo "wrote bench/results/RESULTS.md and bench/results/latency.svg"
+
+# The embedded search index alone at 10^5 and 10^6 messages (docs/search.md): size,
+# indexing rate, query p50/p99. No services needed; about two minutes once built.
+bench-search:
+	$(CARGO) build --profile fast -p loadgen
+	./target/fast/loadgen search --out bench/results $(ARGS)
 
 clean:
 	rm -rf target web/dist .test-services

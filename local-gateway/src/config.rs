@@ -231,6 +231,9 @@ fn data_secret(data_dir: &std::path::Path, name: &str) -> Result<String, BoxErro
     Ok(secret)
 }
 
+/// The search index, in the data folder.
+pub const SEARCH_INDEX_FILE: &str = "search.sqlite3";
+
 impl GatewayConfig {
     /// The adapters this configuration names (the pusher and scheduler are the
     /// gateway's own, see [`crate::start`]), for the one composition root.
@@ -279,7 +282,7 @@ impl GatewayConfig {
                 dir: self.data_dir.join("outbox"),
             },
             search: SearchChoice::File {
-                path: self.data_dir.join("search.sqlite3"),
+                path: self.data_dir.join(SEARCH_INDEX_FILE),
             },
         }
     }

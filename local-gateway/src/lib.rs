@@ -160,6 +160,8 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
         },
         PusherMode::InProcess => PusherChoice::Given(Arc::new(HubPusher(hub.clone()))),
     };
+    // A data folder from before search had no index: it is built from the store once.
+    let index_is_new = !config.data_dir.join(config::SEARCH_INDEX_FILE).exists();
     let backends = messaging_backends::build(config.backend_choice(&url, pusher)).await?;
     let scheduler = backends
         .local_scheduler
@@ -185,6 +187,16 @@ pub async fn start(config: GatewayConfig) -> Result<Running, BoxError> {
     // A dev tool on one machine: its tests (and a developer's) run push services here.
     settings.notify.local_push_endpoints = true;
     let svc = Arc::new(Messaging::new(ports, settings));
+    if index_is_new {
+        let svc = svc.clone();
+        tokio::spawn(async move {
+            match svc.rebuild_search_index().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "search index built from the store"),
+                Err(e) => tracing::warn!(error = %e, "search index not built from the store"),
+            }
+        });
+    }
     let dev_tokens = config.dev_login.then(|| DevTokens::new(config.jwt_secret.as_bytes()));
     let oidc = match config.dev_login {
         true => Some(Arc::new(oidc::Provider::new(

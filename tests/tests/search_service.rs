@@ -226,3 +226,56 @@ async fn bad_searches_are_refused_naming_the_field() {
         assert_eq!(err.field(), Some(field), "{q:?}: {err}");
     }
 }
+
+#[tokio::test]
+async fn an_index_rebuilt_from_the_store_finds_what_the_store_holds() {
+    let mut settings = messaging_core::Settings::default();
+    let many = messaging_core::limits::Limit::new(1_000, std::time::Duration::from_secs(1));
+    settings.limits.set(messaging_core::limits::Action::Send, many);
+    let h = ServiceHarness::with(settings).await;
+    let (ana, ben, _, _) = people();
+    h.enrol(&[&ana, &ben]);
+    let first = h.conversation(&ben, &[&ana]).await;
+    let second = h.conversation(&ana, &[&ben]).await;
+    for i in 0..130 {
+        h.send(&ben, &first, &format!("ledger entry {i}")).await;
+    }
+    h.send(&ana, &second, "ledger summary").await;
+    let gone = h.send(&ana, &second, "ledger draft to delete").await;
+    h.svc.delete_message(&ana, &second, &gone.id).await.unwrap();
+
+    // The same store beside an empty index, as a data folder from before search.
+    let mut ports = h.svc.ports().clone();
+    ports.search = std::sync::Arc::new(messaging_search::FtsIndex::in_memory().unwrap());
+    let fresh = messaging_core::Messaging::new(ports, messaging_core::Settings::default());
+    assert!(
+        fresh
+            .search_messages(&ana, &search("ledger"))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(
+        fresh.rebuild_search_index().await.unwrap(),
+        132,
+        "every stored message, the deleted one too"
+    );
+    let mut all = search("ledger");
+    all.limit = Some(50);
+    let mut found = 0;
+    loop {
+        let page = fresh.search_messages(&ana, &all).await.unwrap();
+        found += page.items.len();
+        assert!(
+            page.items
+                .iter()
+                .all(|r| r.message.body.as_deref() != Some("ledger draft to delete"))
+        );
+        match page.next_cursor {
+            Some(c) => all.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(found, 131, "the deleted message is not indexed");
+}

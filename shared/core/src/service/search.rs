@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::identity::Identity;
 use crate::ids::{ConversationId, UserId};
 use crate::limits::Action;
-use crate::model::Message;
+use crate::model::{ConversationQuery, Message, MessageRange};
 use crate::search::{
     IndexChange, IndexQuery, MAX_RELEVANCE_OFFSET, SEARCH_PAGE, Scope, SearchOrder, SearchText, SnippetPart,
 };
@@ -166,6 +166,40 @@ impl Messaging {
             items,
             next_cursor: next.map(|after| Cursor::encode(&SearchPosition { order, after })),
         })
+    }
+
+    /// Indexes every message of every conversation as stored now (an index that is new
+    /// beside a store that is not: a data folder from before search, a lost index file).
+    /// Returns how many messages it indexed.
+    pub async fn rebuild_search_index(&self) -> Result<usize, Error> {
+        let store = &self.ports.store;
+        let mut cursor = None;
+        let mut indexed = 0;
+        loop {
+            let conversations = store
+                .search_conversations(&ConversationQuery {
+                    cursor: cursor.take(),
+                    limit: 100,
+                    ..ConversationQuery::default()
+                })
+                .await?;
+            for conversation in &conversations.items {
+                let mut after = 0;
+                loop {
+                    let range = MessageRange::After { seq: after, limit: 100 };
+                    let messages = store.list_messages(&conversation.id, range).await?;
+                    let Some(last) = messages.last() else { break };
+                    after = last.seq;
+                    let changes: Vec<IndexChange> = messages.iter().map(IndexChange::of).collect();
+                    self.ports.search.apply(&changes).await?;
+                    indexed += messages.len();
+                }
+            }
+            match conversations.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(indexed),
+            }
+        }
     }
 
     /// Brings the index in line with `message` as stored now. The message is stored
