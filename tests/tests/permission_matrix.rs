@@ -27,13 +27,19 @@ fn path_for(route: &Route, f: &Fixture, conversation: &str) -> String {
     } else {
         conversation
     };
-    route
+    let path = route
         .path
         .replace("{id}", id)
         .replace("{messageId}", &f.message)
         .replace("{userId}", "u-team-ben")
         .replace("{fileId}", &ulid::Ulid::generate().to_string())
-        .replace("{subscriptionId}", "no-such-subscription")
+        .replace("{subscriptionId}", "no-such-subscription");
+    // Searches need something to search for.
+    if route.path.ends_with("/search") {
+        format!("{path}?q=hello")
+    } else {
+        path
+    }
 }
 
 fn body_for(route: &Route) -> Option<Value> {
