@@ -19,6 +19,7 @@ use messaging_core::ports::{
     UserDirectory,
 };
 use messaging_redis::{RedisOptions, RedisRegistry};
+#[cfg(feature = "embedded")]
 use messaging_search::FtsIndex;
 use messaging_webpush::{VapidKey, WebPushSender};
 
@@ -137,11 +138,13 @@ pub enum MailerChoice {
 #[derive(Clone)]
 pub enum SearchChoice {
     /// An FTS5 index file, written by this process as messages change (the gateway keeps
-    /// it in its data folder).
+    /// it in its data folder). The functions do not link it until they search on EFS.
+    #[cfg(feature = "embedded")]
     File {
         path: PathBuf,
     },
     /// A private in-memory index (service-level tests).
+    #[cfg(feature = "embedded")]
     InMemory,
     /// No index here: searches answer 503 and changes are dropped (functions of a stack
     /// that has no index set up).
@@ -484,10 +487,12 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
     };
 
     let search: Arc<dyn SearchIndex> = match choice.search {
+        #[cfg(feature = "embedded")]
         SearchChoice::File { path } => {
             summary.push("FTS5 search index");
             Arc::new(FtsIndex::open(&path, 2)?)
         }
+        #[cfg(feature = "embedded")]
         SearchChoice::InMemory => Arc::new(FtsIndex::in_memory()?),
         SearchChoice::Unavailable => Arc::new(NoSearch),
         SearchChoice::Given(search) => search,
