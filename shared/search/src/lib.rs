@@ -174,6 +174,10 @@ fn upsert(tx: &rusqlite::Transaction<'_>, doc: &SearchDocument) -> StoreResult<(
         .map_err(backend)?;
     let id = match existing {
         Some(id) => {
+            // An edit: the attachments may have changed, the rest of the row cannot.
+            tx.prepare_cached("UPDATE docs SET has_files = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![id, !doc.file_names.is_empty()]))
+                .map_err(backend)?;
             tx.prepare_cached("DELETE FROM docs_text WHERE rowid = ?1")
                 .and_then(|mut s| s.execute([id]))
                 .map_err(backend)?;
@@ -203,9 +207,6 @@ fn upsert(tx: &rusqlite::Transaction<'_>, doc: &SearchDocument) -> StoreResult<(
             id
         }
     };
-    tx.prepare_cached("UPDATE docs SET has_files = ?2 WHERE id = ?1")
-        .and_then(|mut s| s.execute(params![id, !doc.file_names.is_empty()]))
-        .map_err(backend)?;
     tx.prepare_cached("INSERT INTO docs_text (rowid, body, files) VALUES (?1, ?2, ?3)")
         .and_then(|mut s| s.execute(params![id, doc.body, files]))
         .map_err(backend)?;
