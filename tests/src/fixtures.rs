@@ -321,6 +321,39 @@ pub async fn fts_file_index() -> crate::conformance::search::SearchFixture {
     }
 }
 
+/// The FTS5 index as it runs in AWS: one writer on the file (the search-indexer's
+/// rollback-journal mode), searched by another index that opened it read-only.
+pub async fn fts_shared_index() -> crate::conformance::search::SearchFixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("messages.sqlite3");
+    let writer = messaging_search::FtsIndex::open_shared_writer(&path).expect("writer");
+    let reader = messaging_search::FtsIndex::open_read_only(&path, 2).expect("reader");
+    crate::conformance::search::SearchFixture {
+        index: Arc::new(WriterAndReader { writer, reader }),
+        _guard: Some(Box::new(dir)),
+    }
+}
+
+/// Changes to one index, searches to the other (both on the same file).
+struct WriterAndReader {
+    writer: messaging_search::FtsIndex,
+    reader: messaging_search::FtsIndex,
+}
+
+#[async_trait::async_trait]
+impl messaging_core::ports::SearchIndex for WriterAndReader {
+    async fn apply(&self, changes: &[messaging_core::search::IndexChange]) -> messaging_core::error::StoreResult<()> {
+        self.writer.apply(changes).await
+    }
+
+    async fn search(
+        &self,
+        query: &messaging_core::search::IndexQuery,
+    ) -> messaging_core::error::StoreResult<messaging_core::search::IndexPage> {
+        self.reader.search(query).await
+    }
+}
+
 /// The FTS5 index in memory, searched through its one connection (service tests).
 pub async fn fts_memory_index() -> crate::conformance::search::SearchFixture {
     crate::conformance::search::SearchFixture {

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use messaging_backends::{
-    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice, StoreChoice,
+    AwsTarget, BackendChoice, BlobChoice, DirectoryChoice, PusherChoice, RegistryChoice, SchedulerChoice, SearchChoice,
+    StoreChoice,
 };
 use messaging_core::directory::Profile;
 use messaging_core::events::ClientAction;
@@ -136,12 +137,24 @@ impl ServiceHarness {
     }
 
     pub async fn with(settings: Settings) -> Self {
+        Self::on(
+            AwsTarget::Local { endpoint: None },
+            StoreChoice::SqliteInMemory,
+            SearchChoice::InMemory,
+            settings,
+        )
+        .await
+    }
+
+    /// The harness with another store and index (the DynamoDB tables on moto, an index
+    /// file another process writes), everything else as [`ServiceHarness::with`].
+    pub async fn on(aws: AwsTarget, store: StoreChoice, search: SearchChoice, settings: Settings) -> Self {
         let blobs = tempfile::tempdir().expect("temp dir");
         let pushes = Arc::new(RecordingPusher::default());
         let tasks = Arc::new(RecordingScheduler::default());
         let backends = messaging_backends::build(BackendChoice {
-            aws: AwsTarget::Local { endpoint: None },
-            store: StoreChoice::SqliteInMemory,
+            aws,
+            store,
             registry: RegistryChoice::Memory,
             pusher: PusherChoice::Given(pushes.clone()),
             blobs: BlobChoice::Local {
@@ -158,7 +171,7 @@ impl ServiceHarness {
             mailer: messaging_backends::MailerChoice::Outbox {
                 dir: blobs.path().join("outbox"),
             },
-            search: messaging_backends::SearchChoice::InMemory,
+            search,
         })
         .await
         .expect("backends");

@@ -19,7 +19,6 @@ use messaging_core::ports::{
     UserDirectory,
 };
 use messaging_redis::{RedisOptions, RedisRegistry};
-#[cfg(feature = "embedded")]
 use messaging_search::FtsIndex;
 use messaging_webpush::{VapidKey, WebPushSender};
 
@@ -137,15 +136,20 @@ pub enum MailerChoice {
 /// Where the full-text index lives.
 #[derive(Clone)]
 pub enum SearchChoice {
-    /// An FTS5 index file, written by this process as messages change (the gateway keeps
-    /// it in its data folder). The functions do not link it until they search on EFS.
-    #[cfg(feature = "embedded")]
+    /// An FTS5 index file on a local disk, written by this process as messages change
+    /// (the gateway keeps it in its data folder).
     File {
         path: PathBuf,
     },
     /// A private in-memory index (service-level tests).
-    #[cfg(feature = "embedded")]
     InMemory,
+    /// An FTS5 file that another process writes: in AWS, the REST functions search the
+    /// file on EFS that the search-indexer function keeps from the messages table's
+    /// stream. Changes made here reach it through the stream, so this adapter leaves
+    /// them alone.
+    StreamFed {
+        path: PathBuf,
+    },
     /// No index here: searches answer 503 and changes are dropped (functions of a stack
     /// that has no index set up).
     Unavailable,
@@ -168,6 +172,55 @@ impl SearchIndex for NoSearch {
         Err(messaging_core::StoreError::Backend(
             "message search is not set up in this deployment".into(),
         ))
+    }
+}
+
+/// The index of [`SearchChoice::StreamFed`]: opened read-only at the first search (the
+/// file exists once the indexer has written to it; until then searches answer 503 and
+/// the next one tries again).
+struct StreamFedIndex {
+    path: PathBuf,
+    index: std::sync::Mutex<Option<FtsIndex>>,
+}
+
+impl StreamFedIndex {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            index: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn opened(&self) -> messaging_core::error::StoreResult<FtsIndex> {
+        let mut index = self
+            .index
+            .lock()
+            .map_err(|_| messaging_core::StoreError::Backend("search index: mutex poisoned".into()))?;
+        if let Some(index) = &*index {
+            return Ok(index.clone());
+        }
+        if !self.path.exists() {
+            return Err(messaging_core::StoreError::Backend(
+                "the search index is being built; try again shortly".into(),
+            ));
+        }
+        let opened = FtsIndex::open_read_only(&self.path, 2)?;
+        *index = Some(opened.clone());
+        Ok(opened)
+    }
+}
+
+#[async_trait::async_trait]
+impl SearchIndex for StreamFedIndex {
+    async fn apply(&self, _: &[messaging_core::search::IndexChange]) -> messaging_core::error::StoreResult<()> {
+        Ok(())
+    }
+
+    async fn search(
+        &self,
+        query: &messaging_core::search::IndexQuery,
+    ) -> messaging_core::error::StoreResult<messaging_core::search::IndexPage> {
+        self.opened()?.search(query).await
     }
 }
 
@@ -295,7 +348,10 @@ impl BackendChoice {
             mailer: MailerChoice::Ses {
                 configuration_set: environment::get("SES_CONFIGURATION_SET"),
             },
-            search: SearchChoice::Unavailable,
+            search: match environment::get("SEARCH_INDEX_PATH") {
+                Some(path) => SearchChoice::StreamFed { path: path.into() },
+                None => SearchChoice::Unavailable,
+            },
         })
     }
 }
@@ -487,13 +543,15 @@ pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
     };
 
     let search: Arc<dyn SearchIndex> = match choice.search {
-        #[cfg(feature = "embedded")]
         SearchChoice::File { path } => {
             summary.push("FTS5 search index");
             Arc::new(FtsIndex::open(&path, 2)?)
         }
-        #[cfg(feature = "embedded")]
         SearchChoice::InMemory => Arc::new(FtsIndex::in_memory()?),
+        SearchChoice::StreamFed { path } => {
+            summary.push("FTS5 search index (stream-fed, read-only)");
+            Arc::new(StreamFedIndex::new(path))
+        }
         SearchChoice::Unavailable => Arc::new(NoSearch),
         SearchChoice::Given(search) => search,
     };

@@ -236,6 +236,13 @@ pub const VARIABLES: &[Variable] = &[
         "whom clients may start conversations with: `team`, `organisation` (also clients of their own organisation) or `anyone`",
     ),
     var(
+        "SEARCH_INDEX_PATH",
+        LAMBDA,
+        false,
+        "none: message search answers 503",
+        "the FTS5 index file on EFS: search-indexer writes it from the messages stream, messaging-api and admin-api search it read-only",
+    ),
+    var(
         "RATE_LIMITS",
         LAMBDA_AND_GATEWAY,
         false,

@@ -7,12 +7,14 @@
 //!   README's table, the template and `sam local invoke` checks read it).
 //! - [`choice`]: what to run on ([`BackendChoice`]) and [`build`], which makes the ports.
 //! - [`emf`]: the domain's metrics as CloudWatch embedded-metric-format lines.
+//! - [`search_indexer`]: the search index's writer in AWS (the messages table's stream).
 //! - this module: the SDK configuration, service settings, tracing, and how a non-REST
 //!   function runs ([`run_with_service`]; the REST ones run from `messaging-http`).
 
 pub mod choice;
 pub mod emf;
 pub mod environment;
+pub mod search_indexer;
 
 use std::sync::Arc;
 use std::time::Duration;

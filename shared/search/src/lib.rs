@@ -58,9 +58,10 @@ pub struct FtsIndex {
 }
 
 struct Connections {
-    writer: Mutex<Connection>,
+    /// `None` in a process that only searches a file another process writes.
+    writer: Option<Mutex<Connection>>,
     /// Read-only connections for searches (WAL: they never wait for the writer). Empty
-    /// for an in-memory index, which searches through the writer.
+    /// where searches go through the writer (in memory, the stream-fed writer on EFS).
     readers: Vec<Mutex<Connection>>,
 }
 
@@ -73,48 +74,83 @@ fn locked(m: &Mutex<Connection>) -> StoreResult<std::sync::MutexGuard<'_, Connec
 }
 
 impl FtsIndex {
-    /// Opens (creating if needed) the index file, with `readers` connections for searches.
+    /// Opens (creating if needed) the index file on a local disk, with `readers`
+    /// connections for searches. WAL: searches never wait for the writer, and the writer
+    /// syncs at checkpoints (the store is the record; a lost change is rebuilt from it).
     pub fn open(path: &Path, readers: usize) -> StoreResult<Self> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(backend)?;
-        }
-        let writer = Connection::open(path).map_err(backend)?;
+        let writer = create(path)?;
         writer.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
         writer.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
         init(&writer)?;
         let readers = (0..readers.max(1))
-            .map(|_| {
-                let c = Connection::open_with_flags(
-                    path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(backend)?;
-                c.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
-                Ok(Mutex::new(c))
-            })
+            .map(|_| read_only(path).map(Mutex::new))
             .collect::<StoreResult<_>>()?;
-        Ok(Self::with(writer, readers))
+        Ok(Self::with(Some(writer), readers))
+    }
+
+    /// Opens (creating if needed) the index file as the one writer on a network file
+    /// system that other machines read (EFS in AWS). WAL's shared memory index works only
+    /// between processes of one machine, so this uses a rollback journal, truncated rather
+    /// than deleted after each commit (fewer metadata round trips over NFS), and syncs
+    /// every commit. Searches go through the writer.
+    pub fn open_shared_writer(path: &Path) -> StoreResult<Self> {
+        let writer = create(path)?;
+        writer
+            .pragma_update(None, "journal_mode", "TRUNCATE")
+            .map_err(backend)?;
+        writer.pragma_update(None, "synchronous", "FULL").map_err(backend)?;
+        init(&writer)?;
+        Ok(Self::with(Some(writer), Vec::new()))
+    }
+
+    /// Opens an index file that another process writes ([`FtsIndex::open_shared_writer`]),
+    /// for searches only: [`SearchIndex::apply`] is refused. Fails if the file does not
+    /// exist yet (nothing has been indexed).
+    pub fn open_read_only(path: &Path, readers: usize) -> StoreResult<Self> {
+        let readers = (0..readers.max(1))
+            .map(|_| read_only(path).map(Mutex::new))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Self::with(None, readers))
     }
 
     /// A private in-memory index (service-level tests).
     pub fn in_memory() -> StoreResult<Self> {
         let writer = Connection::open_in_memory().map_err(backend)?;
         init(&writer)?;
-        Ok(Self::with(writer, Vec::new()))
+        Ok(Self::with(Some(writer), Vec::new()))
     }
 
-    fn with(writer: Connection, readers: Vec<Mutex<Connection>>) -> Self {
+    fn with(writer: Option<Connection>, readers: Vec<Mutex<Connection>>) -> Self {
         Self {
             inner: Arc::new(Connections {
-                writer: Mutex::new(writer),
+                writer: writer.map(Mutex::new),
                 readers,
             }),
         }
     }
 
+    fn writer(&self) -> StoreResult<std::sync::MutexGuard<'_, Connection>> {
+        match &self.inner.writer {
+            Some(w) => locked(w),
+            None => Err(backend("this process only reads the index; its writer applies changes")),
+        }
+    }
+
+    /// A free reader, else the first one (or the writer) once it is free.
+    fn reader(&self) -> StoreResult<std::sync::MutexGuard<'_, Connection>> {
+        let c = &self.inner;
+        if let Some(g) = c.readers.iter().find_map(|r| r.try_lock().ok()) {
+            return Ok(g);
+        }
+        match (c.readers.first(), &c.writer) {
+            (Some(r), _) | (None, Some(r)) => locked(r),
+            (None, None) => Err(backend("no connection")),
+        }
+    }
+
     /// How many messages the index holds.
     pub fn len(&self) -> StoreResult<u64> {
-        let conn = locked(&self.inner.writer)?;
+        let conn = self.reader()?;
         conn.query_row("SELECT count(*) FROM docs", [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .map_err(backend)
@@ -127,14 +163,14 @@ impl FtsIndex {
     /// Merges the index's segments into one (smaller, faster to search); the benchmark
     /// and a quiet hour's maintenance run it.
     pub fn optimize(&self) -> StoreResult<()> {
-        let conn = locked(&self.inner.writer)?;
+        let conn = self.writer()?;
         conn.execute("INSERT INTO docs_text(docs_text) VALUES ('optimize')", [])
             .map_err(backend)?;
         Ok(())
     }
 
     fn apply_now(&self, changes: &[IndexChange]) -> StoreResult<()> {
-        let mut conn = locked(&self.inner.writer)?;
+        let mut conn = self.writer()?;
         let tx = conn.transaction().map_err(backend)?;
         for change in changes {
             match change {
@@ -146,14 +182,28 @@ impl FtsIndex {
     }
 
     fn search_now(&self, query: &IndexQuery) -> StoreResult<IndexPage> {
-        // Any free reader; the first one if all are busy.
-        let c = &self.inner;
-        let guard = match c.readers.iter().find_map(|r| r.try_lock().ok()) {
-            Some(g) => g,
-            None => locked(c.readers.first().unwrap_or(&c.writer))?,
-        };
-        run_query(&guard, query)
+        run_query(&*self.reader()?, query)
     }
+}
+
+/// The writer's connection, the folder made if needed.
+fn create(path: &Path) -> StoreResult<Connection> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(backend)?;
+    }
+    Connection::open(path).map_err(backend)
+}
+
+/// A search connection. It waits up to 5 s for a lock (a rollback journal's commit).
+fn read_only(path: &Path) -> StoreResult<Connection> {
+    let c = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(backend)?;
+    c.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+    c.set_prepared_statement_cache_capacity(32);
+    Ok(c)
 }
 
 fn init(conn: &Connection) -> StoreResult<()> {

@@ -5,6 +5,7 @@ mod item;
 mod retry;
 pub mod schema;
 mod store;
+pub mod stream;
 
 pub use schema::{TableNames, create_tables};
 pub use store::{DynamoStore, RequestStats};

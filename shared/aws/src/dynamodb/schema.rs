@@ -4,7 +4,7 @@
 //! | table | key | indexes |
 //! |---|---|---|
 //! | conversations | `id` | GSI `by-created` (`kind`, `created_key`) INCLUDE status, title_lc, member_ids |
-//! | messages | `conversation_id`, `seq` (N) | LSI `by-id` (`id`), LSI `by-client-key` (`client_key`), KEYS_ONLY |
+//! | messages | `conversation_id`, `seq` (N) | LSI `by-id` (`id`), LSI `by-client-key` (`client_key`), KEYS_ONLY; stream NEW_IMAGE (the search indexer) |
 //! | conversation_participants | `conversation_id`, `user_id` | GSI `by-user` (`user_id`, `conversation_id`) KEYS_ONLY |
 //! | message_files | `id` | TTL `expires_ttl` (pending uploads only) |
 //! | message_read_receipts | `conversation_id`, `user_id` | — |
@@ -14,7 +14,7 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 
 /// Table names, from a prefix (one deployment or test run per prefix).
@@ -123,7 +123,15 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
             .attribute_definitions(attr("id", S))
             .attribute_definitions(attr("client_key", S))
             .local_secondary_indexes(lsi("by-id", "conversation_id", "id"))
-            .local_secondary_indexes(lsi("by-client-key", "conversation_id", "client_key")),
+            .local_secondary_indexes(lsi("by-client-key", "conversation_id", "client_key"))
+            // The search indexer reads each change's new image (stream.rs).
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+                    .expect("stream fields set"),
+            ),
         client
             .create_table()
             .table_name(&names.participants)

@@ -172,6 +172,12 @@ impl Messaging {
     /// beside a store that is not: a data folder from before search, a lost index file).
     /// Returns how many messages it indexed.
     pub async fn rebuild_search_index(&self) -> Result<usize, Error> {
+        self.rebuild_search_index_into(&*self.ports.search).await
+    }
+
+    /// [`Messaging::rebuild_search_index`] into another index than the service's own (the
+    /// AWS indexer builds a new file beside the one readers have open, then swaps it in).
+    pub async fn rebuild_search_index_into(&self, index: &dyn crate::ports::SearchIndex) -> Result<usize, Error> {
         let store = &self.ports.store;
         let mut cursor = None;
         let mut indexed = 0;
@@ -191,7 +197,7 @@ impl Messaging {
                     let Some(last) = messages.last() else { break };
                     after = last.seq;
                     let changes: Vec<IndexChange> = messages.iter().map(IndexChange::of).collect();
-                    self.ports.search.apply(&changes).await?;
+                    index.apply(&changes).await?;
                     indexed += messages.len();
                 }
             }
