@@ -198,5 +198,39 @@ def main():
                                                          "userId": "u-client-ana", "fromSeq": 1}),
     ]})
 
+    # The messages table's stream (NEW_IMAGE), as Lambda delivers it to search-indexer:
+    # the fixture message edited, then a new message with an attachment.
+    def message_image(mid, seq, sender, body, created, edited=None, files=()):
+        image = {
+            "conversation_id": {"S": CONVERSATION}, "seq": {"N": str(seq)}, "id": {"S": mid},
+            "client_key": {"S": f"{sender}#c-{seq}"}, "sender_id": {"S": sender},
+            "sender_name": {"S": USERS[sender][1]}, "client_message_id": {"S": f"c-{seq}"},
+            "created_at": {"S": created}, "edit_count": {"N": "1" if edited else "0"},
+            "body": {"S": body},
+            "files": {"L": [{"M": {"id": {"S": f[0]}, "name": {"S": f[1]}, "size": {"N": str(f[2])},
+                                   "contentType": {"S": f[3]}}} for f in files]},
+            "revisions": {"L": []},
+        }
+        if edited:
+            image["edited_at"] = {"S": edited}
+        return image
+    def stream_record(n, name, image):
+        return {
+            "eventID": f"{n:032x}", "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+            "awsRegion": "eu-west-1",
+            "dynamodb": {"ApproximateCreationDateTime": 1767225600 + n,
+                         "Keys": {"conversation_id": image["conversation_id"], "seq": image["seq"]},
+                         "NewImage": image, "SequenceNumber": f"{n:021d}", "SizeBytes": 400,
+                         "StreamViewType": "NEW_IMAGE"},
+            "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/messaging-messages/stream/2026-01-01T00:00:00.000",
+        }
+    write("search-indexer/messages-stream.json", {"Records": [
+        stream_record(1, "MODIFY", message_image(MESSAGE, 1, "u-team-ben", "fixture message, edited: quarterly forecast",
+                                                 "2026-01-01T00:00:00Z", edited="2026-01-01T00:05:00Z")),
+        stream_record(2, "INSERT", message_image("01J9Z3K7Q5R8T2V4W6X8Y0A1N6", 3, "u-client-ana", "the signed contract",
+                                                 "2026-01-01T00:06:00Z",
+                                                 files=[(FILE, "contract.pdf", 10, "application/pdf")])),
+    ]})
+
 if __name__ == "__main__":
     main()

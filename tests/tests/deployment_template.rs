@@ -512,6 +512,11 @@ fn functions_read_the_user_pool_and_only_admin_api_changes_accounts() {
                 actions.extend(listed);
             }
         }
+        // The search indexer reads the messages table and nothing of the people.
+        if name == "SearchIndexerFunction" {
+            assert!(actions.is_empty(), "{name}: {actions:?}");
+            continue;
+        }
         for read in [
             "AdminGetUser",
             "AdminListGroupsForUser",
@@ -539,7 +544,7 @@ fn functions_read_the_user_pool_and_only_admin_api_changes_accounts() {
         };
         assert_eq!(writes, expected.to_vec(), "{name}");
     }
-    assert_eq!(readers, 7, "every function reads the directory");
+    assert_eq!(readers, 7, "every other function reads the directory");
 }
 
 #[test]
@@ -568,13 +573,30 @@ fn alarms_watch_dead_letters_errors_throttles_5xx_and_failed_pushes() {
             assert_eq!(untag(&alarm["Properties"]["AlarmActions"][0]), "AlarmTopic", "{metric}");
         }
     }
-    // Function errors and throttles cover every function.
+    // Function errors and throttles cover every function; the search indexer's
+    // throttles are its reserved concurrency of one at work, its lag has an alarm.
     for metric in ["Errors", "Throttles"] {
         let alarm = text(&watching(metric)[0]["Properties"]);
         for name in functions(&t).keys() {
+            if metric == "Throttles" && name == "SearchIndexerFunction" {
+                assert!(!alarm.contains(name.as_str()), "throttling the indexer is by design");
+                continue;
+            }
             assert!(alarm.contains(name.as_str()), "{metric} alarm misses {name}");
         }
     }
+    let lag = text(&watching("IteratorAge")[0]["Properties"]);
+    assert!(lag.contains("SearchIndexerFunction"), "{lag}");
+    let dead_letters: Vec<String> = watching("ApproximateNumberOfMessagesVisible")
+        .iter()
+        .map(|a| text(&a["Properties"]))
+        .collect();
+    assert!(
+        dead_letters
+            .iter()
+            .any(|a| a.contains("SearchIndexerDeadLetterQueue.QueueName")),
+        "an alarm on the indexer's dead letters"
+    );
     // The dead-letter alarm watches the dead-letter queue.
     let dlq = text(&watching("ApproximateNumberOfMessagesVisible")[0]["Properties"]);
     assert!(dlq.contains("DelayedTasksDeadLetterQueue.QueueName"), "{dlq}");
@@ -713,4 +735,93 @@ fn canonical(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// Search in AWS: one writer fed by the messages stream, the REST functions mounting the
+/// same file read-only, mount targets in every subnet before any function that mounts.
+#[test]
+fn the_search_index_has_one_stream_fed_writer_and_read_only_readers() {
+    let t = template();
+    let resources = &t["Resources"];
+    let text = |v: &Value| serde_yaml::to_string(v).unwrap();
+
+    // The stream the indexer reads holds each change's new image (stream.rs reads it).
+    assert_eq!(
+        resources["MessagesTable"]["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_IMAGE"
+    );
+    let indexer = &resources["SearchIndexerFunction"]["Properties"];
+    assert_eq!(indexer["ReservedConcurrentExecutions"].as_u64(), Some(1), "one writer");
+    let stream = &indexer["Events"]["MessagesStream"];
+    assert_eq!(stream["Type"], "DynamoDB");
+    let props = &stream["Properties"];
+    assert!(text(&props["Stream"]).contains("MessagesTable.StreamArn"));
+    assert_eq!(
+        props["StartingPosition"], "TRIM_HORIZON",
+        "nothing written before the indexer is skipped"
+    );
+    assert_eq!(props["BisectBatchOnFunctionError"].as_bool(), Some(true));
+    assert!(text(&props["DestinationConfig"]).contains("SearchIndexerDeadLetterQueue.Arn"));
+    assert!(
+        indexer["Timeout"].as_u64().unwrap_or(0) >= 300,
+        "a first build reads the whole table"
+    );
+
+    // Whoever gets SEARCH_INDEX_PATH mounts the access point at its folder; only the
+    // indexer may write.
+    let mut readers = Vec::new();
+    for (name, f) in functions(&t) {
+        let env = environment_of(&t, &f);
+        let Some(path) = env.get("SEARCH_INDEX_PATH").filter(|p| p.as_str() != Some("")) else {
+            assert!(
+                f["Properties"]["FileSystemConfigs"].is_null(),
+                "{name} mounts without searching"
+            );
+            continue;
+        };
+        let path = path.as_str().expect("a literal path");
+        let mount = &f["Properties"]["FileSystemConfigs"][0];
+        assert!(text(&mount["Arn"]).contains("SearchAccessPoint.Arn"), "{name}");
+        let dir = mount["LocalMountPath"].as_str().expect("mount path");
+        assert_eq!(
+            std::path::Path::new(path).parent(),
+            Some(std::path::Path::new(dir)),
+            "{name}: the index is in the mount"
+        );
+        assert!(
+            f["DependsOn"] == "SearchMountTargetsReady",
+            "{name} is created once the mount targets exist"
+        );
+        let policies = text(&f["Properties"]["Policies"]);
+        assert!(policies.contains("elasticfilesystem:ClientMount"), "{name}");
+        assert_eq!(
+            policies.contains("elasticfilesystem:ClientWrite"),
+            name == "SearchIndexerFunction",
+            "{name}: only the indexer writes"
+        );
+        readers.push(name);
+    }
+    readers.sort();
+    assert_eq!(
+        readers,
+        ["AdminApiFunction", "MessagingApiFunction", "SearchIndexerFunction"]
+    );
+
+    // A mount target per subnet (two always, the third when given), each waited for.
+    let ready = text(&resources["SearchMountTargetsReady"]["Metadata"]);
+    for (i, target) in ["SearchMountTarget1", "SearchMountTarget2", "SearchMountTarget3"]
+        .iter()
+        .enumerate()
+    {
+        let subnet = text(&resources[*target]["Properties"]["SubnetId"]);
+        assert!(
+            subnet.contains(&format!("- {i}")),
+            "{target} takes subnet {i}: {subnet}"
+        );
+        assert!(ready.contains(target), "{target} is waited for");
+    }
+    assert_eq!(resources["SearchMountTarget3"]["Condition"], "HasThirdSubnet");
+    // The file system refuses access without TLS, which also ends EFS's default "anyone
+    // who reaches a mount target may write".
+    assert!(text(&resources["SearchFileSystem"]["Properties"]["FileSystemPolicy"]).contains("aws:SecureTransport"));
 }

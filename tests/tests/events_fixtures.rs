@@ -266,6 +266,55 @@ async fn websocket_and_queue_events_run_through_their_handlers() {
     );
 }
 
+/// The stream sample through the search indexer: the first batch builds the index from
+/// the seeded store, the second applies the sample's edit and new message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_event_runs_through_the_search_indexer() {
+    use messaging_backends::search_indexer::{BatchOutcome, SearchIndexer};
+    use messaging_core::ports::SearchIndex;
+    use messaging_core::search::{IndexQuery, Scope, SearchOrder, SearchText};
+
+    let gw = seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("messages.sqlite3");
+    let indexer = SearchIndexer::new(gw.running.service().clone(), path.clone());
+    let event = load(&events_dir().join("search-indexer/messages-stream.json"));
+    assert_eq!(
+        indexer.handle(&event).await.unwrap(),
+        BatchOutcome::Rebuilt { messages: 2 }
+    );
+    assert_eq!(
+        indexer.handle(&event).await.unwrap(),
+        BatchOutcome::Applied { messages: 2 }
+    );
+
+    let index = messaging_search::FtsIndex::open_read_only(&path, 1).unwrap();
+    let hits = |text: &str| {
+        let index = index.clone();
+        let query = IndexQuery {
+            text: SearchText::parse(text).unwrap(),
+            scope: Scope::All,
+            sender: None,
+            from: None,
+            to: None,
+            has_files: None,
+            order: SearchOrder::Newest,
+            after: None,
+            limit: 10,
+        };
+        async move { index.search(&query).await.unwrap().hits }
+    };
+    let edited = hits("quarterly forecast").await;
+    assert_eq!(edited.len(), 1);
+    assert_eq!(edited[0].message_id.as_str(), MESSAGE);
+    assert_eq!(hits("contract").await.len(), 1, "the new message and its file name");
+    assert_eq!(
+        hits("fixture").await.len(),
+        2,
+        "the seeded ones, the edited one included"
+    );
+}
+
 #[test]
 fn every_function_in_the_template_has_sample_events() {
     let template = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
