@@ -63,6 +63,8 @@ REST = {
     "editMessage": ("u-team-ben", {"body": "Edited from a sample event"}, None),
     "deleteMessage": ("u-team-ben", None, None),
     "reportMessage": ("u-client-ana", {"reason": "Reported from a sample event"}, None),
+    "addReaction": ("u-client-ana", {"emoji": "👍"}, None),
+    "removeReaction": ("u-client-ana", None, {"emoji": "👍"}),
     "markRead": ("u-client-ana", {"seq": 1}, None),
     "setPreferences": ("u-client-ana", {"muted": True}, None),
     "requestUploads": ("u-client-ana", {"files": [{"name": "plan.pdf", "size": 1024, "contentType": "application/pdf"}]}, None),

@@ -34,9 +34,11 @@ fn path_for(route: &Route, f: &Fixture, conversation: &str) -> String {
         .replace("{userId}", "u-team-ben")
         .replace("{fileId}", &ulid::Ulid::generate().to_string())
         .replace("{subscriptionId}", "no-such-subscription");
-    // Searches need something to search for.
+    // Searches need something to search for, a reaction taken away its emoji.
     if route.path.ends_with("/search") {
         format!("{path}?q=hello")
+    } else if route.operation_id == "removeReaction" {
+        format!("{path}?emoji=%F0%9F%91%8D")
     } else {
         path
     }
@@ -50,6 +52,7 @@ fn body_for(route: &Route) -> Option<Value> {
         "sendMessage" => json!({ "body": "hello", "clientMessageId": ulid::Ulid::generate().to_string() }),
         "editMessage" => json!({ "body": "edited" }),
         "reportMessage" => json!({ "reason": "spam" }),
+        "addReaction" => json!({ "emoji": "👍" }),
         "markRead" => json!({ "seq": 1 }),
         "requestUploads" => json!({ "files": [{ "name": "a.pdf", "size": 10, "contentType": "application/pdf" }] }),
         "adminSetStatus" => json!({ "status": "archived" }),

@@ -24,6 +24,7 @@ use messaging_core::ids::*;
 use messaging_core::model::{ConversationStatus, FileMeta, ReportStatus, RevisionKind};
 use messaging_core::notify::{NotificationSettingsView, NotifyLevel, QuietHoursView};
 use messaging_core::ports::SignedRequest;
+use messaging_core::reactions::Reaction;
 use messaging_core::search::SnippetPart;
 use messaging_core::service::{
     AttachmentRequest, PushSubscriptionView, SearchResultView, Ticket, Unsubscribed, UploadGrant, UploadSlot,
@@ -71,6 +72,8 @@ fn declarations() -> String {
         ReportView::decl(&cfg),
         RevisionView::decl(&cfg),
         MessageAudit::decl(&cfg),
+        // Reactions.
+        Reaction::decl(&cfg),
         // Search.
         SnippetPart::decl(&cfg),
         SearchResultView::decl(&cfg),

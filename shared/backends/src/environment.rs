@@ -246,7 +246,7 @@ pub const VARIABLES: &[Variable] = &[
         "RATE_LIMITS",
         LAMBDA_AND_GATEWAY,
         false,
-        "send=30/10s, create-conversation=10/60s, add-people=20/60s, typing=20/10s, connect=20/60s, uploads=20/60s, reports=10/600s",
+        "send=30/10s, create-conversation=10/60s, add-people=20/60s, typing=20/10s, connect=20/60s, uploads=20/60s, reports=10/600s, search=30/10s, reactions=30/10s",
         "each user's allowance per action, `action=COUNT/PERIOD` (s, m, h) comma-separated, over the defaults; beyond it 429 with Retry-After",
     ),
     var(

@@ -168,6 +168,9 @@ pub enum StoreError {
     ReportAlreadyResolved,
     #[error("already exists")]
     AlreadyExists,
+    /// A bounded collection is full (`what` holds at most `limit`).
+    #[error("{what}: at most {limit}")]
+    LimitReached { what: &'static str, limit: usize },
     /// A pagination cursor the store cannot read (it came back from a client).
     #[error("invalid cursor")]
     InvalidCursor,
@@ -207,6 +210,9 @@ impl From<StoreError> for Error {
                 Error::conflict("report_already_resolved", "the report was already resolved")
             }
             StoreError::AlreadyExists => Error::conflict("already_exists", "it already exists"),
+            StoreError::LimitReached { what, limit } => {
+                Error::conflict("limit_reached", format!("{what}: at most {limit}"))
+            }
             StoreError::InvalidCursor => Error::invalid("cursor", "is not a cursor this server issued"),
             StoreError::Contention => Error::Unavailable("too much contention on this conversation".into()),
             StoreError::Backend(detail) => Error::Unavailable(detail),

@@ -1,7 +1,7 @@
 //! Real-time events, server to client, and the actions clients send.
 //!
 //! Every frame is `{"type": "<event>", "data": {...}}`. The names are the seed's:
-//! `new-message`, `message-updated` (edits and deletes), `message-read`, `user-typing`,
+//! `new-message`, `message-updated` (edits and deletes), `message-reactions`, `message-read`, `user-typing`,
 //! `user-stopped-typing`, `user-joined` / `user-left` (presence), `conversation-updated`,
 //! `user-updated` (a profile changed), `preferences-updated` (one's own mute / hide),
 //! plus `pong` and `error`.
@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Role;
-use crate::ids::{ConversationId, UserId};
+use crate::ids::{ConversationId, MessageId, UserId};
 use crate::notify::NotifyLevel;
 use crate::time::Timestamp;
 use crate::views::{ConversationView, MessageView, ParticipantView};
@@ -28,6 +28,18 @@ pub enum ServerEvent {
     MessageUpdated {
         conversation_id: ConversationId,
         message: MessageView,
+    },
+    /// Someone added or took away a reaction: the message's reactions as they are now.
+    #[serde(rename_all = "camelCase")]
+    MessageReactions {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        seq: u64,
+        /// Who changed a reaction, which, and whether they added it.
+        user_id: UserId,
+        emoji: String,
+        added: bool,
+        reactions: Vec<crate::reactions::Reaction>,
     },
     #[serde(rename_all = "camelCase")]
     MessageRead {
@@ -106,6 +118,7 @@ impl ServerEvent {
         match self {
             Self::NewMessage { .. } => "new-message",
             Self::MessageUpdated { .. } => "message-updated",
+            Self::MessageReactions { .. } => "message-reactions",
             Self::MessageRead { .. } => "message-read",
             Self::UserTyping { .. } => "user-typing",
             Self::UserStoppedTyping { .. } => "user-stopped-typing",

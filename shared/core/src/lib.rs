@@ -17,6 +17,7 @@
 //! - [`cursor`]: opaque pagination cursors; [`json`]: client JSON into domain types.
 //! - [`notify`]: notification settings, quiet hours, mentions, push and mail shapes.
 //! - [`search`]: full-text search queries, index documents and hits.
+//! - [`reactions`]: the emoji vocabulary and a message's reactions.
 //! - [`metrics`]: counters for operators (CloudWatch metrics in AWS).
 
 #[macro_use]
@@ -35,6 +36,7 @@ pub mod model;
 pub mod notify;
 pub mod policy;
 pub mod ports;
+pub mod reactions;
 pub mod search;
 pub mod service;
 pub mod text;

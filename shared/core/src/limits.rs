@@ -25,11 +25,12 @@ string_enum!(
         Uploads => "uploads",
         Reports => "reports",
         Search => "search",
+        React => "reactions",
     }
 );
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::Send,
         Action::CreateConversation,
         Action::AddPeople,
@@ -38,6 +39,7 @@ impl Action {
         Action::Uploads,
         Action::Reports,
         Action::Search,
+        Action::React,
     ];
 }
 
@@ -118,7 +120,7 @@ pub fn gcra(tat: Option<i64>, now: i64, limit: Limit) -> (RateDecision, i64) {
 /// The allowance of every [`Action`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
-    limits: [(Action, Limit); 8],
+    limits: [(Action, Limit); 9],
 }
 
 impl Default for RateLimits {
@@ -136,6 +138,7 @@ impl Default for RateLimits {
                 (Action::Uploads, Limit::new(20, s(60))),
                 (Action::Reports, Limit::new(10, s(600))),
                 (Action::Search, Limit::new(30, s(10))),
+                (Action::React, Limit::new(30, s(10))),
             ],
         }
     }

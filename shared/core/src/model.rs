@@ -106,6 +106,9 @@ pub struct Message {
     /// The participants the body mentioned when it was sent ([`crate::notify::mentions_in`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<UserId>,
+    /// Emoji reactions, in vocabulary order ([`crate::reactions`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<crate::reactions::Reaction>,
 }
 
 impl Message {
@@ -323,6 +326,7 @@ impl NewMessage {
             files: self.files,
             revisions: Vec::new(),
             mentions: self.mentions,
+            reactions: Vec::new(),
         }
     }
 }

@@ -103,6 +103,19 @@ pub trait MessageStore: Send + Sync {
         by: &UserId,
         at: Timestamp,
     ) -> StoreResult<Message>;
+    /// Adds (`add`) or takes away `user`'s `emoji` on the message at `seq`, atomically
+    /// with every other reaction change (concurrent reactions all count); returns the
+    /// message as stored after. Adding what is there or taking away what is not changes
+    /// nothing (a retry is safe). A tombstone takes none (`MessageDeleted`); a message
+    /// holds at most [`crate::reactions::MAX_PER_MESSAGE`] (`LimitReached`).
+    async fn react(
+        &self,
+        conversation: &ConversationId,
+        seq: u64,
+        emoji: crate::reactions::Emoji,
+        user: &UserId,
+        add: bool,
+    ) -> StoreResult<Message>;
 }
 
 #[async_trait]

@@ -160,6 +160,9 @@ pub struct MessageView {
     /// The participants the body mentions (user ids); the client highlights their names.
     #[serde(default)]
     pub mentions: Vec<UserId>,
+    /// Emoji reactions and who reacted, in the vocabulary's order.
+    #[serde(default)]
+    pub reactions: Vec<crate::reactions::Reaction>,
 }
 
 impl From<&Message> for MessageView {
@@ -181,6 +184,7 @@ impl From<&Message> for MessageView {
             // A tombstone shows no attachments either.
             files: if deleted { Vec::new() } else { m.files.clone() },
             mentions: if deleted { Vec::new() } else { m.mentions.clone() },
+            reactions: if deleted { Vec::new() } else { m.reactions.clone() },
         }
     }
 }

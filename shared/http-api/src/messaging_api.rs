@@ -11,6 +11,7 @@ use axum::extract::FromRequest;
 use messaging_core::ids::{ClientMessageId, ConversationId, FileId, MessageId, ProjectId, UserId};
 use messaging_core::model::MessageRange;
 use messaging_core::notify::{NotificationSettingsView, NotifyLevel};
+use messaging_core::reactions::Emoji;
 use messaging_core::service::{
     AttachmentRequest, CreateConversation, PeopleSearch, PreferencesChange, PushSubscriptionInput, SendMessage,
 };
@@ -50,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/messaging/conversations/{id}/messages/{messageId}/report",
             post(report_message),
+        )
+        .route(
+            "/api/messaging/conversations/{id}/messages/{messageId}/reactions",
+            axum::routing::put(add_reaction).delete(remove_reaction),
         )
         .route("/api/messaging/conversations/{id}/read", post(mark_read))
         .route("/api/messaging/conversations/{id}/preferences", patch(set_preferences))
@@ -295,6 +300,37 @@ async fn delete_message(State(s): State<AppState>, Caller(who): Caller, p: PathP
     let id = p.get("id", ConversationId::parse)?;
     let message = p.get("messageId", MessageId::parse)?;
     Ok(axum::Json(s.svc.delete_message(&who, &id, &message).await?))
+}
+
+#[derive(Deserialize)]
+struct ReactionBody {
+    emoji: String,
+}
+
+/// `PUT …/reactions` `{"emoji": "👍"}`: the caller's reaction, added (idempotent).
+async fn add_reaction(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    ApiJson(body): ApiJson<ReactionBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    let emoji = Emoji::parse(&body.emoji)?;
+    Ok(axum::Json(s.svc.react(&who, &id, &message, emoji, true).await?))
+}
+
+/// `DELETE …/reactions?emoji=👍`: the caller's reaction, taken away (idempotent).
+async fn remove_reaction(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    let emoji = Emoji::parse(q.text("emoji").unwrap_or_default())?;
+    Ok(axum::Json(s.svc.react(&who, &id, &message, emoji, false).await?))
 }
 
 #[derive(Deserialize)]

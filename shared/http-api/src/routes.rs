@@ -79,6 +79,8 @@ pub const ROUTES: &[Route] = &[
     r("PATCH", "/api/messaging/conversations/{id}/messages/{messageId}", "editMessage", MessagingApi, Member),
     r("DELETE", "/api/messaging/conversations/{id}/messages/{messageId}", "deleteMessage", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/messages/{messageId}/report", "reportMessage", MessagingApi, Member),
+    r("PUT", "/api/messaging/conversations/{id}/messages/{messageId}/reactions", "addReaction", MessagingApi, Member),
+    r("DELETE", "/api/messaging/conversations/{id}/messages/{messageId}/reactions", "removeReaction", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/read", "markRead", MessagingApi, Member),
     r("PATCH", "/api/messaging/conversations/{id}/preferences", "setPreferences", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/attachments", "requestUploads", MessagingApi, Member),

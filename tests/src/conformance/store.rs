@@ -1026,6 +1026,162 @@ pub async fn status_and_title_changes(store: Arc<dyn Store>) {
 
 /// Generates one `#[tokio::test]` per case for an adapter. `$fixture` is an async fn
 /// returning a [`crate::fixtures::StoreFixture`].
+fn emoji(e: &str) -> messaging_core::reactions::Emoji {
+    messaging_core::reactions::Emoji::parse(e).expect("emoji")
+}
+
+/// (emoji, users) as stored.
+fn reactions_of(m: &Message) -> Vec<(String, Vec<UserId>)> {
+    m.reactions
+        .iter()
+        .map(|r| (r.emoji.clone(), r.user_ids.clone()))
+        .collect()
+}
+
+pub async fn reactions_add_once_remove_and_read_back(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Reactions").await;
+    let m = send(&store, &c, &a, "Shipped!").await;
+    let fire = emoji("🔥");
+    let after = store.react(&c.id, m.seq, fire, &b, true).await.unwrap();
+    assert_eq!(reactions_of(&after), [("🔥".to_owned(), vec![b.clone()])]);
+    // Again (a retry, a double click): nothing changes.
+    let again = store.react(&c.id, m.seq, fire, &b, true).await.unwrap();
+    assert_eq!(reactions_of(&again), reactions_of(&after));
+    store.react(&c.id, m.seq, fire, &a, true).await.unwrap();
+    let both = store.react(&c.id, m.seq, emoji("👍"), &a, true).await.unwrap();
+    let mut fired = vec![a.clone(), b.clone()];
+    fired.sort();
+    assert_eq!(
+        reactions_of(&both),
+        [("👍".to_owned(), vec![a.clone()]), ("🔥".to_owned(), fired)],
+        "vocabulary order, users sorted"
+    );
+    // Taken away, and taken away again.
+    store.react(&c.id, m.seq, fire, &b, false).await.unwrap();
+    let gone = store.react(&c.id, m.seq, fire, &b, false).await.unwrap();
+    assert_eq!(
+        reactions_of(&gone),
+        [("👍".to_owned(), vec![a.clone()]), ("🔥".to_owned(), vec![a.clone()])]
+    );
+    store.react(&c.id, m.seq, emoji("👍"), &a, false).await.unwrap();
+    // Reads show the same; an edit keeps them.
+    let read = store.get_message(&c.id, &m.id).await.unwrap().unwrap();
+    assert_eq!(reactions_of(&read), [("🔥".to_owned(), vec![a.clone()])]);
+    let edited = store
+        .edit_message(
+            &c.id,
+            &m.id,
+            &MessageBody::parse("Shipped, v2").unwrap(),
+            &a,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reactions_of(&edited), [("🔥".to_owned(), vec![a.clone()])]);
+    let listed = store
+        .list_messages(&c.id, MessageRange::After { seq: 0, limit: 10 })
+        .await
+        .unwrap();
+    assert_eq!(reactions_of(&listed[0]), [("🔥".to_owned(), vec![a.clone()])]);
+    // A tombstone takes none; an unknown message is not found.
+    store.delete_message(&c.id, &m.id, &a, Timestamp::now()).await.unwrap();
+    assert_eq!(
+        store.react(&c.id, m.seq, fire, &b, true).await.unwrap_err(),
+        StoreError::MessageDeleted
+    );
+    assert_eq!(
+        store.react(&c.id, m.seq + 100, fire, &b, true).await.unwrap_err(),
+        StoreError::MessageNotFound
+    );
+}
+
+/// Twenty people react at once (and some change their minds at once): every reaction
+/// counts exactly once.
+pub async fn concurrent_reactions_count_exactly(store: Arc<dyn Store>) {
+    const PEOPLE: usize = 20;
+    let people: Vec<UserId> = (0..PEOPLE).map(|i| user(&unique(&format!("r{i}")))).collect();
+    let refs: Vec<&UserId> = people.iter().collect();
+    let c = conversation_with(&store, &refs, "Crowd").await;
+    let m = send(&store, &c, &people[0], "Vote with a reaction").await;
+    let react = |who: UserId, e: &'static str, add: bool| {
+        let (store, c) = (store.clone(), c.id.clone());
+        tokio::spawn(async move { store.react(&c, m.seq, emoji(e), &who, add).await.expect("react") })
+    };
+    // Everyone 👍 and 🎉 at the same time.
+    let tasks: Vec<_> = people
+        .iter()
+        .flat_map(|p| [react(p.clone(), "👍", true), react(p.clone(), "🎉", true)])
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    // Half take their 🎉 back while the other half add 🚀, all at once.
+    let tasks: Vec<_> = people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i % 2 == 0 {
+                react(p.clone(), "🎉", false)
+            } else {
+                react(p.clone(), "🚀", true)
+            }
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let stored = store.get_message(&c.id, &m.id).await.unwrap().unwrap();
+    let count = |e: &str| stored.reactions.iter().find(|r| r.emoji == e).map(|r| r.user_ids.len());
+    assert_eq!(count("👍"), Some(PEOPLE));
+    assert_eq!(count("🎉"), Some(PEOPLE / 2));
+    assert_eq!(count("🚀"), Some(PEOPLE / 2));
+    let mut all: Vec<UserId> = people.clone();
+    all.sort();
+    let up = stored.reactions.iter().find(|r| r.emoji == "👍").unwrap();
+    assert_eq!(up.user_ids, all, "exactly these people, each once");
+    assert_eq!(messaging_core::reactions::total(&stored.reactions), 2 * PEOPLE);
+}
+
+/// A message holds at most `MAX_PER_MESSAGE` reactions; taking one away makes room.
+pub async fn a_message_holds_a_bounded_number_of_reactions(store: Arc<dyn Store>) {
+    use messaging_core::reactions::{Emoji, MAX_PER_MESSAGE, VOCABULARY};
+    let people: Vec<UserId> = (0..MAX_PER_MESSAGE.div_ceil(VOCABULARY.len()))
+        .map(|i| user(&unique(&format!("m{i}"))))
+        .collect();
+    let c = conversation_with(&store, &[&people[0]], "Full").await;
+    let m = send(&store, &c, &people[0], "React to me").await;
+    let mut added = 0;
+    'fill: for p in &people {
+        for e in Emoji::all() {
+            if added == MAX_PER_MESSAGE {
+                break 'fill;
+            }
+            store.react(&c.id, m.seq, e, p, true).await.expect("room left");
+            added += 1;
+        }
+    }
+    let (last, first) = (people.last().unwrap(), Emoji::all().next().unwrap());
+    let refused = store
+        .react(&c.id, m.seq, Emoji::all().last().unwrap(), last, true)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::LimitReached { limit, .. }) if limit == MAX_PER_MESSAGE),
+        "{refused:?}"
+    );
+    // Adding what is there is still fine when full; taking one away makes room.
+    store
+        .react(&c.id, m.seq, first, &people[0], true)
+        .await
+        .expect("already there");
+    store.react(&c.id, m.seq, first, &people[0], false).await.unwrap();
+    let after = store
+        .react(&c.id, m.seq, Emoji::all().last().unwrap(), last, true)
+        .await
+        .expect("room again");
+    assert_eq!(messaging_core::reactions::total(&after.reactions), MAX_PER_MESSAGE);
+}
+
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($fixture:path) => {
@@ -1056,6 +1212,9 @@ macro_rules! store_conformance_tests {
             the_reports_queue_pages_newest_first_by_status,
             admin_search_filters_and_pages,
             status_and_title_changes,
+            reactions_add_once_remove_and_read_back,
+            concurrent_reactions_count_exactly,
+            a_message_holds_a_bounded_number_of_reactions,
         );
     };
     (@cases $fixture:path; $($case:ident),+ $(,)?) => {

@@ -90,7 +90,11 @@ body: string | null, clientMessageId: string, createdAt: Timestamp, editedAt: Ti
 /**
  * The participants the body mentions (user ids); the client highlights their names.
  */
-mentions: Array<UserId>, };
+mentions: Array<UserId>, 
+/**
+ * Emoji reactions and who reacted, in the vocabulary's order.
+ */
+reactions: Array<Reaction>, };
 export type MessagePage = { items: Array<MessageView>, 
 /**
  * Whether more messages exist in the direction of travel: older ones for the newest
@@ -110,6 +114,11 @@ export type Ticket = { ticket: string, expiresInSeconds: number, };
 export type ReportView = { id: ReportId, conversationId: ConversationId, messageId: MessageId, messageSeq: number, reporterId: UserId, reason: string, status: ReportStatus, createdAt: Timestamp, resolvedBy: UserId | null, resolvedAt: Timestamp | null, resolutionNote: string | null, };
 export type RevisionView = { body: string, kind: RevisionKind, at: Timestamp, by: UserId, };
 export type MessageAudit = { message: MessageView, deletedBy: UserId | null, revisions: Array<RevisionView>, };
+export type Reaction = { emoji: string, 
+/**
+ * Who reacted with it, by id (sorted).
+ */
+userIds: Array<UserId>, };
 export type SnippetPart = { text: string, 
 /**
  * Whether this piece matched the query.
@@ -137,5 +146,9 @@ export type PushSubscriptionView = { id: string,
  */
 service: string, createdAt: Timestamp, userAgent: string | null, };
 export type Unsubscribed = { conversationId: ConversationId, title: string, };
-export type ServerEvent = { "type": "new-message", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-updated", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "user-updated", "data": { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, } } | { "type": "preferences-updated", "data": { conversationId: ConversationId, muted: boolean, hidden: boolean, notify: NotifyLevel | null, email: boolean, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
+export type ServerEvent = { "type": "new-message", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-updated", "data": { conversationId: ConversationId, message: MessageView, } } | { "type": "message-reactions", "data": { conversationId: ConversationId, messageId: MessageId, seq: number, 
+/**
+ * Who changed a reaction, which, and whether they added it.
+ */
+userId: UserId, emoji: string, added: boolean, reactions: Array<Reaction>, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "user-updated", "data": { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, } } | { "type": "preferences-updated", "data": { conversationId: ConversationId, muted: boolean, hidden: boolean, notify: NotifyLevel | null, email: boolean, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
 export type ClientAction = { "action": "typing", conversationId: ConversationId, } | { "action": "stop-typing", conversationId: ConversationId, } | { "action": "ping" };

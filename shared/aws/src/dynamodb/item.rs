@@ -254,7 +254,29 @@ pub fn message_from(item: &Item) -> StoreResult<Message> {
             None => Vec::new(),
             Some(_) => from_attr(item, "mentions")?,
         },
+        reactions: reactions_from(item)?,
     })
+}
+
+/// The reactions of a message item: one string set of user ids per emoji
+/// ([`Emoji::attribute`]); an attribute of an emoji no longer in the vocabulary is left
+/// out.
+fn reactions_from(item: &Item) -> StoreResult<Vec<messaging_core::reactions::Reaction>> {
+    use messaging_core::reactions::{ATTRIBUTE_PREFIX, Emoji, collect};
+    let mut per_emoji = Vec::new();
+    for (name, value) in item.iter().filter(|(k, _)| k.starts_with(ATTRIBUTE_PREFIX)) {
+        let Some(emoji) = Emoji::from_attribute(name) else {
+            continue;
+        };
+        let users = value
+            .as_ss()
+            .map_err(|_| corrupt(name))?
+            .iter()
+            .map(|u| UserId::parse(u).map_err(|_| corrupt(name)))
+            .collect::<StoreResult<_>>()?;
+        per_emoji.push((emoji, users));
+    }
+    Ok(collect(per_emoji))
 }
 
 // --- receipts -------------------------------------------------------------------------

@@ -928,6 +928,87 @@ impl MessageStore for DynamoStore {
         })
         .await
     }
+
+    /// One UpdateItem: `ADD` / `DELETE` of the user on the emoji's string set, which
+    /// DynamoDB applies atomically, and `reaction_count` beside it for the bound. The
+    /// condition makes the change exact (the user is not there yet / is there), so the
+    /// count never drifts; when it fails, a consistent read tells a no-op (a retry, a
+    /// double click) from a deleted message or a full one.
+    async fn react(
+        &self,
+        conversation: &ConversationId,
+        seq: u64,
+        emoji: messaging_core::reactions::Emoji,
+        user: &UserId,
+        add: bool,
+    ) -> StoreResult<Message> {
+        use messaging_core::reactions::MAX_PER_MESSAGE;
+        let key = Self::message_key(conversation, seq);
+        let (update, condition) = if add {
+            (
+                "ADD #r :user, reaction_count :one",
+                "attribute_exists(seq) AND attribute_not_exists(deleted_at) \
+                 AND (attribute_not_exists(#r) OR NOT contains(#r, :id)) \
+                 AND (attribute_not_exists(reaction_count) OR reaction_count < :max)",
+            )
+        } else {
+            (
+                "DELETE #r :user ADD reaction_count :minus_one",
+                "attribute_exists(seq) AND attribute_not_exists(deleted_at) AND contains(#r, :id)",
+            )
+        };
+        for round in 0..MAX_ROUNDS {
+            let mut request = self
+                .client
+                .update_item()
+                .table_name(&self.t.messages)
+                .set_key(Some(key.clone()))
+                .update_expression(update)
+                .condition_expression(condition)
+                .expression_attribute_names("#r", emoji.attribute())
+                .expression_attribute_values(":user", AttributeValue::Ss(vec![user.to_string()]))
+                .expression_attribute_values(":id", s(user.as_str()))
+                .return_values(ReturnValue::AllNew)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            request = if add {
+                request
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":max", n(MAX_PER_MESSAGE))
+            } else {
+                request.expression_attribute_values(":minus_one", n(-1))
+            };
+            match self.send(|| request.clone().send()).await {
+                Ok(out) => return message_from(&out.attributes.unwrap_or_default()),
+                Err(e) if is_condition_failure(&e) => {
+                    let current = self
+                        .get(&self.t.messages, key.clone())
+                        .await?
+                        .ok_or(StoreError::MessageNotFound)
+                        .and_then(|item| message_from(&item))?;
+                    if current.is_deleted() {
+                        return Err(StoreError::MessageDeleted);
+                    }
+                    let there = current
+                        .reactions
+                        .iter()
+                        .any(|r| r.emoji == emoji.as_str() && r.user_ids.contains(user));
+                    if there == add {
+                        return Ok(current);
+                    }
+                    if add && messaging_core::reactions::total(&current.reactions) >= MAX_PER_MESSAGE {
+                        return Err(StoreError::LimitReached {
+                            what: "reactions on a message",
+                            limit: MAX_PER_MESSAGE,
+                        });
+                    }
+                    // Changed between the write and the read: try again.
+                    retry::after_lost_race(round).await;
+                }
+                Err(e) => return Err(sdk(e)),
+            }
+        }
+        Err(StoreError::Contention)
+    }
 }
 
 #[async_trait]

@@ -144,6 +144,7 @@ mod tests {
             files: Vec::new(),
             revisions: Vec::new(),
             mentions: vec![UserId::parse("u-team-ben").unwrap()],
+            reactions: Vec::new(),
         }
     }
 

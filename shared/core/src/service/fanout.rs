@@ -236,6 +236,7 @@ mod tests {
             deleted_at: None,
             files: vec![],
             mentions: vec![],
+            reactions: vec![],
         }
     }
 

@@ -296,7 +296,7 @@ impl Messaging {
     }
 
     /// A message's view, its sender named as the directory does now.
-    async fn named(&self, message: &Message) -> MessageView {
+    pub(crate) async fn named(&self, message: &Message) -> MessageView {
         let mut view = [MessageView::from(message)];
         self.name_messages(&mut view).await;
         let [view] = view;

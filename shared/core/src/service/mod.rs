@@ -11,6 +11,7 @@ mod files;
 mod messages;
 mod notifications;
 mod people;
+mod reactions;
 mod realtime;
 mod search;
 

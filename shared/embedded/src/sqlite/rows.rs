@@ -61,7 +61,7 @@ pub(super) fn conversation_from(row: &Row<'_>) -> rusqlite::Result<Conversation>
 }
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, id, sender_id, sender_name, body, client_message_id, \
-     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions, mentions";
+     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions, mentions, reactions";
 
 pub(super) fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -83,6 +83,7 @@ pub(super) fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
         files: json(&row.get::<_, String>(12)?)?,
         revisions: json(&row.get::<_, String>(13)?)?,
         mentions: json(&row.get::<_, String>(14)?)?,
+        reactions: json(&row.get::<_, String>(15)?)?,
     })
 }
 

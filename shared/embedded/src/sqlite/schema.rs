@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS messages (
     files              TEXT NOT NULL DEFAULT '[]',
     revisions          TEXT NOT NULL DEFAULT '[]',
     mentions           TEXT NOT NULL DEFAULT '[]',
+    reactions          TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (conversation_id, seq),
     UNIQUE (conversation_id, sender_id, client_message_id)
 ) WITHOUT ROWID;
@@ -109,4 +110,5 @@ pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("message_read_receipts", "notify", "TEXT"),
     ("message_read_receipts", "email_off", "INTEGER NOT NULL DEFAULT 0"),
     ("messages", "mentions", "TEXT NOT NULL DEFAULT '[]'"),
+    ("messages", "reactions", "TEXT NOT NULL DEFAULT '[]'"),
 ];

@@ -611,6 +611,56 @@ impl MessageStore for SqliteStore {
         self.revise_message(conversation, id, move |current| Ok(current.tombstoned(&by, at)))
             .await
     }
+
+    /// Read, change and write in one immediate transaction: SQLite's write lock orders
+    /// concurrent reactions.
+    async fn react(
+        &self,
+        conversation: &ConversationId,
+        seq: u64,
+        emoji: messaging_core::reactions::Emoji,
+        user: &UserId,
+        add: bool,
+    ) -> StoreResult<Message> {
+        use messaging_core::reactions::{MAX_PER_MESSAGE, changed, total};
+        let (c, user) = (conversation.to_string(), user.clone());
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut message = tx
+                .row(
+                    &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND seq = ?2"),
+                    params![c, seq as i64],
+                    message_from,
+                )
+                .optional()
+                .map_err(backend)?
+                .ok_or(StoreError::MessageNotFound)?;
+            if message.is_deleted() {
+                return Err(StoreError::MessageDeleted);
+            }
+            let after = changed(&message.reactions, emoji, &user, add);
+            if after == message.reactions {
+                return Ok(message);
+            }
+            if total(&after) > MAX_PER_MESSAGE {
+                return Err(StoreError::LimitReached {
+                    what: "reactions on a message",
+                    limit: MAX_PER_MESSAGE,
+                });
+            }
+            tx.exec(
+                "UPDATE messages SET reactions = ?1 WHERE conversation_id = ?2 AND seq = ?3",
+                params![to_json(&after), c, seq as i64],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            message.reactions = after;
+            Ok(message)
+        })
+        .await
+    }
 }
 
 #[async_trait]
