@@ -35,6 +35,9 @@ export type WsTicket = Wire.Ticket
 export type ReportView = Wire.ReportView
 export type RevisionView = Wire.RevisionView
 export type MessageAudit = Wire.MessageAudit
+export type SnippetPart = Wire.SnippetPart
+export type SearchResultView = Wire.SearchResultView
+export type SearchResultPage = Wire.ListPage<Wire.SearchResultView>
 export type ServerEvent = Wire.ServerEvent
 export type ServerEventType = ServerEvent['type']
 export type ClientAction = Wire.ClientAction
@@ -126,6 +129,26 @@ export interface ResolveReportRequest {
   status: 'actioned' | 'dismissed'
   note?: string
   deleteMessage?: boolean
+}
+
+/** `GET /api/messaging/search`: newest first (the default) or best match first. */
+export type SearchOrder = 'newest' | 'relevance'
+
+/**
+ * `GET /api/messaging/search` and `GET /api/admin/messaging/search`: `q` is required (at
+ * most 200 characters); `from` and `to` are RFC 3339 times, `to` exclusive; `cursor` is the
+ * previous page's `nextCursor`, for the same query.
+ */
+export type MessageSearchQuery = {
+  q: string
+  conversationId?: string
+  senderId?: string
+  from?: string
+  to?: string
+  hasFiles?: boolean
+  order?: SearchOrder
+  cursor?: string
+  limit?: number
 }
 
 /** `{"error": {"code", "message", "field"}}`. */

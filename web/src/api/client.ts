@@ -14,6 +14,7 @@ import type {
   ListPage,
   MessageAudit,
   MessagePage,
+  MessageSearchQuery,
   MessageView,
   ParticipantView,
   PreferencesRequest,
@@ -23,6 +24,7 @@ import type {
   RenameConversationRequest,
   RenameMeRequest,
   ReportStatus,
+  SearchResultPage,
   ReportView,
   ResolveReportRequest,
   SendMessageRequest,
@@ -309,6 +311,15 @@ export class ApiClient {
     return this.request('GET', `/api/messaging/conversations/${enc(id)}/files/${enc(fileId)}`)
   }
 
+  /**
+   * Messages of the conversations I am in now (or of `conversationId`) that hold every
+   * word of `q`, with a snippet each. Spends the caller's search allowance (429 past it):
+   * callers debounce typing and abort the request a newer one replaces.
+   */
+  searchMessages(query: MessageSearchQuery, signal?: AbortSignal): Promise<SearchResultPage> {
+    return this.request('GET', '/api/messaging/search', { query, signal })
+  }
+
   wsTicket(): Promise<WsTicket> {
     return this.request('POST', '/api/messaging/ws-ticket')
   }
@@ -362,6 +373,11 @@ export class ApiClient {
   /** Disables (every token of theirs gets 401, their sockets close) or enables someone. */
   adminSetUserState(userId: string, req: SetUserStateRequest): Promise<ProfileView> {
     return this.request('PATCH', `/api/admin/messaging/users/${enc(userId)}`, { body: req })
+  }
+
+  /** As `searchMessages`, over every conversation. */
+  adminSearchMessages(query: MessageSearchQuery, signal?: AbortSignal): Promise<SearchResultPage> {
+    return this.request('GET', '/api/admin/messaging/search', { query, signal })
   }
 
   adminMessageAudit(conversationId: string, messageId: string): Promise<MessageAudit> {

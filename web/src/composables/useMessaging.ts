@@ -1,10 +1,10 @@
 // The messaging service: REST calls and socket events applied to the store.
 //
-// - Threads load their newest page, page back with `before`, and catch up with `after`
-//   (looping while `hasMore`) after every (re)connect, so that nothing sent while the
-//   socket was down is missed. A hole in the seqs (an event with seq > last + 1, a
-//   `resync`) is filled with `after` too. Duplicates from overlapping sources are
-//   harmless: the store dedupes by id and seq.
+// - Threads load their newest page, page back with `before` (by hand, or down to a search
+//   result's message), and catch up with `after` (looping while `hasMore`) after every
+//   (re)connect, so that nothing sent while the socket was down is missed. A hole in the
+//   seqs (an event with seq > last + 1, a `resync`) is filled with `after` too. Duplicates
+//   from overlapping sources are harmless: the store dedupes by id and seq.
 // - Sends are optimistic: the message shows at once with a client message id; a retry
 //   resends the same id, so the server stores it once (201 new / 200 replay). A send
 //   refused by the rate limit (429) stays pending, "paused", and goes again by itself
@@ -278,6 +278,34 @@ export function createMessaging(deps: MessagingDeps) {
     } finally {
       store.setThreadFlags(id, { loadingOlder: false })
     }
+  }
+
+  /**
+   * Pages back (`before=<first seq held>`, 100 at a time) until the thread holds `seq`:
+   * a search result far back in the history. The thread stays one unbroken run of
+   * messages down to the newest, as paging up by hand leaves it. Resolves whether the
+   * message is held (false: not in this conversation any more, or the thread not loaded).
+   */
+  async function loadBackTo(id: string, seq: number): Promise<boolean> {
+    const holds = () => store.threads[id]?.messages.some((m) => m.seq === seq) ?? false
+    const thread = store.threads[id]
+    if (!thread?.loaded) return false
+    if (holds()) return true
+    store.setThreadFlags(id, { loadingOlder: true, error: null })
+    try {
+      for (let pages = 0; pages < MAX_CATCH_UP_PAGES; pages++) {
+        const first = store.firstSeqOf(id)
+        if (first === null || first <= seq || !store.threads[id]?.hasMoreBefore) break
+        const page = await api.listMessages(id, { before: first, limit: CATCH_UP_PAGE })
+        store.mergeMessages(id, page.items)
+        store.setThreadFlags(id, { hasMoreBefore: page.hasMore && page.items.length > 0 })
+      }
+    } catch (e) {
+      store.setThreadFlags(id, { error: errorMessage(e) })
+    } finally {
+      store.setThreadFlags(id, { loadingOlder: false })
+    }
+    return holds()
   }
 
   type Running = { promise: Promise<void>; again: boolean }
@@ -661,6 +689,7 @@ export function createMessaging(deps: MessagingDeps) {
     closeConversation,
     loadLatest,
     loadOlder,
+    loadBackTo,
     catchUp,
     fillGaps,
     resync,

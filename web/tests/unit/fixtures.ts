@@ -54,6 +54,7 @@ export function message(seq: number, overrides: Partial<MentioningMessage> = {})
     deletedAt: null,
     files: [],
     mentions: [],
+    reactions: [],
     ...overrides,
   }
 }
