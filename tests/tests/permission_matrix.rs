@@ -232,7 +232,7 @@ async fn every_route_refuses_the_wrong_callers_and_leaks_nothing() {
                 // Members may use member routes; some actions belong to the sender or the team.
                 let expected = match route.operation_id {
                     "renameConversation" | "addParticipants" | "removeParticipant" | "editMessage"
-                    | "deleteMessage" => 403,
+                    | "deleteMessage" | "pinMessage" | "unpinMessage" => 403,
                     "reportMessage" => 409, // reported once above
                     "downloadFile" => 404,  // no such file
                     "removePushSubscription" => 404,

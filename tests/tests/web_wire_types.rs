@@ -27,7 +27,8 @@ use messaging_core::ports::SignedRequest;
 use messaging_core::reactions::Reaction;
 use messaging_core::search::SnippetPart;
 use messaging_core::service::{
-    AttachmentRequest, PushSubscriptionView, SearchResultView, Ticket, Unsubscribed, UploadGrant, UploadSlot,
+    AttachmentRequest, PinnedMessages, PushSubscriptionView, SearchResultView, Ticket, Unsubscribed, UploadGrant,
+    UploadSlot,
 };
 use messaging_core::time::Timestamp;
 use messaging_core::views::*;
@@ -72,8 +73,9 @@ fn declarations() -> String {
         ReportView::decl(&cfg),
         RevisionView::decl(&cfg),
         MessageAudit::decl(&cfg),
-        // Reactions.
+        // Reactions and pins.
         Reaction::decl(&cfg),
+        PinnedMessages::decl(&cfg),
         // Search.
         SnippetPart::decl(&cfg),
         SearchResultView::decl(&cfg),

@@ -1,7 +1,7 @@
 //! Real-time events, server to client, and the actions clients send.
 //!
 //! Every frame is `{"type": "<event>", "data": {...}}`. The names are the seed's:
-//! `new-message`, `message-updated` (edits and deletes), `message-reactions`, `message-read`, `user-typing`,
+//! `new-message`, `message-updated` (edits and deletes), `message-reactions`, `pins-updated`, `message-read`, `user-typing`,
 //! `user-stopped-typing`, `user-joined` / `user-left` (presence), `conversation-updated`,
 //! `user-updated` (a profile changed), `preferences-updated` (one's own mute / hide),
 //! plus `pong` and `error`.
@@ -40,6 +40,16 @@ pub enum ServerEvent {
         emoji: String,
         added: bool,
         reactions: Vec<crate::reactions::Reaction>,
+    },
+    /// A message was pinned or unpinned (or left the pins, deleted): the pinned seqs now.
+    #[serde(rename_all = "camelCase")]
+    PinsUpdated {
+        conversation_id: ConversationId,
+        pinned_seqs: Vec<u64>,
+        /// What changed: `seq` was pinned (`pinned`) or unpinned, by `userId`.
+        seq: u64,
+        pinned: bool,
+        user_id: UserId,
     },
     #[serde(rename_all = "camelCase")]
     MessageRead {
@@ -119,6 +129,7 @@ impl ServerEvent {
             Self::NewMessage { .. } => "new-message",
             Self::MessageUpdated { .. } => "message-updated",
             Self::MessageReactions { .. } => "message-reactions",
+            Self::PinsUpdated { .. } => "pins-updated",
             Self::MessageRead { .. } => "message-read",
             Self::UserTyping { .. } => "user-typing",
             Self::UserStoppedTyping { .. } => "user-stopped-typing",

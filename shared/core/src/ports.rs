@@ -116,7 +116,19 @@ pub trait MessageStore: Send + Sync {
         user: &UserId,
         add: bool,
     ) -> StoreResult<Message>;
+    /// The messages at `seqs` that exist, ascending (a conversation's pins; the messages
+    /// replies quote). At most 100 seqs.
+    async fn messages_at(&self, conversation: &ConversationId, seqs: &[u64]) -> StoreResult<Vec<Message>>;
+    /// The seqs of the conversation's pinned messages, ascending.
+    async fn pinned(&self, conversation: &ConversationId) -> StoreResult<Vec<u64>>;
+    /// Pins (`pin`) or unpins the message at `seq`; the pinned seqs after, ascending.
+    /// Pinning what is pinned or unpinning what is not changes nothing. At most
+    /// [`MAX_PINS`] per conversation (`LimitReached`).
+    async fn set_pinned(&self, conversation: &ConversationId, seq: u64, pin: bool) -> StoreResult<Vec<u64>>;
 }
+
+/// Pinned messages a conversation holds at most.
+pub const MAX_PINS: usize = 50;
 
 #[async_trait]
 pub trait ReceiptStore: Send + Sync {

@@ -56,6 +56,11 @@ pub fn routes() -> Router<AppState> {
             "/api/messaging/conversations/{id}/messages/{messageId}/reactions",
             axum::routing::put(add_reaction).delete(remove_reaction),
         )
+        .route(
+            "/api/messaging/conversations/{id}/messages/{messageId}/pin",
+            axum::routing::put(pin_message).delete(unpin_message),
+        )
+        .route("/api/messaging/conversations/{id}/pins", get(list_pins))
         .route("/api/messaging/conversations/{id}/read", post(mark_read))
         .route("/api/messaging/conversations/{id}/preferences", patch(set_preferences))
         .route("/api/messaging/conversations/{id}/attachments", post(request_uploads))
@@ -331,6 +336,25 @@ async fn remove_reaction(
     let message = p.get("messageId", MessageId::parse)?;
     let emoji = Emoji::parse(q.text("emoji").unwrap_or_default())?;
     Ok(axum::Json(s.svc.react(&who, &id, &message, emoji, false).await?))
+}
+
+/// `PUT …/pin`: the team pins a message; the pinned list after.
+async fn pin_message(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    Ok(axum::Json(s.svc.pin_message(&who, &id, &message, true).await?))
+}
+
+/// `DELETE …/pin`: unpins it.
+async fn unpin_message(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    Ok(axum::Json(s.svc.pin_message(&who, &id, &message, false).await?))
+}
+
+async fn list_pins(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    Ok(axum::Json(s.svc.pinned_messages(&who, &id).await?))
 }
 
 #[derive(Deserialize)]

@@ -1182,6 +1182,68 @@ pub async fn a_message_holds_a_bounded_number_of_reactions(store: Arc<dyn Store>
     assert_eq!(messaging_core::reactions::total(&after.reactions), MAX_PER_MESSAGE);
 }
 
+pub async fn pins_are_a_bounded_set_of_seqs_and_messages_read_back_by_seq(store: Arc<dyn Store>) {
+    use messaging_core::ports::MAX_PINS;
+    let a = user(&unique("a"));
+    let c = conversation_with(&store, &[&a], "Pins").await;
+    let m1 = send(&store, &c, &a, "first").await;
+    let m2 = send(&store, &c, &a, "second").await;
+    let m3 = send(&store, &c, &a, "third").await;
+    assert_eq!(store.pinned(&c.id).await.unwrap(), Vec::<u64>::new());
+    assert_eq!(store.set_pinned(&c.id, m3.seq, true).await.unwrap(), [m3.seq]);
+    assert_eq!(
+        store.set_pinned(&c.id, m1.seq, true).await.unwrap(),
+        [m1.seq, m3.seq],
+        "ascending"
+    );
+    assert_eq!(
+        store.set_pinned(&c.id, m1.seq, true).await.unwrap(),
+        [m1.seq, m3.seq],
+        "again: no change"
+    );
+    assert_eq!(store.set_pinned(&c.id, m3.seq, false).await.unwrap(), [m1.seq]);
+    assert_eq!(
+        store.set_pinned(&c.id, m3.seq, false).await.unwrap(),
+        [m1.seq],
+        "again: no change"
+    );
+    assert_eq!(store.set_pinned(&c.id, m1.seq, false).await.unwrap(), Vec::<u64>::new());
+    assert_eq!(store.pinned(&c.id).await.unwrap(), Vec::<u64>::new());
+    let unknown = ConversationId::generate();
+    assert_eq!(
+        store.pinned(&unknown).await.unwrap_err(),
+        StoreError::ConversationNotFound
+    );
+    assert!(store.set_pinned(&unknown, 1, true).await.is_err());
+
+    // Messages by seq: those that exist, ascending, whatever the order asked.
+    let read = store.messages_at(&c.id, &[m3.seq, 999, m1.seq]).await.unwrap();
+    assert_eq!(
+        read.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        [m1.id.clone(), m3.id.clone()]
+    );
+    assert_eq!(read[1].body.as_deref(), Some("third"));
+    assert!(store.messages_at(&c.id, &[]).await.unwrap().is_empty());
+    let _ = m2;
+
+    // At most MAX_PINS: the next one is refused until one is unpinned (seqs need no message
+    // here: the service checks the message, the store keeps the set).
+    for seq in 1..=MAX_PINS as u64 {
+        store.set_pinned(&c.id, 1000 + seq, true).await.expect("room");
+    }
+    let full = store.set_pinned(&c.id, 5000, true).await;
+    assert!(
+        matches!(full, Err(StoreError::LimitReached { limit, .. }) if limit == MAX_PINS),
+        "{full:?}"
+    );
+    store
+        .set_pinned(&c.id, 1001, true)
+        .await
+        .expect("pinned already: still fine when full");
+    store.set_pinned(&c.id, 1001, false).await.unwrap();
+    assert_eq!(store.set_pinned(&c.id, 5000, true).await.unwrap().len(), MAX_PINS);
+}
+
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($fixture:path) => {
@@ -1215,6 +1277,7 @@ macro_rules! store_conformance_tests {
             reactions_add_once_remove_and_read_back,
             concurrent_reactions_count_exactly,
             a_message_holds_a_bounded_number_of_reactions,
+            pins_are_a_bounded_set_of_seqs_and_messages_read_back_by_seq,
         );
     };
     (@cases $fixture:path; $($case:ident),+ $(,)?) => {

@@ -119,6 +119,7 @@ export type Reaction = { emoji: string,
  * Who reacted with it, by id (sorted).
  */
 userIds: Array<UserId>, };
+export type PinnedMessages = { items: Array<MessageView>, };
 export type SnippetPart = { text: string, 
 /**
  * Whether this piece matched the query.
@@ -150,5 +151,9 @@ export type ServerEvent = { "type": "new-message", "data": { conversationId: Con
 /**
  * Who changed a reaction, which, and whether they added it.
  */
-userId: UserId, emoji: string, added: boolean, reactions: Array<Reaction>, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "user-updated", "data": { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, } } | { "type": "preferences-updated", "data": { conversationId: ConversationId, muted: boolean, hidden: boolean, notify: NotifyLevel | null, email: boolean, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
+userId: UserId, emoji: string, added: boolean, reactions: Array<Reaction>, } } | { "type": "pins-updated", "data": { conversationId: ConversationId, pinnedSeqs: Array<number>, 
+/**
+ * What changed: `seq` was pinned (`pinned`) or unpinned, by `userId`.
+ */
+seq: number, pinned: boolean, userId: UserId, } } | { "type": "message-read", "data": { conversationId: ConversationId, userId: UserId, lastReadSeq: number, readAt: Timestamp, } } | { "type": "user-typing", "data": { conversationId: ConversationId, userId: UserId, name: string, expiresInMs: number, } } | { "type": "user-stopped-typing", "data": { conversationId: ConversationId, userId: UserId, } } | { "type": "user-joined", "data": { userId: UserId, name: string, at: Timestamp, } } | { "type": "user-left", "data": { userId: UserId, at: Timestamp, } } | { "type": "user-updated", "data": { userId: UserId, name: string, role: Role, organisation: string | null, initials: string, colour: string | null, } } | { "type": "preferences-updated", "data": { conversationId: ConversationId, muted: boolean, hidden: boolean, notify: NotifyLevel | null, email: boolean, } } | { "type": "conversation-updated", "data": { conversation: ConversationView, change: ConversationChange, participants: Array<ParticipantView>, } } | { "type": "resync", "data": { conversationId: ConversationId, afterSeq: number, } } | { "type": "pong", "data": { at: Timestamp, } } | { "type": "error", "data": { code: string, message: string, field: string | null, } };
 export type ClientAction = { "action": "typing", conversationId: ConversationId, } | { "action": "stop-typing", conversationId: ConversationId, } | { "action": "ping" };

@@ -1009,6 +1009,89 @@ impl MessageStore for DynamoStore {
         }
         Err(StoreError::Contention)
     }
+
+    /// One BatchGetItem (≤ 100 keys), strongly consistent.
+    async fn messages_at(&self, conversation: &ConversationId, seqs: &[u64]) -> StoreResult<Vec<Message>> {
+        let keys = seqs.iter().map(|seq| Self::message_key(conversation, *seq)).collect();
+        let mut found: Vec<Message> = self
+            .batch_get(&self.t.messages, keys, None)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect::<StoreResult<_>>()?;
+        found.sort_by_key(|m| m.seq);
+        Ok(found)
+    }
+
+    /// The number set `pinned_seqs` of the conversation's item: one GetItem.
+    async fn pinned(&self, conversation: &ConversationId) -> StoreResult<Vec<u64>> {
+        let item = self
+            .get(&self.t.conversations, Self::conversation_key(conversation))
+            .await?
+            .ok_or(StoreError::ConversationNotFound)?;
+        pinned_seqs(&item)
+    }
+
+    /// One UpdateItem: `ADD` / `DELETE` of the seq on the number set, conditional on the
+    /// conversation existing and, pinning, on room (or the seq being pinned already); a
+    /// failed condition is read back to tell which.
+    async fn set_pinned(&self, conversation: &ConversationId, seq: u64, pin: bool) -> StoreResult<Vec<u64>> {
+        let key = Self::conversation_key(conversation);
+        let (update, condition) = if pin {
+            (
+                "ADD pinned_seqs :seq",
+                "attribute_exists(id) AND (attribute_not_exists(pinned_seqs) OR size(pinned_seqs) < :max OR contains(pinned_seqs, :n))",
+            )
+        } else {
+            ("DELETE pinned_seqs :seq", "attribute_exists(id)")
+        };
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.t.conversations)
+            .set_key(Some(key.clone()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_values(":seq", AttributeValue::Ns(vec![seq.to_string()]))
+            .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        if pin {
+            request = request
+                .expression_attribute_values(":max", n(MAX_PINS))
+                .expression_attribute_values(":n", n(seq));
+        }
+        match self.send(|| request.clone().send()).await {
+            Ok(out) => pinned_seqs(&out.attributes.unwrap_or_default()),
+            Err(e) if is_condition_failure(&e) => {
+                let current = self.pinned(conversation).await?;
+                if current.contains(&seq) == pin {
+                    Ok(current)
+                } else {
+                    Err(StoreError::LimitReached {
+                        what: "pinned messages in a conversation",
+                        limit: MAX_PINS,
+                    })
+                }
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+}
+
+/// A conversation item's pinned seqs, ascending.
+fn pinned_seqs(item: &Item) -> StoreResult<Vec<u64>> {
+    let Some(set) = item.get("pinned_seqs") else {
+        return Ok(Vec::new());
+    };
+    let corrupt = || StoreError::Backend("item attribute pinned_seqs is malformed".into());
+    let mut seqs = set
+        .as_ns()
+        .map_err(|_| corrupt())?
+        .iter()
+        .map(|v| v.parse::<u64>().map_err(|_| corrupt()))
+        .collect::<StoreResult<Vec<_>>>()?;
+    seqs.sort_unstable();
+    Ok(seqs)
 }
 
 #[async_trait]

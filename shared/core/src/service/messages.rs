@@ -212,6 +212,8 @@ impl Messaging {
                 },
             )
             .await;
+            self.unpin_deleted(&members, conversation, deleted.seq, &who.user_id)
+                .await;
         }
         Ok(view)
     }

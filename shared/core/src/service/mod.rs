@@ -11,6 +11,7 @@ mod files;
 mod messages;
 mod notifications;
 mod people;
+mod pins;
 mod reactions;
 mod realtime;
 mod search;
@@ -25,6 +26,7 @@ pub use notifications::{
     NotifySettings, PushKeys, PushSubscriptionInput, PushSubscriptionView, Unsubscribed, unsubscribe_token,
 };
 pub use people::PeopleSearch;
+pub use pins::PinnedMessages;
 pub use realtime::Ticket;
 pub use search::{MessageSearch, SearchResultView};
 

@@ -62,6 +62,14 @@ CREATE TABLE IF NOT EXISTS message_files (
     expires_at       TEXT NOT NULL
 );
 
+-- A conversation's pinned messages (DynamoDB: the number set `pinned_seqs` on the
+-- conversation's item).
+CREATE TABLE IF NOT EXISTS conversation_pins (
+    conversation_id  TEXT NOT NULL,
+    seq              INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS message_read_receipts (
     conversation_id  TEXT NOT NULL,
     user_id          TEXT NOT NULL,

@@ -661,6 +661,87 @@ impl MessageStore for SqliteStore {
         })
         .await
     }
+
+    async fn messages_at(&self, conversation: &ConversationId, seqs: &[u64]) -> StoreResult<Vec<Message>> {
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (c, json) = (conversation.to_string(), to_json(&seqs));
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages
+                     WHERE conversation_id = ?1 AND seq IN (SELECT value FROM json_each(?2)) ORDER BY seq"
+                ))
+                .map_err(backend)?;
+            stmt.query_map(params![c, json], message_from)
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn pinned(&self, conversation: &ConversationId) -> StoreResult<Vec<u64>> {
+        let c = conversation.to_string();
+        self.with(move |conn| {
+            if !conversation_exists(conn, &c)? {
+                return Err(StoreError::ConversationNotFound);
+            }
+            pinned_seqs(conn, &c)
+        })
+        .await
+    }
+
+    async fn set_pinned(&self, conversation: &ConversationId, seq: u64, pin: bool) -> StoreResult<Vec<u64>> {
+        let c = conversation.to_string();
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            if !conversation_exists(&tx, &c)? {
+                return Err(StoreError::ConversationNotFound);
+            }
+            let before = pinned_seqs(&tx, &c)?;
+            if before.contains(&seq) == pin {
+                return Ok(before);
+            }
+            if pin && before.len() >= MAX_PINS {
+                return Err(StoreError::LimitReached {
+                    what: "pinned messages in a conversation",
+                    limit: MAX_PINS,
+                });
+            }
+            let sql = if pin {
+                "INSERT INTO conversation_pins (conversation_id, seq) VALUES (?1, ?2)"
+            } else {
+                "DELETE FROM conversation_pins WHERE conversation_id = ?1 AND seq = ?2"
+            };
+            tx.exec(sql, params![c, seq as i64]).map_err(backend)?;
+            let after = pinned_seqs(&tx, &c)?;
+            tx.commit().map_err(backend)?;
+            Ok(after)
+        })
+        .await
+    }
+}
+
+fn conversation_exists(conn: &Connection, conversation: &str) -> StoreResult<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM conversations WHERE id = ?1",
+        [conversation],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(backend)
+}
+
+fn pinned_seqs(conn: &Connection, conversation: &str) -> StoreResult<Vec<u64>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq FROM conversation_pins WHERE conversation_id = ?1 ORDER BY seq")
+        .map_err(backend)?;
+    stmt.query_map([conversation], |r| r.get::<_, i64>(0).map(|s| s as u64))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(backend)
 }
 
 #[async_trait]
