@@ -68,6 +68,7 @@ REST = {
     "pinMessage": ("u-team-ben", None, None),
     "unpinMessage": ("u-team-ben", None, None),
     "listPins": ("u-client-ana", None, None),
+    "getThread": ("u-client-ana", None, {"limit": "50"}),
     "markRead": ("u-client-ana", {"seq": 1}, None),
     "setPreferences": ("u-client-ana", {"muted": True}, None),
     "requestUploads": ("u-client-ana", {"files": [{"name": "plan.pdf", "size": 1024, "contentType": "application/pdf"}]}, None),

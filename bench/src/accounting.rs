@@ -257,6 +257,7 @@ pub async fn measure(endpoint: &str, redis_url: &str) -> Result<Vec<OperationCos
         body: MessageBody::parse(&format!("accounting message {n}")).unwrap(),
         client_message_id: ClientMessageId::parse(&ulid::Ulid::generate().to_string()).unwrap(),
         file_ids: vec![],
+        reply_to: None,
     };
     // Warm the membership cache as a running system has it.
     svc.send_message(&people[0], &conv, send(0))

@@ -298,6 +298,7 @@ pub async fn seed(svc: &Messaging) -> Result<bool, Error> {
             body: MessageBody::parse(text)?,
             client_message_id: ClientMessageId::parse(&ulid::Ulid::generate().to_string())?,
             file_ids: Vec::new(),
+            reply_to: None,
         };
         svc.send_message(who, &kickoff.conversation.id, send).await?;
     }

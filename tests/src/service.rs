@@ -241,5 +241,6 @@ pub fn sending(body: &str, client_id: &str) -> SendMessage {
         body: MessageBody::parse(body).expect("body"),
         client_message_id: ClientMessageId::parse(client_id).expect("client id"),
         file_ids: vec![],
+        reply_to: None,
     }
 }

@@ -74,6 +74,7 @@ async fn seeded() -> TestGateway {
         created_at: now,
         files,
         mentions: vec![],
+        reply: None,
     };
     store.append_message(new(MESSAGE, "u-team-ben", vec![])).await.unwrap();
     let file = FileRecord {

@@ -146,6 +146,7 @@ async fn names_and_roles_in_every_view_come_from_the_directory() {
             created_at: now,
             files: vec![],
             mentions: vec![],
+            reply: None,
         })
         .await
         .unwrap();

@@ -157,6 +157,7 @@ async fn forbidden_pushes_become_a_metric_and_an_error_but_the_send_succeeds() {
                 body: MessageBody::parse("can anyone hear me?").unwrap(),
                 client_message_id: ClientMessageId::parse("forbidden-1").unwrap(),
                 file_ids: vec![],
+                reply_to: None,
             },
         )
         .await

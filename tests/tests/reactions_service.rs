@@ -102,7 +102,7 @@ async fn outsiders_closed_conversations_deleted_messages_and_unknown_emoji_are_r
 }
 
 #[test]
-fn the_largest_message_with_every_reaction_fits_one_frame() {
+fn the_largest_message_with_every_reaction_and_a_quote_fits_one_frame() {
     // 5,000 four-byte characters and MAX_PER_MESSAGE reactions by people with long ids
     // (Cognito's are 36-character UUIDs).
     let per_emoji = MAX_PER_MESSAGE.div_ceil(VOCABULARY.len());
@@ -144,6 +144,19 @@ fn the_largest_message_with_every_reaction_fits_one_frame() {
             .map(|i| UserId::parse(&format!("{i:08x}-1111-4000-8000-000000000000")).unwrap())
             .collect(),
         reactions,
+        // A reply, quoting a message with the longest excerpt and sender name.
+        reply_to_seq: Some(999_999),
+        quote: Some(messaging_core::views::QuoteView {
+            message_id: messaging_core::ids::MessageId::generate(),
+            seq: 999_999,
+            sender_id: UserId::parse("89abcdef-0123-4567-89ab-cdef01234567").unwrap(),
+            sender_name: "N".repeat(100),
+            excerpt: format!("{}…", "😀".repeat(140)),
+            deleted: false,
+            file_count: 5,
+        }),
+        thread_root: Some(999_998),
+        reply_count: 0,
     };
     let frame = ServerEvent::MessageUpdated {
         conversation_id: message.conversation_id.clone(),

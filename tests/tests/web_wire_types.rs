@@ -27,8 +27,8 @@ use messaging_core::ports::SignedRequest;
 use messaging_core::reactions::Reaction;
 use messaging_core::search::SnippetPart;
 use messaging_core::service::{
-    AttachmentRequest, PinnedMessages, PushSubscriptionView, SearchResultView, Ticket, Unsubscribed, UploadGrant,
-    UploadSlot,
+    AttachmentRequest, PinnedMessages, PushSubscriptionView, SearchResultView, ThreadPage, Ticket, Unsubscribed,
+    UploadGrant, UploadSlot,
 };
 use messaging_core::time::Timestamp;
 use messaging_core::views::*;
@@ -76,6 +76,8 @@ fn declarations() -> String {
         // Reactions and pins.
         Reaction::decl(&cfg),
         PinnedMessages::decl(&cfg),
+        QuoteView::decl(&cfg),
+        ThreadPage::decl(&cfg),
         // Search.
         SnippetPart::decl(&cfg),
         SearchResultView::decl(&cfg),

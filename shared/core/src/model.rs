@@ -109,6 +109,32 @@ pub struct Message {
     /// Emoji reactions, in vocabulary order ([`crate::reactions`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<crate::reactions::Reaction>,
+    /// A reply: where it sits in a thread ([`Reply`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Reply>,
+    /// A thread's root: how many replies it has (all of its thread, replies to replies too).
+    #[serde(default)]
+    pub reply_count: u32,
+}
+
+/// What makes a message a reply: the message it quotes, and the thread it belongs to
+/// (the quoted message's thread, or the quoted message itself when that is no reply).
+/// Both are seqs of the same conversation; replies also sit in the main timeline, in seq
+/// order, so catching up with `after=` recovers threads too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub to: u64,
+    pub root: u64,
+}
+
+impl Reply {
+    /// A reply to `original`.
+    pub fn to(original: &Message) -> Self {
+        Self {
+            to: original.seq,
+            root: original.reply.map_or(original.seq, |r| r.root),
+        }
+    }
 }
 
 impl Message {
@@ -305,6 +331,8 @@ pub struct NewMessage {
     /// Pending uploads of the sender in this conversation; attached atomically with the write.
     pub files: Vec<FileMeta>,
     pub mentions: Vec<UserId>,
+    /// A reply: the root's `reply_count` goes up atomically with the write.
+    pub reply: Option<Reply>,
 }
 
 impl NewMessage {
@@ -327,6 +355,8 @@ impl NewMessage {
             revisions: Vec::new(),
             mentions: self.mentions,
             reactions: Vec::new(),
+            reply: self.reply,
+            reply_count: 0,
         }
     }
 }

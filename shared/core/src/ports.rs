@@ -73,8 +73,18 @@ pub trait MessageStore: Send + Sync {
     /// unless the sender already stored one with the same client message id: then returns
     /// that one and writes nothing. Concurrent appends never share or skip a `seq`.
     /// Also advances the sender's read watermark to the new message and attaches
-    /// `files` (which must be the sender's pending uploads in this conversation).
+    /// `files` (which must be the sender's pending uploads in this conversation); a reply
+    /// adds one to its root's `reply_count` in the same atomic write.
     async fn append_message(&self, message: NewMessage) -> StoreResult<Appended>;
+    /// The replies of the thread whose root is at `root`, with `seq > after`, ascending,
+    /// at most `limit`.
+    async fn list_thread(
+        &self,
+        conversation: &ConversationId,
+        root: u64,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Message>>;
     async fn get_message(&self, conversation: &ConversationId, id: &MessageId) -> StoreResult<Option<Message>>;
     /// The message `sender` stored with `client_message_id`, if any (idempotent retries).
     async fn find_by_client_id(

@@ -63,7 +63,7 @@ impl Emoji {
 /// Reactions one message holds at most (every emoji's users counted): what keeps a
 /// message's largest frame (a 5,000-character body and every reaction) under API
 /// Gateway's 32 KB.
-pub const MAX_PER_MESSAGE: usize = 150;
+pub const MAX_PER_MESSAGE: usize = 120;
 
 /// How many reactions `reactions` holds.
 pub fn total(reactions: &[Reaction]) -> usize {

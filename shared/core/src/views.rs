@@ -163,6 +163,56 @@ pub struct MessageView {
     /// Emoji reactions and who reacted, in the vocabulary's order.
     #[serde(default)]
     pub reactions: Vec<crate::reactions::Reaction>,
+    /// A reply: the seq of the message it quotes (jump to it there).
+    #[serde(default)]
+    pub reply_to_seq: Option<u64>,
+    /// A reply: the quoted message as it is now (its excerpt empty once it is deleted).
+    #[serde(default)]
+    pub quote: Option<QuoteView>,
+    /// A reply: the seq of its thread's root.
+    #[serde(default)]
+    pub thread_root: Option<u64>,
+    /// A thread's root: how many replies the thread has.
+    #[serde(default)]
+    pub reply_count: u32,
+}
+
+/// The message a reply quotes, as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteView {
+    pub message_id: MessageId,
+    pub seq: u64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    /// The first 140 characters of its body; empty once deleted.
+    pub excerpt: String,
+    pub deleted: bool,
+    /// How many files it has (a quote of a file shows its count).
+    pub file_count: u32,
+}
+
+impl From<&Message> for QuoteView {
+    fn from(m: &Message) -> Self {
+        let deleted = m.is_deleted();
+        Self {
+            message_id: m.id.clone(),
+            seq: m.seq,
+            sender_id: m.sender_id.clone(),
+            sender_name: m.sender_name.clone(),
+            excerpt: if deleted {
+                String::new()
+            } else {
+                m.body
+                    .as_deref()
+                    .map(crate::text::MessageBody::preview)
+                    .unwrap_or_default()
+            },
+            deleted,
+            file_count: if deleted { 0 } else { m.files.len() as u32 },
+        }
+    }
 }
 
 impl From<&Message> for MessageView {
@@ -185,6 +235,11 @@ impl From<&Message> for MessageView {
             files: if deleted { Vec::new() } else { m.files.clone() },
             mentions: if deleted { Vec::new() } else { m.mentions.clone() },
             reactions: if deleted { Vec::new() } else { m.reactions.clone() },
+            reply_to_seq: m.reply.map(|r| r.to),
+            // Filled by the service, which reads the quoted message.
+            quote: None,
+            thread_root: m.reply.map(|r| r.root),
+            reply_count: m.reply_count,
         }
     }
 }

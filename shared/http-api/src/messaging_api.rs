@@ -61,6 +61,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(pin_message).delete(unpin_message),
         )
         .route("/api/messaging/conversations/{id}/pins", get(list_pins))
+        .route(
+            "/api/messaging/conversations/{id}/messages/{messageId}/thread",
+            get(message_thread),
+        )
         .route("/api/messaging/conversations/{id}/read", post(mark_read))
         .route("/api/messaging/conversations/{id}/preferences", patch(set_preferences))
         .route("/api/messaging/conversations/{id}/attachments", post(request_uploads))
@@ -257,6 +261,9 @@ struct SendBody {
     client_message_id: String,
     #[serde(default)]
     file_ids: Vec<String>,
+    /// The message this one replies to.
+    #[serde(default)]
+    reply_to_id: Option<String>,
 }
 
 /// 201 with the new message; 200 with the original when the client message id was
@@ -278,6 +285,11 @@ async fn send_message(
         body: MessageBody::parse(&body.body)?,
         client_message_id: ClientMessageId::parse(&body.client_message_id)?,
         file_ids,
+        reply_to: body
+            .reply_to_id
+            .as_deref()
+            .map(|r| MessageId::parse(r).map_err(|e| e.at_field("replyToId")))
+            .transpose()?,
     };
     let (message, created) = s.svc.send_message(&who, &id, req).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -350,6 +362,22 @@ async fn unpin_message(State(s): State<AppState>, Caller(who): Caller, p: PathPa
     let id = p.get("id", ConversationId::parse)?;
     let message = p.get("messageId", MessageId::parse)?;
     Ok(axum::Json(s.svc.pin_message(&who, &id, &message, false).await?))
+}
+
+/// `GET …/messages/{messageId}/thread?after=&limit=`: the thread the message belongs to.
+async fn message_thread(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    p: PathParams,
+    q: QueryMap,
+) -> ApiResult<impl IntoResponse> {
+    let id = p.get("id", ConversationId::parse)?;
+    let message = p.get("messageId", MessageId::parse)?;
+    Ok(axum::Json(
+        s.svc
+            .thread(&who, &id, &message, q.number("after")?, q.number("limit")?)
+            .await?,
+    ))
 }
 
 async fn list_pins(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {

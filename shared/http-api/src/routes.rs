@@ -84,6 +84,7 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/api/messaging/conversations/{id}/messages/{messageId}/pin", "pinMessage", MessagingApi, Member),
     r("DELETE", "/api/messaging/conversations/{id}/messages/{messageId}/pin", "unpinMessage", MessagingApi, Member),
     r("GET", "/api/messaging/conversations/{id}/pins", "listPins", MessagingApi, Member),
+    r("GET", "/api/messaging/conversations/{id}/messages/{messageId}/thread", "getThread", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/read", "markRead", MessagingApi, Member),
     r("PATCH", "/api/messaging/conversations/{id}/preferences", "setPreferences", MessagingApi, Member),
     r("POST", "/api/messaging/conversations/{id}/attachments", "requestUploads", MessagingApi, Member),

@@ -62,6 +62,7 @@ fn new_message(c: &Conversation, sender: &UserId, client_id: &str, body: &str) -
         created_at: Timestamp::now(),
         files: Vec::new(),
         mentions: Vec::new(),
+        reply: None,
     }
 }
 
@@ -1161,22 +1162,21 @@ pub async fn a_message_holds_a_bounded_number_of_reactions(store: Arc<dyn Store>
             added += 1;
         }
     }
-    let (last, first) = (people.last().unwrap(), Emoji::all().next().unwrap());
-    let refused = store
-        .react(&c.id, m.seq, Emoji::all().last().unwrap(), last, true)
-        .await;
+    // Someone who has not reacted yet is refused; adding what is there is still fine;
+    // taking one away makes room.
+    let (newcomer, first) = (user(&unique("newcomer")), Emoji::all().next().unwrap());
+    let refused = store.react(&c.id, m.seq, first, &newcomer, true).await;
     assert!(
         matches!(refused, Err(StoreError::LimitReached { limit, .. }) if limit == MAX_PER_MESSAGE),
         "{refused:?}"
     );
-    // Adding what is there is still fine when full; taking one away makes room.
     store
         .react(&c.id, m.seq, first, &people[0], true)
         .await
         .expect("already there");
     store.react(&c.id, m.seq, first, &people[0], false).await.unwrap();
     let after = store
-        .react(&c.id, m.seq, Emoji::all().last().unwrap(), last, true)
+        .react(&c.id, m.seq, first, &newcomer, true)
         .await
         .expect("room again");
     assert_eq!(messaging_core::reactions::total(&after.reactions), MAX_PER_MESSAGE);
@@ -1244,6 +1244,90 @@ pub async fn pins_are_a_bounded_set_of_seqs_and_messages_read_back_by_seq(store:
     assert_eq!(store.set_pinned(&c.id, 5000, true).await.unwrap().len(), MAX_PINS);
 }
 
+/// A reply to `to` (whose thread root is `root`).
+async fn reply(
+    store: &Arc<dyn Store>,
+    c: &Conversation,
+    sender: &UserId,
+    body: &str,
+    to: &Message,
+    client: &str,
+) -> Appended {
+    let mut new = new_message(c, sender, client, body);
+    new.reply = Some(Reply::to(to));
+    store.append_message(new).await.expect("append reply")
+}
+
+pub async fn replies_count_on_their_root_and_list_by_thread(store: Arc<dyn Store>) {
+    let (a, b) = (user(&unique("a")), user(&unique("b")));
+    let c = conversation_with(&store, &[&a, &b], "Threads").await;
+    let root = send(&store, &c, &a, "Which venue?").await;
+    let other = send(&store, &c, &b, "Unrelated").await;
+    let Appended::Created(r1) = reply(&store, &c, &b, "The harbour one", &root, "r1").await else {
+        panic!("created")
+    };
+    assert_eq!(
+        r1.reply,
+        Some(Reply {
+            to: root.seq,
+            root: root.seq
+        })
+    );
+    // A reply to a reply is in the root's thread, quoting the reply.
+    let Appended::Created(r2) = reply(&store, &c, &a, "Agreed", &r1, "r2").await else {
+        panic!("created")
+    };
+    assert_eq!(
+        r2.reply,
+        Some(Reply {
+            to: r1.seq,
+            root: root.seq
+        })
+    );
+    // A retried reply stores nothing and counts nothing.
+    assert!(matches!(
+        reply(&store, &c, &b, "The harbour one", &root, "r1").await,
+        Appended::Existing(_)
+    ));
+    let stored = store.get_message(&c.id, &root.id).await.unwrap().unwrap();
+    assert_eq!(stored.reply_count, 2, "every reply of the thread, once");
+    assert_eq!(
+        store.get_message(&c.id, &other.id).await.unwrap().unwrap().reply_count,
+        0
+    );
+    // Replies are in the main timeline, gapless.
+    let timeline = store
+        .list_messages(&c.id, MessageRange::After { seq: 0, limit: 10 })
+        .await
+        .unwrap();
+    assert_eq!(timeline.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(timeline[3].reply, r2.reply);
+
+    // The thread, ascending, paged by `after`. (The DynamoDB index is eventually
+    // consistent: moto and DynamoDB Local answer at once, AWS within milliseconds.)
+    let thread = store.list_thread(&c.id, root.seq, 0, 10).await.unwrap();
+    assert_eq!(
+        thread.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        [r1.id.clone(), r2.id.clone()]
+    );
+    assert_eq!(thread[1].body.as_deref(), Some("Agreed"));
+    let first = store.list_thread(&c.id, root.seq, 0, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let rest = store.list_thread(&c.id, root.seq, first[0].seq, 10).await.unwrap();
+    assert_eq!(rest.iter().map(|m| m.seq).collect::<Vec<_>>(), [r2.seq]);
+    assert!(store.list_thread(&c.id, other.seq, 0, 10).await.unwrap().is_empty());
+
+    // A reply whose root is not there writes nothing and takes no seq.
+    let mut orphan = new_message(&c, &a, "orphan", "Lost");
+    orphan.reply = Some(Reply { to: 99, root: 99 });
+    assert_eq!(
+        store.append_message(orphan).await.unwrap_err(),
+        StoreError::MessageNotFound
+    );
+    assert_eq!(store.get_conversation(&c.id).await.unwrap().unwrap().last_seq, 4);
+    assert_eq!(send(&store, &c, &a, "next").await.seq, 5, "the seq stays gapless");
+}
+
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($fixture:path) => {
@@ -1278,6 +1362,7 @@ macro_rules! store_conformance_tests {
             concurrent_reactions_count_exactly,
             a_message_holds_a_bounded_number_of_reactions,
             pins_are_a_bounded_set_of_seqs_and_messages_read_back_by_seq,
+            replies_count_on_their_root_and_list_by_thread,
         );
     };
     (@cases $fixture:path; $($case:ident),+ $(,)?) => {

@@ -94,7 +94,23 @@ mentions: Array<UserId>,
 /**
  * Emoji reactions and who reacted, in the vocabulary's order.
  */
-reactions: Array<Reaction>, };
+reactions: Array<Reaction>, 
+/**
+ * A reply: the seq of the message it quotes (jump to it there).
+ */
+replyToSeq: number | null, 
+/**
+ * A reply: the quoted message as it is now (its excerpt empty once it is deleted).
+ */
+quote: QuoteView | null, 
+/**
+ * A reply: the seq of its thread's root.
+ */
+threadRoot: number | null, 
+/**
+ * A thread's root: how many replies the thread has.
+ */
+replyCount: number, };
 export type MessagePage = { items: Array<MessageView>, 
 /**
  * Whether more messages exist in the direction of travel: older ones for the newest
@@ -120,6 +136,20 @@ export type Reaction = { emoji: string,
  */
 userIds: Array<UserId>, };
 export type PinnedMessages = { items: Array<MessageView>, };
+export type QuoteView = { messageId: MessageId, seq: number, senderId: UserId, senderName: string, 
+/**
+ * The first 140 characters of its body; empty once deleted.
+ */
+excerpt: string, deleted: boolean, 
+/**
+ * How many files it has (a quote of a file shows its count).
+ */
+fileCount: number, };
+export type ThreadPage = { root: MessageView, items: Array<MessageView>, 
+/**
+ * Whether later replies exist: ask again with `after` = the last `seq` here.
+ */
+hasMore: boolean, };
 export type SnippetPart = { text: string, 
 /**
  * Whether this piece matched the query.

@@ -231,7 +231,18 @@ pub fn message_item(m: &Message) -> Item {
     if !m.mentions.is_empty() {
         item.insert("mentions".into(), to_attr(&m.mentions));
     }
+    if let Some(reply) = m.reply {
+        item.insert("reply_to".into(), n(reply.to));
+        item.insert("thread_root".into(), n(reply.root));
+        // The sparse GSI `by-thread`: only replies have it.
+        item.insert("thread_key".into(), s(thread_key(&m.conversation_id, reply.root)));
+    }
     item
+}
+
+/// The `by-thread` partition of a thread: its conversation and its root's seq.
+pub fn thread_key(conversation: &ConversationId, root: u64) -> String {
+    format!("{conversation}#{root}")
 }
 
 pub fn message_from(item: &Item) -> StoreResult<Message> {
@@ -255,6 +266,17 @@ pub fn message_from(item: &Item) -> StoreResult<Message> {
             Some(_) => from_attr(item, "mentions")?,
         },
         reactions: reactions_from(item)?,
+        reply: match (item.get("reply_to"), item.get("thread_root")) {
+            (Some(_), Some(_)) => Some(Reply {
+                to: item.u64_of("reply_to")?,
+                root: item.u64_of("thread_root")?,
+            }),
+            _ => None,
+        },
+        reply_count: match item.get("reply_count") {
+            Some(_) => item.u64_of("reply_count")? as u32,
+            None => 0,
+        },
     })
 }
 

@@ -4,7 +4,7 @@
 //! | table | key | indexes |
 //! |---|---|---|
 //! | conversations | `id` | GSI `by-created` (`kind`, `created_key`) INCLUDE status, title_lc, member_ids |
-//! | messages | `conversation_id`, `seq` (N) | LSI `by-id` (`id`), LSI `by-client-key` (`client_key`), KEYS_ONLY; stream NEW_IMAGE (the search indexer) |
+//! | messages | `conversation_id`, `seq` (N) | LSI `by-id` (`id`), LSI `by-client-key` (`client_key`), KEYS_ONLY; GSI `by-thread` (`thread_key`, `seq`) ALL, replies only; stream NEW_IMAGE (the search indexer) |
 //! | conversation_participants | `conversation_id`, `user_id` | GSI `by-user` (`user_id`, `conversation_id`) KEYS_ONLY |
 //! | message_files | `id` | TTL `expires_ttl` (pending uploads only) |
 //! | message_read_receipts | `conversation_id`, `user_id` | — |
@@ -122,8 +122,16 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), aw
             .attribute_definitions(attr("seq", N))
             .attribute_definitions(attr("id", S))
             .attribute_definitions(attr("client_key", S))
+            .attribute_definitions(attr("thread_key", S))
             .local_secondary_indexes(lsi("by-id", "conversation_id", "id"))
             .local_secondary_indexes(lsi("by-client-key", "conversation_id", "client_key"))
+            // Threads: only replies carry `thread_key` (a sparse index).
+            .global_secondary_indexes(gsi(
+                "by-thread",
+                "thread_key",
+                Some("seq"),
+                projection(ProjectionType::All, &[]),
+            ))
             // The search indexer reads each change's new image (stream.rs).
             .stream_specification(
                 StreamSpecification::builder()

@@ -839,8 +839,21 @@ impl MessageStore for DynamoStore {
                         .expression_attribute_values(":c", s(conversation.as_str())),
                 )?);
             }
+            // A reply counts on its thread's root, in the same transaction (last item).
+            if let Some(reply) = message.reply {
+                items.push(tx_update(
+                    Update::builder()
+                        .table_name(&self.t.messages)
+                        .set_key(Some(Self::message_key(&conversation, reply.root)))
+                        .update_expression("ADD reply_count :one")
+                        .condition_expression("attribute_exists(seq)")
+                        .expression_attribute_values(":one", n(1)),
+                )?);
+            }
+            let files = message.files.len();
             match self.transact(items).await {
                 Ok(()) => return Ok(Appended::Created(message)),
+                Err(TxOutcome::ConditionFailed(i)) if i == 3 + files => return Err(StoreError::MessageNotFound),
                 Err(TxOutcome::ConditionFailed(i)) if i >= 3 => {
                     return Err(StoreError::FileNotAttachable(message.files[i - 3].id.to_string()));
                 }
@@ -1008,6 +1021,30 @@ impl MessageStore for DynamoStore {
             }
         }
         Err(StoreError::Contention)
+    }
+
+    /// One Query of the sparse GSI `by-thread` (`thread_key` = conversation#root, `seq`),
+    /// eventually consistent like every GSI: a reply stored a moment ago may be missing
+    /// for milliseconds (its `new-message` push carries it meanwhile).
+    async fn list_thread(
+        &self,
+        conversation: &ConversationId,
+        root: u64,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Message>> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.t.messages)
+            .index_name("by-thread")
+            .key_condition_expression("thread_key = :t AND seq > :after")
+            .expression_attribute_values(":t", s(thread_key(conversation, root)))
+            .expression_attribute_values(":after", n(after))
+            .limit(limit as i32)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
+        out.items.unwrap_or_default().iter().map(message_from).collect()
     }
 
     /// One BatchGetItem (≤ 100 keys), strongly consistent.
@@ -1339,17 +1376,26 @@ impl NotificationStore for DynamoStore {
         Ok(subscriptions)
     }
 
+    /// A consistent GetItem, then the DeleteItem: whether the row was there is read before
+    /// the delete, because the delete's own answer (`ALL_OLD`) is empty on a retry whose
+    /// first try was applied but whose answer was lost (a retried removal must still say
+    /// "it was there").
     async fn remove_push_subscription(&self, user: &UserId, id: &str) -> StoreResult<bool> {
+        let key = Item::from([
+            ("user_id".into(), s(user.as_str())),
+            ("kind".into(), s(format!("push#{id}"))),
+        ]);
+        if self.get(&self.t.notifications, key.clone()).await?.is_none() {
+            return Ok(false);
+        }
         let request = self
             .client
             .delete_item()
             .table_name(&self.t.notifications)
-            .key("user_id", s(user.as_str()))
-            .key("kind", s(format!("push#{id}")))
-            .return_values(ReturnValue::AllOld)
+            .set_key(Some(key))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        let out = self.send(|| request.clone().send()).await.map_err(sdk)?;
-        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+        self.send(|| request.clone().send()).await.map_err(sdk)?;
+        Ok(true)
     }
 }
 

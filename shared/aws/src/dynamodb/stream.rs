@@ -145,6 +145,8 @@ mod tests {
             revisions: Vec::new(),
             mentions: vec![UserId::parse("u-team-ben").unwrap()],
             reactions: Vec::new(),
+            reply: Some(messaging_core::model::Reply { to: 3, root: 2 }),
+            reply_count: 0,
         }
     }
 
@@ -167,6 +169,7 @@ mod tests {
         assert_eq!(read[0].body, m.body);
         assert_eq!(read[0].mentions, m.mentions);
         assert_eq!(read[0].created_at, m.created_at);
+        assert_eq!(read[0].reply, m.reply);
     }
 
     #[test]

@@ -237,6 +237,10 @@ mod tests {
             files: vec![],
             mentions: vec![],
             reactions: vec![],
+            reply_to_seq: None,
+            quote: None,
+            thread_root: None,
+            reply_count: 0,
         }
     }
 

@@ -6,10 +6,10 @@ use crate::events::ServerEvent;
 use crate::identity::Identity;
 use crate::ids::{ClientMessageId, ConversationId, FileId, MessageId, ReportId, UserId};
 use crate::limits::Action;
-use crate::model::{Appended, ConversationStatus, Message, MessageRange, NewMessage, Report, ReportStatus};
+use crate::model::{Appended, ConversationStatus, Message, MessageRange, NewMessage, Reply, Report, ReportStatus};
 use crate::text::{MessageBody, ReportReason};
 use crate::time::Timestamp;
-use crate::views::{MessagePage, MessageView, ReadReceiptView, ReportView};
+use crate::views::{MessagePage, MessageView, QuoteView, ReadReceiptView, ReportView};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendMessage {
@@ -17,6 +17,8 @@ pub struct SendMessage {
     pub client_message_id: ClientMessageId,
     /// Uploads to attach (at most five), confirmed before the message is stored.
     pub file_ids: Vec<FileId>,
+    /// The message this one replies to (quotes), in the same conversation.
+    pub reply_to: Option<MessageId>,
 }
 
 impl Messaging {
@@ -79,6 +81,17 @@ impl Messaging {
                 };
             }
         };
+        // The quoted message: it must be there, and not deleted.
+        let original = match &req.reply_to {
+            None => None,
+            Some(id) => match self.ports.store.get_message(conversation, id).await? {
+                Some(m) if m.is_deleted() => {
+                    return Err(Error::conflict("message_deleted", "the message replied to was deleted"));
+                }
+                Some(m) => Some(m),
+                None => return Err(Error::invalid("replyToId", "is not a message of this conversation")),
+            },
+        };
         self.set_files_attached(conversation, &files, true).await?;
         let mentions = self.mentions(req.body.as_str(), &members).await;
         let new = NewMessage {
@@ -91,6 +104,7 @@ impl Messaging {
             created_at: Timestamp::now(),
             files: files.clone(),
             mentions,
+            reply: original.as_ref().map(Reply::to),
         };
         let appended = match self.ports.store.append_message(new).await {
             Ok(appended) => appended,
@@ -106,7 +120,8 @@ impl Messaging {
                 Ok((self.named(&message).await, false))
             }
             Appended::Created(message) => {
-                let view = MessageView::from(&message);
+                let mut view = MessageView::from(&message);
+                view.quote = original.as_ref().map(QuoteView::from);
                 tracing::info!(conversation = %conversation, seq = message.seq, "message stored");
                 let event = ServerEvent::NewMessage {
                     conversation_id: conversation.clone(),

@@ -15,6 +15,7 @@ mod pins;
 mod reactions;
 mod realtime;
 mod search;
+mod threads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,7 @@ pub use people::PeopleSearch;
 pub use pins::PinnedMessages;
 pub use realtime::Ticket;
 pub use search::{MessageSearch, SearchResultView};
+pub use threads::ThreadPage;
 
 use crate::error::Error;
 use crate::identity::Identity;

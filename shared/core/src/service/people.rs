@@ -7,10 +7,10 @@ use crate::directory::{Audience, PEOPLE_PAGE, People, PeopleQuery, Profile, Prof
 use crate::error::Error;
 use crate::events::ServerEvent;
 use crate::identity::Identity;
-use crate::ids::UserId;
+use crate::ids::{ConversationId, UserId};
 use crate::text::DisplayName;
 use crate::time::Timestamp;
-use crate::views::{ConversationView, ListPage, MessageView};
+use crate::views::{ConversationView, ListPage, MessageView, QuoteView};
 
 /// People search as a request asks for it (`q`, `cursor`, `limit`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,10 +88,59 @@ impl Messaging {
         }
     }
 
+    /// Completes views for the wire: replies get their quote (the quoted messages read in
+    /// one batch per conversation), and senders, quoted ones too, are named as the
+    /// directory names them now.
     pub(crate) async fn name_messages(&self, messages: &mut [MessageView]) {
-        let people = self.people(messages.iter().map(|m| m.sender_id.clone())).await;
+        self.quote_messages(messages).await;
+        let senders = messages
+            .iter()
+            .flat_map(|m| std::iter::once(m.sender_id.clone()).chain(m.quote.as_ref().map(|q| q.sender_id.clone())));
+        let people = self.people(senders).await;
         for m in messages {
             m.sender_name = people.name_of(&m.sender_id, &m.sender_name);
+            if let Some(q) = &mut m.quote {
+                q.sender_name = people.name_of(&q.sender_id, &q.sender_name);
+            }
+        }
+    }
+
+    /// Fills `quote` for every reply among `messages` that has none. A quoted message on
+    /// the same page costs nothing; the others are read with one `messages_at` per
+    /// conversation. A failed read leaves the quote out (the reply still shows, with
+    /// `replyToSeq` to jump by).
+    async fn quote_messages(&self, messages: &mut [MessageView]) {
+        use std::collections::BTreeMap;
+        let on_page: BTreeMap<(ConversationId, u64), QuoteView> = messages
+            .iter()
+            .map(|m| ((m.conversation_id.clone(), m.seq), quote_of_view(m)))
+            .collect();
+        let mut wanted: BTreeMap<ConversationId, Vec<u64>> = BTreeMap::new();
+        for m in messages.iter().filter(|m| m.quote.is_none()) {
+            if let Some(seq) = m.reply_to_seq
+                && !on_page.contains_key(&(m.conversation_id.clone(), seq))
+            {
+                wanted.entry(m.conversation_id.clone()).or_default().push(seq);
+            }
+        }
+        let mut found = on_page;
+        for (conversation, mut seqs) in wanted {
+            seqs.sort_unstable();
+            seqs.dedup();
+            seqs.truncate(100);
+            match self.ports.store.messages_at(&conversation, &seqs).await {
+                Ok(quoted) => {
+                    for q in &quoted {
+                        found.insert((conversation.clone(), q.seq), QuoteView::from(q));
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, %conversation, "quoted messages not read"),
+            }
+        }
+        for m in messages.iter_mut() {
+            if let (None, Some(seq)) = (&m.quote, m.reply_to_seq) {
+                m.quote = found.get(&(m.conversation_id.clone(), seq)).cloned();
+            }
         }
     }
 
@@ -226,5 +275,22 @@ impl Messaging {
         }
         tracing::info!(user = %user, closed = connections.len(), "connections closed");
         Ok(())
+    }
+}
+
+/// The quote of a message already on the page.
+fn quote_of_view(m: &MessageView) -> QuoteView {
+    QuoteView {
+        message_id: m.id.clone(),
+        seq: m.seq,
+        sender_id: m.sender_id.clone(),
+        sender_name: m.sender_name.clone(),
+        excerpt: m
+            .body
+            .as_deref()
+            .map(crate::text::MessageBody::preview)
+            .unwrap_or_default(),
+        deleted: m.deleted,
+        file_count: m.files.len() as u32,
     }
 }

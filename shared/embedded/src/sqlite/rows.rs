@@ -61,7 +61,8 @@ pub(super) fn conversation_from(row: &Row<'_>) -> rusqlite::Result<Conversation>
 }
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, id, sender_id, sender_name, body, client_message_id, \
-     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions, mentions, reactions";
+     created_at, edited_at, edit_count, deleted_at, deleted_by, files, revisions, mentions, reactions, \
+     reply_to, thread_root, reply_count";
 
 pub(super) fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -84,6 +85,14 @@ pub(super) fn message_from(row: &Row<'_>) -> rusqlite::Result<Message> {
         revisions: json(&row.get::<_, String>(13)?)?,
         mentions: json(&row.get::<_, String>(14)?)?,
         reactions: json(&row.get::<_, String>(15)?)?,
+        reply: match (row.get::<_, Option<i64>>(16)?, row.get::<_, Option<i64>>(17)?) {
+            (Some(to), Some(root)) => Some(Reply {
+                to: to as u64,
+                root: root as u64,
+            }),
+            _ => None,
+        },
+        reply_count: row.get::<_, i64>(18)? as u32,
     })
 }
 

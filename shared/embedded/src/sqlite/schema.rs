@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS messages (
     revisions          TEXT NOT NULL DEFAULT '[]',
     mentions           TEXT NOT NULL DEFAULT '[]',
     reactions          TEXT NOT NULL DEFAULT '[]',
+    reply_to           INTEGER,
+    thread_root        INTEGER,
+    reply_count        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (conversation_id, seq),
     UNIQUE (conversation_id, sender_id, client_message_id)
 ) WITHOUT ROWID;
@@ -119,4 +122,14 @@ pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("message_read_receipts", "email_off", "INTEGER NOT NULL DEFAULT 0"),
     ("messages", "mentions", "TEXT NOT NULL DEFAULT '[]'"),
     ("messages", "reactions", "TEXT NOT NULL DEFAULT '[]'"),
+    ("messages", "reply_to", "INTEGER"),
+    ("messages", "thread_root", "INTEGER"),
+    ("messages", "reply_count", "INTEGER NOT NULL DEFAULT 0"),
 ];
+
+/// Indexes on added columns: created once the columns are there (an older database
+/// gets them from [`ADDED_COLUMNS`] first).
+pub(super) const LATER_INDEXES: &str = r#"
+CREATE INDEX IF NOT EXISTS messages_by_thread ON messages (conversation_id, thread_root, seq)
+    WHERE thread_root IS NOT NULL;
+"#;

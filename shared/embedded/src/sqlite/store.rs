@@ -17,7 +17,7 @@ use messaging_core::text::{MessageBody, Title};
 use messaging_core::time::Timestamp;
 
 use super::rows::*;
-use super::schema::{ADDED_COLUMNS, SCHEMA};
+use super::schema::{ADDED_COLUMNS, LATER_INDEXES, SCHEMA};
 
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -75,6 +75,7 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(SCHEMA).map_err(backend)?;
         add_missing_columns(&conn)?;
+        conn.execute_batch(LATER_INDEXES).map_err(backend)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -505,15 +506,28 @@ impl MessageStore for SqliteStore {
             let message = new.into_message(seq);
             tx.exec(
                 "INSERT INTO messages (conversation_id, seq, id, sender_id, sender_name, body, client_message_id,
-                                       created_at, edit_count, files, revisions, mentions)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '[]', ?10)",
+                                       created_at, edit_count, files, revisions, mentions, reply_to, thread_root)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '[]', ?10, ?11, ?12)",
                 params![
                     c, seq as i64, message.id.as_str(), message.sender_id.as_str(), message.sender_name,
                     message.body, message.client_message_id.as_str(), message.created_at.to_rfc3339(),
                     to_json(&message.files), to_json(&message.mentions),
+                    message.reply.map(|r| r.to as i64), message.reply.map(|r| r.root as i64),
                 ],
             )
             .map_err(backend)?;
+            // A reply counts on its thread's root, in the same transaction.
+            if let Some(reply) = message.reply {
+                let n = tx
+                    .exec(
+                        "UPDATE messages SET reply_count = reply_count + 1 WHERE conversation_id = ?1 AND seq = ?2",
+                        params![c, reply.root as i64],
+                    )
+                    .map_err(backend)?;
+                if n != 1 {
+                    return Err(StoreError::MessageNotFound);
+                }
+            }
             tx.exec(
                 "UPDATE conversations SET last_seq = ?1, last_message = ?2 WHERE id = ?3",
                 params![seq as i64, to_json(&message.preview()), c],
@@ -658,6 +672,28 @@ impl MessageStore for SqliteStore {
             tx.commit().map_err(backend)?;
             message.reactions = after;
             Ok(message)
+        })
+        .await
+    }
+
+    async fn list_thread(
+        &self,
+        conversation: &ConversationId,
+        root: u64,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Message>> {
+        let c = conversation.to_string();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages
+                     WHERE conversation_id = ?1 AND thread_root = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            stmt.query_map(params![c, root as i64, after as i64, limit as i64], message_from)
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(backend)
         })
         .await
     }
