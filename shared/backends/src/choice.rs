@@ -405,28 +405,27 @@ pub async fn sdk_config(target: &AwsTarget) -> aws_config::SdkConfig {
 pub async fn build(choice: BackendChoice) -> Result<Backends, BoxError> {
     let sdk = sdk_config(&choice.aws).await;
     let mut summary = Vec::new();
-    let mut dynamodb_stats = None;
-
-    let store: Arc<dyn Store> = match choice.store {
+    // The DynamoDB adapter's request counts go beside it (the benchmark's accounting).
+    let (store, dynamodb_stats): (Arc<dyn Store>, Option<Arc<RequestStats>>) = match choice.store {
         StoreChoice::DynamoDb { tables, create_tables } => {
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             if create_tables {
                 messaging_aws::create_tables(&client, &tables).await?;
             }
             let store = DynamoStore::new(client, tables);
-            dynamodb_stats = Some(store.stats());
             summary.push("DynamoDB");
-            Arc::new(store)
+            let stats = store.stats();
+            (Arc::new(store), Some(stats))
         }
         #[cfg(feature = "embedded")]
         StoreChoice::Sqlite { path } => {
             summary.push("SQLite");
-            Arc::new(messaging_embedded::SqliteStore::open(&path)?)
+            (Arc::new(messaging_embedded::SqliteStore::open(&path)?), None)
         }
         #[cfg(feature = "embedded")]
         StoreChoice::SqliteInMemory => {
             summary.push("SQLite in memory");
-            Arc::new(messaging_embedded::SqliteStore::in_memory()?)
+            (Arc::new(messaging_embedded::SqliteStore::in_memory()?), None)
         }
     };
 

@@ -296,6 +296,11 @@ async fn send_message(
     Ok((status, axum::Json(message)))
 }
 
+/// The conversation and message of a `…/messages/{messageId}…` path.
+fn message_path(p: &PathParams) -> Result<(ConversationId, MessageId), Error> {
+    Ok((p.get("id", ConversationId::parse)?, p.get("messageId", MessageId::parse)?))
+}
+
 #[derive(Deserialize)]
 struct EditBody {
     body: String,
@@ -307,15 +312,13 @@ async fn edit_message(
     p: PathParams,
     ApiJson(body): ApiJson<EditBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     let body = MessageBody::parse(&body.body)?;
     Ok(axum::Json(s.svc.edit_message(&who, &id, &message, body).await?))
 }
 
 async fn delete_message(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     Ok(axum::Json(s.svc.delete_message(&who, &id, &message).await?))
 }
 
@@ -331,8 +334,7 @@ async fn add_reaction(
     p: PathParams,
     ApiJson(body): ApiJson<ReactionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     let emoji = Emoji::parse(&body.emoji)?;
     Ok(axum::Json(s.svc.react(&who, &id, &message, emoji, true).await?))
 }
@@ -344,23 +346,20 @@ async fn remove_reaction(
     p: PathParams,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     let emoji = Emoji::parse(q.text("emoji").unwrap_or_default())?;
     Ok(axum::Json(s.svc.react(&who, &id, &message, emoji, false).await?))
 }
 
 /// `PUT …/pin`: the team pins a message; the pinned list after.
 async fn pin_message(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     Ok(axum::Json(s.svc.pin_message(&who, &id, &message, true).await?))
 }
 
 /// `DELETE …/pin`: unpins it.
 async fn unpin_message(State(s): State<AppState>, Caller(who): Caller, p: PathParams) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     Ok(axum::Json(s.svc.pin_message(&who, &id, &message, false).await?))
 }
 
@@ -371,8 +370,7 @@ async fn message_thread(
     p: PathParams,
     q: QueryMap,
 ) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     Ok(axum::Json(
         s.svc
             .thread(&who, &id, &message, q.number("after")?, q.number("limit")?)
@@ -396,8 +394,7 @@ async fn report_message(
     p: PathParams,
     ApiJson(body): ApiJson<ReportBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let id = p.get("id", ConversationId::parse)?;
-    let message = p.get("messageId", MessageId::parse)?;
+    let (id, message) = message_path(&p)?;
     let reason = ReportReason::parse(&body.reason)?;
     Ok((
         StatusCode::CREATED,
