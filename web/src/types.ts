@@ -26,6 +26,7 @@ export type ListPage<T> = Wire.ListPage<T>
 export type FileMeta = Wire.FileMeta
 export type MessageView = Wire.MessageView
 export type MessagePage = Wire.MessagePage
+export type Reaction = Wire.Reaction
 export type ReadReceiptView = Wire.ReadReceiptView
 export type AttachmentRequest = Wire.AttachmentRequest
 export type SignedRequest = Wire.SignedRequest

@@ -288,6 +288,20 @@ export class ApiClient {
     return this.request('DELETE', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}`)
   }
 
+  /** Adds my `emoji` to a message (having it already changes nothing); the message with its reactions now. */
+  addReaction(id: string, messageId: string, emoji: string): Promise<MessageView> {
+    return this.request('PUT', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}/reactions`, {
+      body: { emoji },
+    })
+  }
+
+  /** Takes my `emoji` away (not having it changes nothing); the message with its reactions now. */
+  removeReaction(id: string, messageId: string, emoji: string): Promise<MessageView> {
+    return this.request('DELETE', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}/reactions`, {
+      query: { emoji },
+    })
+  }
+
   reportMessage(id: string, messageId: string, reason: string): Promise<ReportView> {
     return this.request(
       'POST',

@@ -17,12 +17,18 @@
 //   tells the other members, and is harmless here. An event that no longer lists me
 //   means I left or was removed: the conversation is forgotten and its open thread says so.
 //   My mute, hide and notification settings reach my other devices as `preferences-updated`.
+// - Reactions show at once: a click toggles what the store shows, and one request at a
+//   time per message and emoji brings the server to what was clicked last. The answer's
+//   set replaces the message's unless a `message-reactions` event came while it was on its
+//   way (that event may be the newer word: then only my own reaction is set as answered).
+//   A refusal takes the click back and rejects, for the caller to say so.
 
 import { shallowRef } from 'vue'
 import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
 import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, PreferencesState, ServerEvent } from '../types'
 import { newClientMessageId } from '../utils/id'
+import { withReaction } from '../utils/reactions'
 import { isolate } from '../utils/text'
 import {
   RATE_LIMIT_BACKOFF_BASE_MS,
@@ -493,6 +499,60 @@ export function createMessaging(deps: MessagingDeps) {
     await api.reportMessage(id, messageId, reason)
   }
 
+  // --- reactions ------------------------------------------------------------------------
+
+  /** Per message and emoji (`messageId emoji`): the requests bringing the server to my last click. */
+  const reactionRuns = new Map<string, Promise<void>>()
+  /**
+   * Per message with requests on their way: how many `message-reactions` events came
+   * for it. An answer that none overtook is the newest word on the whole set.
+   */
+  const reactionEvents = new Map<string, number>()
+
+  /**
+   * Adds my `emoji` to a message, or takes it away when I have it (as shown). Rejects with
+   * the server's refusal, once the message shows again what the server holds; a click
+   * made while an earlier one is on its way resolves (the first one's caller is told).
+   */
+  function toggleReaction(id: string, messageId: string, emoji: string): Promise<void> {
+    const message = store.threads[id]?.messages.find((m) => m.id === messageId)
+    if (!message || message.deleted || !store.me) return Promise.resolve()
+    store.setReacting(messageId, emoji, !store.hasMyReaction(message, emoji))
+    const key = `${messageId} ${emoji}`
+    const running = reactionRuns.get(key)
+    if (running) return running.catch(() => undefined)
+    if (!reactionEvents.has(messageId)) reactionEvents.set(messageId, 0)
+    const run = react(id, messageId, emoji).finally(() => {
+      reactionRuns.delete(key)
+      if (![...reactionRuns.keys()].some((k) => k.startsWith(`${messageId} `))) reactionEvents.delete(messageId)
+    })
+    reactionRuns.set(key, run)
+    return run
+  }
+
+  async function react(id: string, messageId: string, emoji: string): Promise<void> {
+    for (;;) {
+      const add = store.reacting[messageId]?.[emoji]
+      if (add === undefined) return
+      const seen = reactionEvents.get(messageId)
+      let view: MessageView
+      try {
+        view = add ? await api.addReaction(id, messageId, emoji) : await api.removeReaction(id, messageId, emoji)
+      } catch (e) {
+        store.clearReacting(messageId, emoji)
+        throw e
+      }
+      const held = store.threads[id]?.messages.find((m) => m.id === messageId)
+      if (reactionEvents.get(messageId) === seen) store.applyReactions(id, messageId, view.seq, view.reactions ?? [])
+      else if (held) store.applyReactions(id, messageId, held.seq, withReaction(held.reactions ?? [], emoji, store.me?.userId ?? '', add))
+      // Clicked again meanwhile: the server now has to go the other way.
+      if (store.reacting[messageId]?.[emoji] === add) {
+        store.clearReacting(messageId, emoji)
+        return
+      }
+    }
+  }
+
   // --- read receipts --------------------------------------------------------------------
 
   const readInFlight = new Map<string, number>()
@@ -582,6 +642,13 @@ export function createMessaging(deps: MessagingDeps) {
       case 'message-updated':
         store.applyMessageUpdated(event.data.conversationId, event.data.message)
         break
+      case 'message-reactions': {
+        const { conversationId, messageId, seq, reactions } = event.data
+        const seen = reactionEvents.get(messageId)
+        if (seen !== undefined) reactionEvents.set(messageId, seen + 1)
+        store.applyReactions(conversationId, messageId, seq, reactions)
+        break
+      }
       case 'message-read':
         store.applyRead(event.data.conversationId, event.data.userId, event.data.lastReadSeq)
         break
@@ -699,6 +766,7 @@ export function createMessaging(deps: MessagingDeps) {
     editMessage,
     deleteMessage,
     reportMessage,
+    toggleReaction,
     markRead,
     notifyTyping,
     stopTyping,

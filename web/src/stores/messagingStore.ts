@@ -6,7 +6,9 @@
 // Each fact is held once: my watermark, the conversation's last seq and my settings in
 // `conversations` (unread counts and list membership are derived from them), who is
 // online in `presence`, the other participants' watermarks in `details`, my live
-// profile in `me`.
+// profile in `me`. A message's reactions are the server's last word, kept in the message;
+// my own reactions on their way to the server are kept apart (`reacting`) and laid over
+// them when shown, so that a failed request leaves nothing to undo.
 //
 // Invariants of a thread:
 // - `messages` is strictly ascending by seq with no two entries for one id or one seq,
@@ -18,6 +20,7 @@
 import { defineStore } from 'pinia'
 import { TYPING_MARGIN_MS } from '../timing'
 import { notifyLevelOf } from '../utils/notify'
+import { hasReacted, withReaction } from '../utils/reactions'
 import type {
   ConnectionState,
   ConversationDetail,
@@ -35,6 +38,7 @@ import type {
   PendingMessage,
   Person,
   PreferencesState,
+  Reaction,
   ReceiptState,
   ThreadItem,
   ThreadState,
@@ -138,6 +142,8 @@ export const useMessagingStore = defineStore('messaging', {
     /** Participants of the conversations opened, by conversation id. */
     details: {} as Record<string, DetailState>,
     threads: {} as Record<string, ThreadState>,
+    /** My reactions on their way to the server, by message id then emoji: whether I add it. */
+    reacting: {} as Record<string, Record<string, boolean>>,
     /** Conversations I left or was removed from (the open one shows why), by id. */
     departed: {} as Record<string, Departure>,
     /** conversationId → userId → entry. */
@@ -443,6 +449,61 @@ export const useMessagingStore = defineStore('messaging', {
       }
       const summary = this.conversations[conversationId]
       if (summary?.lastMessage?.messageId === message.id) summary.lastMessage = previewOf(message)
+    },
+
+    /**
+     * A message's reactions as the server has them now (`message-reactions`, or the answer
+     * to my own PUT or DELETE): the whole set replaces the held one. Ignored for a message
+     * not held, and for a tombstone (a reaction's event may arrive after the deletion's).
+     */
+    applyReactions(conversationId: string, messageId: string, seq: number, reactions: Reaction[]) {
+      const messages = this.threads[conversationId]?.messages
+      if (!messages) return
+      const at = lowerBound(messages, seq)
+      const held = messages[at]?.id === messageId ? messages[at] : messages.find((m) => m.id === messageId)
+      if (!held || held.deleted) return
+      held.reactions = reactions
+    },
+
+    /** My reaction to `emoji` is on its way: shown as `add` says until the server answers. */
+    setReacting(messageId: string, emoji: string, add: boolean) {
+      ;(this.reacting[messageId] ??= {})[emoji] = add
+    },
+
+    clearReacting(messageId: string, emoji: string) {
+      const entry = this.reacting[messageId]
+      if (!entry) return
+      delete entry[emoji]
+      if (Object.keys(entry).length === 0) delete this.reacting[messageId]
+    },
+
+    /** A message's reactions as shown: the server's, with mine on their way laid over them. */
+    reactionsOf(message: MessageView): Reaction[] {
+      if (message.deleted) return []
+      // Older servers (and history written before reactions) may send no `reactions`.
+      let reactions = message.reactions ?? []
+      const me = this.me?.userId
+      const mine = this.reacting[message.id]
+      if (!me || !mine) return reactions
+      for (const [emoji, add] of Object.entries(mine)) reactions = withReaction(reactions, emoji, me, add)
+      return reactions
+    },
+
+    /** Whether I reacted to `message` with `emoji`, as shown (my requests on their way counted). */
+    hasMyReaction(message: MessageView, emoji: string): boolean {
+      return hasReacted(this.reactionsOf(message), emoji, this.me?.userId)
+    },
+
+    /**
+     * How a conversation names someone: "You", their name as a participant, else the name
+     * they sent a held message under (they left since), else "A former participant".
+     */
+    nameIn(conversationId: string, userId: string): string {
+      if (userId === this.me?.userId) return 'You'
+      const participant = this.details[conversationId]?.participants.find((p) => p.userId === userId)
+      if (participant) return participant.name
+      const sent = this.threads[conversationId]?.messages.find((m) => m.senderId === userId)
+      return sent?.senderName ?? 'A former participant'
     },
 
     setThreadFlags(conversationId: string, flags: Partial<Omit<ThreadState, 'messages' | 'pending' | 'conversationId'>>) {

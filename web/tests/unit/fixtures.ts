@@ -12,6 +12,7 @@ import type {
   ProfileView,
 } from '../../src/types'
 import type { WebSocketLike } from '../../src/composables/useSocket'
+import { withReaction } from '../../src/utils/reactions'
 
 export const CID = '01HZCONVERSATION0000000001'
 export const ME = 'u-team-ben'
@@ -55,6 +56,10 @@ export function message(seq: number, overrides: Partial<MentioningMessage> = {})
     files: [],
     mentions: [],
     reactions: [],
+    replyToSeq: null,
+    quote: null,
+    threadRoot: null,
+    replyCount: 0,
     ...overrides,
   }
 }
@@ -281,6 +286,15 @@ export class FakeServer {
       const stored = message(seq, { senderId: ME, senderName: 'Ben Carter', body: req.body, clientMessageId: req.clientMessageId, id: `m${seq}` })
       this.messages.push(stored)
       return { status: 201, body: stored }
+    }
+    const reacted = new RegExp(`^/api/messaging/conversations/${CID}/messages/([^/]+)/reactions$`).exec(p)
+    if (reacted && (call.method === 'PUT' || call.method === 'DELETE')) {
+      const stored = this.messages.find((m) => m.id === decodeURIComponent(reacted[1]!))
+      if (!stored) return { status: 404, body: { error: { code: 'not_found', message: 'no such message', field: null } } }
+      if (stored.deleted) return { status: 409, body: { error: { code: 'message_deleted', message: 'the message was deleted', field: null } } }
+      const emoji = call.method === 'PUT' ? (call.body as { emoji: string }).emoji : call.query.get('emoji')!
+      stored.reactions = withReaction(stored.reactions, emoji, ME, call.method === 'PUT')
+      return { status: 200, body: structuredClone(stored) }
     }
     if (call.method === 'POST' && p === `/api/messaging/conversations/${CID}/read`) {
       const seq = (call.body as { seq: number }).seq
