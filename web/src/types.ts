@@ -27,6 +27,9 @@ export type FileMeta = Wire.FileMeta
 export type MessageView = Wire.MessageView
 export type MessagePage = Wire.MessagePage
 export type Reaction = Wire.Reaction
+export type QuoteView = Wire.QuoteView
+export type ThreadPage = Wire.ThreadPage
+export type PinnedMessages = Wire.PinnedMessages
 export type ReadReceiptView = Wire.ReadReceiptView
 export type AttachmentRequest = Wire.AttachmentRequest
 export type SignedRequest = Wire.SignedRequest
@@ -124,6 +127,8 @@ export interface SendMessageRequest {
   body: string
   clientMessageId: string
   fileIds?: string[]
+  /** A reply: the message it answers (and quotes), in the same conversation. */
+  replyToId?: string
 }
 
 export interface ResolveReportRequest {
@@ -232,6 +237,48 @@ export interface PendingMessage {
    * is still `sending`, not failed; null when it is not waiting.
    */
   retryAt: number | null
+  /** A reply: the message it answers, as the composer quoted it; sent as `replyToId`. */
+  replyTo: ReplyTarget | null
+}
+
+/**
+ * The message a reply answers, as the composer (and the pending bubble) quote it, with the
+ * seq of the thread the reply goes into: the answered message's root, or itself.
+ */
+export type ReplyTarget = QuoteView & { rootSeq: number }
+
+/**
+ * The open thread panel: a thread's root and its replies (`GET .../thread`), paged forward
+ * with `after` = `cursor`. Replies that arrive live are added too, so `items` may run past
+ * the pages fetched so far; `cursor` is where the next page starts.
+ */
+export interface ReplyThreadState {
+  conversationId: string
+  /** The message it was opened from (its root, or a reply: the server finds the root). */
+  openedFrom: string
+  rootSeq: number
+  /** Null until the first page arrived, when it was opened from a reply. */
+  root: MessageView | null
+  /** The replies held, ascending by seq, no duplicates. */
+  items: MessageView[]
+  cursor: number
+  hasMore: boolean
+  loaded: boolean
+  loading: boolean
+  error: string | null
+}
+
+/**
+ * A conversation's pins: the seqs pinned (from the last answer or `pins-updated`, which
+ * carries the whole set) and the messages (`GET .../pins`), oldest first.
+ */
+export interface PinsState {
+  seqs: number[]
+  items: MessageView[]
+  /** The messages were fetched at least once. */
+  loaded: boolean
+  loading: boolean
+  error: string | null
 }
 
 /** One row of a thread: a stored message, or a pending one (which has no seq yet). */

@@ -17,6 +17,7 @@ import type {
   MessageSearchQuery,
   MessageView,
   ParticipantView,
+  PinnedMessages,
   PreferencesRequest,
   PreferencesView,
   ProfileView,
@@ -30,6 +31,7 @@ import type {
   SendMessageRequest,
   SetUserStateRequest,
   SignedRequest,
+  ThreadPage,
   UploadGrant,
   UserStatus,
   WsTicket,
@@ -300,6 +302,29 @@ export class ApiClient {
     return this.request('DELETE', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}/reactions`, {
       query: { emoji },
     })
+  }
+
+  /**
+   * The thread `messageId` belongs to (its own, or for a reply its root's): the root as it
+   * is now and its replies after `after`, ascending; `hasMore` says whether to ask again.
+   */
+  getThread(id: string, messageId: string, query: { after?: number; limit?: number } = {}): Promise<ThreadPage> {
+    return this.request('GET', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}/thread`, { query })
+  }
+
+  /** The conversation's pinned messages, oldest first (any member). */
+  listPins(id: string): Promise<PinnedMessages> {
+    return this.request('GET', `/api/messaging/conversations/${enc(id)}/pins`)
+  }
+
+  /** Team and admins only (403 for clients); the pinned messages after the change. */
+  pinMessage(id: string, messageId: string): Promise<PinnedMessages> {
+    return this.request('PUT', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}/pin`)
+  }
+
+  /** Team and admins only (403 for clients); the pinned messages after the change. */
+  unpinMessage(id: string, messageId: string): Promise<PinnedMessages> {
+    return this.request('DELETE', `/api/messaging/conversations/${enc(id)}/messages/${enc(messageId)}/pin`)
   }
 
   reportMessage(id: string, messageId: string, reason: string): Promise<ReportView> {

@@ -6,7 +6,7 @@
 // original clientMessageId, so one the server already stored is not stored twice.
 
 import type { MessagingStore } from '../stores/messagingStore'
-import type { FileMeta } from '../types'
+import type { FileMeta, ReplyTarget } from '../types'
 import type { Messaging } from './useMessaging'
 
 export const OUTBOX_KEY = 'messaging.outbox'
@@ -18,6 +18,8 @@ export interface SavedSend {
   fileIds: string[]
   /** The attachments as the pending bubble shows them. */
   files: FileMeta[]
+  /** A reply: the message it answers (sent as `replyToId`); absent in outboxes saved before replies. */
+  replyTo?: ReplyTarget | null
 }
 
 export interface Outbox {
@@ -37,6 +39,7 @@ export function saveOutbox(userId: string, store: MessagingStore, drafts: Map<st
       body: p.body,
       fileIds: [...p.fileIds],
       files: p.files.map((f) => ({ ...f })),
+      ...(p.replyTo ? { replyTo: { ...p.replyTo } } : {}),
     })),
   )
   const outbox: Outbox = { userId, sends, drafts: [...drafts].filter(([, text]) => text.trim() !== '') }
@@ -52,7 +55,8 @@ function isSend(value: unknown): value is SavedSend {
     typeof s.clientMessageId === 'string' &&
     typeof s.body === 'string' &&
     Array.isArray(s.fileIds) &&
-    Array.isArray(s.files)
+    Array.isArray(s.files) &&
+    (s.replyTo == null || (typeof s.replyTo === 'object' && typeof s.replyTo.messageId === 'string' && typeof s.replyTo.rootSeq === 'number'))
   )
 }
 
@@ -82,6 +86,7 @@ export function restoreOutbox(outbox: Outbox, messaging: Pick<Messaging, 'store'
       body: send.body,
       files: send.files,
       fileIds: send.fileIds,
+      replyTo: send.replyTo ?? null,
     })
     void messaging.retrySend(send.conversationId, send.clientMessageId)
   }

@@ -22,11 +22,26 @@
 //   set replaces the message's unless a `message-reactions` event came while it was on its
 //   way (that event may be the newer word: then only my own reaction is set as answered).
 //   A refusal takes the click back and rejects, for the caller to say so.
+// - Replies are sends with a `replyToId`, pending like any other (their target travels with
+//   them, through retries and a sign-in again). The thread panel pages a thread forward
+//   (`GET .../thread?after=`); replies arriving live join it. A root whose count a page
+//   may have left behind (replies caught up on, not heard live) is fetched again.
+// - Pins load with the conversation and again on every `pins-updated` (and reconnect);
+//   pinning answers with the whole list, which replaces what is shown.
 
 import { shallowRef } from 'vue'
 import { ApiError, errorMessage, type ApiClient } from '../api/client'
 import { useMessagingStore, type MessagingStore } from '../stores/messagingStore'
-import type { ConversationSummary, FileMeta, MessageView, PreferencesRequest, PreferencesState, ServerEvent } from '../types'
+import type {
+  ConversationSummary,
+  FileMeta,
+  MessageView,
+  PinnedMessages,
+  PreferencesRequest,
+  PreferencesState,
+  ReplyTarget,
+  ServerEvent,
+} from '../types'
 import { newClientMessageId } from '../utils/id'
 import { withReaction } from '../utils/reactions'
 import { isolate } from '../utils/text'
@@ -236,10 +251,39 @@ export function createMessaging(deps: MessagingDeps) {
 
   // --- threads --------------------------------------------------------------------------
 
+  /**
+   * Merges messages into a thread (`live`: an event or my POST's answer) and fetches again
+   * the roots whose reply count the page may have left behind.
+   */
+  function merge(id: string, items: MessageView[], live = false) {
+    const result = store.mergeMessages(id, items, { live })
+    for (const seq of result.staleRoots) void refreshRoot(id, seq)
+    return result
+  }
+
+  const rootRequests = new Map<string, Promise<void>>()
+
+  /** A root's reply count as the server has it now (`GET .../thread?limit=1`). */
+  function refreshRoot(id: string, seq: number): Promise<void> {
+    const key = `${id} ${seq}`
+    const running = rootRequests.get(key)
+    if (running) return running
+    const panel = store.replyThread?.conversationId === id ? store.replyThread : null
+    const root = store.threads[id]?.messages.find((m) => m.seq === seq) ?? (panel?.root?.seq === seq ? panel.root : undefined)
+    if (!root) return Promise.resolve()
+    const promise = api
+      .getThread(id, root.id, { limit: 1 })
+      .then((page) => store.applyRoot(id, page.root))
+      .catch(() => undefined)
+      .finally(() => rootRequests.delete(key))
+    rootRequests.set(key, promise)
+    return promise
+  }
+
   async function openConversation(id: string): Promise<void> {
     store.activeConversationId = id
     const thread = store.ensureThread(id)
-    const tasks: Promise<unknown>[] = [loadDetail(id).catch(() => undefined)]
+    const tasks: Promise<unknown>[] = [loadDetail(id).catch(() => undefined), loadPins(id)]
     if (!thread.loaded && !thread.loading) tasks.push(loadLatest(id))
     else if (thread.loaded && store.connection !== 'online') tasks.push(catchUp(id).catch(() => undefined))
     await Promise.all(tasks)
@@ -248,13 +292,14 @@ export function createMessaging(deps: MessagingDeps) {
   function closeConversation(id: string): void {
     stopTyping(id)
     if (store.activeConversationId === id) store.activeConversationId = null
+    if (store.replyThread?.conversationId === id) closeReplyThread()
   }
 
   async function loadLatest(id: string): Promise<void> {
     store.setThreadFlags(id, { loading: true, error: null })
     try {
       const page = await api.listMessages(id, { limit: PAGE_SIZE })
-      store.mergeMessages(id, page.items)
+      merge(id, page.items)
       store.setThreadFlags(id, { loaded: true, hasMoreBefore: page.hasMore })
       // Events that arrived while this page was on its way may sit past a hole.
       await fillGaps(id)
@@ -277,7 +322,7 @@ export function createMessaging(deps: MessagingDeps) {
     store.setThreadFlags(id, { loadingOlder: true, error: null })
     try {
       const page = await api.listMessages(id, { before: first, limit: PAGE_SIZE })
-      store.mergeMessages(id, page.items)
+      merge(id, page.items)
       store.setThreadFlags(id, { hasMoreBefore: page.hasMore })
     } catch (e) {
       store.setThreadFlags(id, { error: errorMessage(e) })
@@ -303,7 +348,7 @@ export function createMessaging(deps: MessagingDeps) {
         const first = store.firstSeqOf(id)
         if (first === null || first <= seq || !store.threads[id]?.hasMoreBefore) break
         const page = await api.listMessages(id, { before: first, limit: CATCH_UP_PAGE })
-        store.mergeMessages(id, page.items)
+        merge(id, page.items)
         store.setThreadFlags(id, { hasMoreBefore: page.hasMore && page.items.length > 0 })
       }
     } catch (e) {
@@ -355,7 +400,7 @@ export function createMessaging(deps: MessagingDeps) {
     for (let pages = 0; pages < MAX_CATCH_UP_PAGES; pages++) {
       const after = store.lastSeqOf(id)
       const page = await api.listMessages(id, { after, limit: CATCH_UP_PAGE })
-      store.mergeMessages(id, page.items)
+      merge(id, page.items)
       if (!page.hasMore || page.items.length === 0) break
     }
     await fillGaps(id)
@@ -368,7 +413,7 @@ export function createMessaging(deps: MessagingDeps) {
         const gap = store.gapOf(id)
         if (gap === null) return
         const page = await api.listMessages(id, { after: gap, limit: CATCH_UP_PAGE })
-        store.mergeMessages(id, page.items)
+        merge(id, page.items)
         if (page.items.length === 0) return
       }
     })
@@ -380,7 +425,7 @@ export function createMessaging(deps: MessagingDeps) {
    */
   async function resync(id: string, afterSeq: number): Promise<void> {
     const page = await api.listMessages(id, { after: afterSeq, limit: CATCH_UP_PAGE })
-    store.mergeMessages(id, page.items)
+    merge(id, page.items)
     if (page.hasMore) await catchUp(id)
     else await fillGaps(id)
   }
@@ -409,10 +454,10 @@ export function createMessaging(deps: MessagingDeps) {
     })
   }
 
-  /** Shows the message at once and sends it; returns its client message id. */
-  function sendMessage(id: string, body: string, files: FileMeta[] = []): string {
+  /** Shows the message at once and sends it (a reply to `replyTo`); returns its client message id. */
+  function sendMessage(id: string, body: string, files: FileMeta[] = [], replyTo: ReplyTarget | null = null): string {
     const clientMessageId = newClientMessageId()
-    store.addPending(id, { clientMessageId, body, files, fileIds: files.map((f) => f.id) })
+    store.addPending(id, { clientMessageId, body, files, fileIds: files.map((f) => f.id), replyTo })
     stopTyping(id)
     void deliver(id, clientMessageId)
     return clientMessageId
@@ -456,8 +501,9 @@ export function createMessaging(deps: MessagingDeps) {
           body: pending.body,
           clientMessageId: pending.clientMessageId,
           ...(pending.fileIds.length ? { fileIds: [...pending.fileIds] } : {}),
+          ...(pending.replyTo ? { replyToId: pending.replyTo.messageId } : {}),
         })
-        if (store.mergeMessages(id, [message]).gapAfter !== null) void fillGaps(id).catch(() => undefined)
+        if (merge(id, [message], true).gapAfter !== null) void fillGaps(id).catch(() => undefined)
         return
       } catch (e) {
         // The session ended, not the message: it stays pending (not failed), and goes again
@@ -515,7 +561,7 @@ export function createMessaging(deps: MessagingDeps) {
    * made while an earlier one is on its way resolves (the first one's caller is told).
    */
   function toggleReaction(id: string, messageId: string, emoji: string): Promise<void> {
-    const message = store.threads[id]?.messages.find((m) => m.id === messageId)
+    const message = store.heldMessage(id, messageId)
     if (!message || message.deleted || !store.me) return Promise.resolve()
     store.setReacting(messageId, emoji, !store.hasMyReaction(message, emoji))
     const key = `${messageId} ${emoji}`
@@ -542,7 +588,7 @@ export function createMessaging(deps: MessagingDeps) {
         store.clearReacting(messageId, emoji)
         throw e
       }
-      const held = store.threads[id]?.messages.find((m) => m.id === messageId)
+      const held = store.heldMessage(id, messageId)
       if (reactionEvents.get(messageId) === seen) store.applyReactions(id, messageId, view.seq, view.reactions ?? [])
       else if (held) store.applyReactions(id, messageId, held.seq, withReaction(held.reactions ?? [], emoji, store.me?.userId ?? '', add))
       // Clicked again meanwhile: the server now has to go the other way.
@@ -551,6 +597,79 @@ export function createMessaging(deps: MessagingDeps) {
         return
       }
     }
+  }
+
+  // --- the thread panel -----------------------------------------------------------------
+
+  /** Bumped on every open and close: an answer for a panel closed since is dropped. */
+  let replyThreadRequest = 0
+
+  /** Opens the thread of `message` (its root, or a reply) in the panel and loads its first page. */
+  async function openReplyThread(id: string, message: MessageView): Promise<void> {
+    replyThreadRequest++
+    store.openReplyThread(id, message)
+    await loadReplies(id)
+  }
+
+  function closeReplyThread(): void {
+    replyThreadRequest++
+    store.closeReplyThread()
+  }
+
+  /** The panel's next page (`after` = its cursor); the first one when nothing was fetched yet. */
+  async function loadReplies(id: string): Promise<void> {
+    const panel = store.replyThread
+    if (!panel || panel.conversationId !== id || panel.loading) return
+    if (panel.loaded && !panel.hasMore) return
+    const request = replyThreadRequest
+    store.setReplyThreadFlags({ loading: true, error: null })
+    try {
+      const page = await api.getThread(id, panel.root?.id ?? panel.openedFrom, {
+        ...(panel.cursor > 0 ? { after: panel.cursor } : {}),
+        limit: PAGE_SIZE,
+      })
+      if (request !== replyThreadRequest) return
+      store.applyThreadPage(id, page)
+    } catch (e) {
+      if (request === replyThreadRequest) store.setReplyThreadFlags({ error: errorMessage(e) })
+    } finally {
+      if (request === replyThreadRequest) store.setReplyThreadFlags({ loading: false })
+    }
+  }
+
+  // --- pins -----------------------------------------------------------------------------
+
+  /** Per conversation, the last pins request made: only its answer is shown (a later one knows more). */
+  const pinsRequests = new Map<string, number>()
+  let pinsRequest = 0
+
+  /** Applies a pins answer unless a newer request was made meanwhile. */
+  async function pinsCall(id: string, call: () => Promise<PinnedMessages>): Promise<void> {
+    const request = ++pinsRequest
+    pinsRequests.set(id, request)
+    const answer = await call()
+    if (pinsRequests.get(id) === request) store.setPins(id, answer.items)
+  }
+
+  /** The pinned messages of a conversation (on opening it, and after every `pins-updated`). */
+  async function loadPins(id: string): Promise<void> {
+    store.setPinsFlags(id, { loading: true })
+    try {
+      await pinsCall(id, () => api.listPins(id))
+    } catch (e) {
+      store.setPinsFlags(id, { error: errorMessage(e) })
+    } finally {
+      store.setPinsFlags(id, { loading: false })
+    }
+  }
+
+  /** Pins a message (team and admins); rejects with the server's refusal. */
+  function pinMessage(id: string, messageId: string): Promise<void> {
+    return pinsCall(id, () => api.pinMessage(id, messageId))
+  }
+
+  function unpinMessage(id: string, messageId: string): Promise<void> {
+    return pinsCall(id, () => api.unpinMessage(id, messageId))
   }
 
   // --- read receipts --------------------------------------------------------------------
@@ -627,7 +746,7 @@ export function createMessaging(deps: MessagingDeps) {
         store.clearTyping(id, message.senderId)
         if (!store.conversations[id]) void discoverConversation(id)
         if (store.threads[id]) {
-          const { gapAfter } = store.mergeMessages(id, [message])
+          const { gapAfter } = merge(id, [message], true)
           // An event past a hole (seq > last + 1): fetch what is missing.
           if (store.threads[id]?.loaded && gapAfter !== null) void fillGaps(id).catch(() => undefined)
         } else {
@@ -647,6 +766,13 @@ export function createMessaging(deps: MessagingDeps) {
         const seen = reactionEvents.get(messageId)
         if (seen !== undefined) reactionEvents.set(messageId, seen + 1)
         store.applyReactions(conversationId, messageId, seq, reactions)
+        break
+      }
+      case 'pins-updated': {
+        const { conversationId: id, pinnedSeqs } = event.data
+        store.applyPinsUpdated(id, pinnedSeqs)
+        // The messages newly pinned: fetched for a conversation whose pins are shown.
+        if (store.pins[id]?.loaded || store.activeConversationId === id) void loadPins(id)
         break
       }
       case 'message-read':
@@ -709,6 +835,8 @@ export function createMessaging(deps: MessagingDeps) {
       .map((t) => t.conversationId)
     await Promise.all(loaded.map((id) => catchUp(id).catch(() => undefined)))
     if (reconnect) {
+      // Pinned or unpinned while we were away.
+      void inBatches(Object.keys(store.pins).filter((id) => store.pins[id]?.loaded), 4, (id) => loadPins(id))
       // Presence and watermarks may have moved while we were away.
       void loadConversations().catch(() => undefined)
       await inBatches(loaded, 4, (id) => loadDetail(id))
@@ -767,6 +895,13 @@ export function createMessaging(deps: MessagingDeps) {
     deleteMessage,
     reportMessage,
     toggleReaction,
+    openReplyThread,
+    closeReplyThread,
+    loadReplies,
+    refreshRoot,
+    loadPins,
+    pinMessage,
+    unpinMessage,
     markRead,
     notifyTyping,
     stopTyping,

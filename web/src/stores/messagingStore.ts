@@ -16,11 +16,24 @@
 // - a pending (optimistic) message disappears the moment the stored message with its
 //   clientMessageId arrives, from the POST answer or from the `new-message` event,
 //   whichever comes first.
+//
+// Replies sit in the timeline like any message. A thread's root counts its replies
+// (`replyCount`); no event says when it grows, so a reply that arrives live (its
+// `new-message`, or my own POST's answer) adds one to the root held — once: only when
+// its id was not held yet. A reply that comes in a page instead (catch-up) may or may not
+// be in the held root's count already: the merge names such roots (`staleRoots`) for the
+// service to fetch again. Two copies of a root keep the larger count (counts only grow).
+// The open thread panel (`replyThread`) keeps its own copies of the root and its replies
+// (they may be far back in the timeline); edits, deletions and reactions reach both.
+//
+// Pins: the seqs pinned per conversation (every `pins-updated` carries the whole set) and
+// the pinned messages, fetched when the conversation opens and again after each change.
 
 import { defineStore } from 'pinia'
 import { TYPING_MARGIN_MS } from '../timing'
 import { notifyLevelOf } from '../utils/notify'
 import { hasReacted, withReaction } from '../utils/reactions'
+import { excerptOf } from '../utils/replies'
 import type {
   ConnectionState,
   ConversationDetail,
@@ -37,10 +50,14 @@ import type {
   ParticipantView,
   PendingMessage,
   Person,
+  PinsState,
   PreferencesState,
   Reaction,
   ReceiptState,
+  ReplyTarget,
+  ReplyThreadState,
   ThreadItem,
+  ThreadPage,
   ThreadState,
   TypingEntry,
 } from '../types'
@@ -87,11 +104,49 @@ function lowerBound(messages: MessageView[], seq: number): number {
  * later edit beats an earlier one (a page fetched before an edit may land after it).
  */
 export function newerCopy(existing: MessageView, incoming: MessageView): MessageView {
+  const kept = pickCopy(existing, incoming)
+  // A thread only grows: the larger count is the later word (a page may be older than an event).
+  const count = Math.max(existing.replyCount ?? 0, incoming.replyCount ?? 0)
+  if (kept.replyCount !== count) kept.replyCount = count
+  return kept
+}
+
+function pickCopy(existing: MessageView, incoming: MessageView): MessageView {
   if (existing.deleted && !incoming.deleted) return existing
   if (incoming.deleted && !existing.deleted) return incoming
   const e = existing.editedAt ? Date.parse(existing.editedAt) : 0
   const i = incoming.editedAt ? Date.parse(incoming.editedAt) : 0
   return i >= e ? incoming : existing
+}
+
+/** Puts `message` into an ascending list (by seq), or the newer of two copies in its place; whether it was new. */
+function placeIn(list: MessageView[], message: MessageView): boolean {
+  const byId = list.findIndex((m) => m.id === message.id)
+  if (byId >= 0) {
+    list[byId] = newerCopy(list[byId]!, message)
+    return false
+  }
+  const at = lowerBound(list, message.seq)
+  if (at < list.length && list[at]!.seq === message.seq) {
+    list[at] = message
+    return false
+  }
+  list.splice(at, 0, message)
+  return true
+}
+
+/** The quotes of `message` in `held` follow it (an edit, a deletion). */
+function requote(held: MessageView[], message: MessageView) {
+  for (const m of held) {
+    if (m.quote?.messageId !== message.id) continue
+    m.quote = {
+      ...m.quote,
+      senderName: message.senderName,
+      excerpt: message.deleted ? '' : excerptOf(message.body),
+      deleted: message.deleted,
+      fileCount: message.deleted ? 0 : message.files.length,
+    }
+  }
 }
 
 export function previewOf(m: MessageView): MessagePreview {
@@ -120,10 +175,27 @@ export function findGap(messages: MessageView[]): number | null {
   return null
 }
 
+/**
+ * A composer's key, for its draft and the message it replies to: the conversation's own
+ * (its id), or a thread panel's (`<id>#<root seq>`: each thread keeps its own draft).
+ */
+export function composerKey(conversationId: string, threadRoot: number | null = null): string {
+  return threadRoot === null ? conversationId : `${conversationId}#${threadRoot}`
+}
+
 export interface MergeResult {
   added: number
   /** A hole in the seqs: fetch `after=gapAfter`. */
   gapAfter: number | null
+  /**
+   * Thread roots held whose count may miss replies that came in this page (not live):
+   * fetch them again (their seqs).
+   */
+  staleRoots: number[]
+}
+
+function emptyPins(): PinsState {
+  return { seqs: [], items: [], loaded: false, loading: false, error: null }
 }
 
 export const useMessagingStore = defineStore('messaging', {
@@ -144,6 +216,12 @@ export const useMessagingStore = defineStore('messaging', {
     threads: {} as Record<string, ThreadState>,
     /** My reactions on their way to the server, by message id then emoji: whether I add it. */
     reacting: {} as Record<string, Record<string, boolean>>,
+    /** The thread panel open, if any. */
+    replyThread: null as ReplyThreadState | null,
+    /** What each composer replies to (by composer: see `composerKey`), when the user chose a message. */
+    replyTargets: {} as Record<string, ReplyTarget>,
+    /** Pins, by conversation id. */
+    pins: {} as Record<string, PinsState>,
     /** Conversations I left or was removed from (the open one shows why), by id. */
     departed: {} as Record<string, Departure>,
     /** conversationId → userId → entry. */
@@ -201,6 +279,7 @@ export const useMessagingStore = defineStore('messaging', {
       for (const thread of Object.values(this.threads)) {
         for (const m of thread.messages) if (m.senderId === userId) m.senderName = name
       }
+      for (const m of this.replyThreadMessages()) if (m.senderId === userId) m.senderName = name
       for (const c of Object.values(this.conversations)) {
         if (c.lastMessage?.senderId === userId) c.lastMessage.senderName = name
       }
@@ -303,6 +382,8 @@ export const useMessagingStore = defineStore('messaging', {
       delete this.details[id]
       delete this.threads[id]
       delete this.typing[id]
+      delete this.pins[id]
+      if (this.replyThread?.conversationId === id) this.replyThread = null
     },
 
     /** Someone else was removed (my own DELETE answered; the event follows). */
@@ -382,28 +463,30 @@ export const useMessagingStore = defineStore('messaging', {
     /**
      * Merges stored messages (a page, an event, a POST answer) into a thread: ordered by
      * seq, deduplicated by id and by seq, replacing any pending message with the same
-     * clientMessageId, and moving the conversation's summary forward.
+     * clientMessageId, and moving the conversation's summary forward. `live`: they come
+     * from an event or my own POST's answer, so a new reply is not in its root's count yet.
      */
-    mergeMessages(conversationId: string, incoming: MessageView[]): MergeResult {
-      const result: MergeResult = { added: 0, gapAfter: null }
+    mergeMessages(conversationId: string, incoming: MessageView[], options: { live?: boolean } = {}): MergeResult {
+      const result: MergeResult = { added: 0, gapAfter: null, staleRoots: [] }
       // A page that was on its way when I was removed: not mine to show any more.
       if (this.departed[conversationId]) return result
       const thread = this.ensureThread(conversationId)
       const me = this.me?.userId
       for (const message of incoming) {
         if (message.conversationId && message.conversationId !== conversationId) continue
-        const messages = thread.messages
-        const byId = messages.findIndex((m) => m.id === message.id)
-        if (byId >= 0) {
-          messages[byId] = newerCopy(messages[byId]!, message)
-        } else {
-          const at = lowerBound(messages, message.seq)
-          if (at < messages.length && messages[at]!.seq === message.seq) {
-            messages[at] = message
-          } else {
-            messages.splice(at, 0, message)
-            result.added++
+        const added = placeIn(thread.messages, message)
+        if (added) result.added++
+        if (added && message.threadRoot != null) {
+          const rootSeq = message.threadRoot
+          const root = thread.messages[lowerBound(thread.messages, rootSeq)]
+          // A root that came in the same page counts this reply already.
+          if (root?.seq === rootSeq && !incoming.some((m) => m.seq === rootSeq)) {
+            if (options.live) root.replyCount = (root.replyCount ?? 0) + 1
+            else if (!result.staleRoots.includes(rootSeq)) result.staleRoots.push(rootSeq)
           }
+        }
+        if (message.threadRoot != null && this.noteReply(conversationId, message, !!options.live) === 'stale') {
+          if (!result.staleRoots.includes(message.threadRoot)) result.staleRoots.push(message.threadRoot)
         }
         // The optimistic copy is now stored: replace it (matched by clientMessageId).
         if (message.senderId === me || me === undefined) {
@@ -440,12 +523,31 @@ export const useMessagingStore = defineStore('messaging', {
       if (sender && sender.lastReadSeq < message.seq && !message.deleted) sender.lastReadSeq = message.seq
     },
 
-    /** `message-updated`: an edit or a tombstone. Ignored for messages not held. */
+    /**
+     * `message-updated`: an edit or a tombstone, for every copy held (the timeline, the
+     * thread panel, the pins), and for the quotes of it that replies hold. Ignored for
+     * messages not held.
+     */
     applyMessageUpdated(conversationId: string, message: MessageView) {
       const thread = this.threads[conversationId]
       if (thread) {
         const i = thread.messages.findIndex((m) => m.id === message.id)
         if (i >= 0) thread.messages[i] = newerCopy(thread.messages[i]!, message)
+        requote(thread.messages, message)
+      }
+      const panel = this.replyThread?.conversationId === conversationId ? this.replyThread : null
+      if (panel) {
+        if (panel.root?.id === message.id) panel.root = newerCopy(panel.root, message)
+        const i = panel.items.findIndex((m) => m.id === message.id)
+        if (i >= 0) panel.items[i] = newerCopy(panel.items[i]!, message)
+        requote(panel.items, message)
+      }
+      const pins = this.pins[conversationId]
+      if (pins) {
+        const i = pins.items.findIndex((m) => m.id === message.id)
+        // A deleted message leaves the pins (its `pins-updated` follows).
+        if (i >= 0 && message.deleted) pins.items.splice(i, 1)
+        else if (i >= 0) pins.items[i] = newerCopy(pins.items[i]!, message)
       }
       const summary = this.conversations[conversationId]
       if (summary?.lastMessage?.messageId === message.id) summary.lastMessage = previewOf(message)
@@ -453,16 +555,28 @@ export const useMessagingStore = defineStore('messaging', {
 
     /**
      * A message's reactions as the server has them now (`message-reactions`, or the answer
-     * to my own PUT or DELETE): the whole set replaces the held one. Ignored for a message
-     * not held, and for a tombstone (a reaction's event may arrive after the deletion's).
+     * to my own PUT or DELETE): the whole set replaces the held one, in every copy. Ignored
+     * for a message not held, and for a tombstone (a reaction's event may arrive after the
+     * deletion's).
      */
     applyReactions(conversationId: string, messageId: string, seq: number, reactions: Reaction[]) {
       const messages = this.threads[conversationId]?.messages
-      if (!messages) return
-      const at = lowerBound(messages, seq)
-      const held = messages[at]?.id === messageId ? messages[at] : messages.find((m) => m.id === messageId)
-      if (!held || held.deleted) return
-      held.reactions = reactions
+      const copies: (MessageView | undefined | null)[] = []
+      if (messages) {
+        const at = lowerBound(messages, seq)
+        copies.push(messages[at]?.id === messageId ? messages[at] : messages.find((m) => m.id === messageId))
+      }
+      const panel = this.replyThread?.conversationId === conversationId ? this.replyThread : null
+      if (panel) copies.push(panel.root?.id === messageId ? panel.root : panel.items.find((m) => m.id === messageId))
+      for (const held of copies) if (held && !held.deleted) held.reactions = reactions
+    },
+
+    /** A message of a conversation as held: in its timeline, else in the thread panel. */
+    heldMessage(conversationId: string, messageId: string): MessageView | undefined {
+      const held = this.threads[conversationId]?.messages.find((m) => m.id === messageId)
+      if (held) return held
+      const panel = this.replyThread?.conversationId === conversationId ? this.replyThread : null
+      return panel?.root?.id === messageId ? panel.root : panel?.items.find((m) => m.id === messageId)
     },
 
     /** My reaction to `emoji` is on its way: shown as `add` says until the server answers. */
@@ -523,7 +637,7 @@ export const useMessagingStore = defineStore('messaging', {
 
     addPending(
       conversationId: string,
-      input: { clientMessageId: string; body: string; files?: FileMeta[]; fileIds?: string[]; now?: Date },
+      input: { clientMessageId: string; body: string; files?: FileMeta[]; fileIds?: string[]; replyTo?: ReplyTarget | null; now?: Date },
     ): PendingMessage {
       const thread = this.ensureThread(conversationId)
       const existing = thread.pending.find((p) => p.clientMessageId === input.clientMessageId)
@@ -539,6 +653,7 @@ export const useMessagingStore = defineStore('messaging', {
         error: null,
         attempts: 0,
         retryAt: null,
+        replyTo: input.replyTo ?? null,
       }
       thread.pending.push(pending)
       return thread.pending[thread.pending.length - 1]!
@@ -581,6 +696,127 @@ export const useMessagingStore = defineStore('messaging', {
       const thread = this.threads[conversationId]
       if (!thread) return
       thread.pending = thread.pending.filter((p) => p.clientMessageId !== clientMessageId)
+    },
+
+    // --- replies and the thread panel ---------------------------------------------------
+
+    /** Chooses (or, with null, forgets) the message a composer replies to. */
+    setReplyTarget(key: string, target: ReplyTarget | null) {
+      if (target) this.replyTargets[key] = target
+      else delete this.replyTargets[key]
+    },
+
+    /** Opens the thread of `message` (a root, or a reply: its root's thread) in the panel. */
+    openReplyThread(conversationId: string, message: MessageView) {
+      const isRoot = message.threadRoot == null
+      this.replyThread = {
+        conversationId,
+        openedFrom: message.id,
+        rootSeq: message.threadRoot ?? message.seq,
+        root: isRoot ? { ...message } : null,
+        items: [],
+        cursor: 0,
+        hasMore: false,
+        loaded: false,
+        loading: false,
+        error: null,
+      }
+    },
+
+    closeReplyThread() {
+      this.replyThread = null
+    },
+
+    setReplyThreadFlags(flags: Partial<Pick<ReplyThreadState, 'loading' | 'error'>>) {
+      if (this.replyThread) Object.assign(this.replyThread, flags)
+    },
+
+    /** A page of the open thread (`GET .../thread`): its root as it is now, and replies after the cursor. */
+    applyThreadPage(conversationId: string, page: ThreadPage) {
+      const panel = this.replyThread
+      if (!panel || panel.conversationId !== conversationId) return
+      panel.root = panel.root && panel.root.id === page.root.id ? newerCopy(panel.root, page.root) : page.root
+      panel.rootSeq = page.root.seq
+      for (const m of page.items) placeIn(panel.items, m)
+      const last = page.items[page.items.length - 1]
+      if (last && last.seq > panel.cursor) panel.cursor = last.seq
+      panel.hasMore = page.hasMore
+      panel.loaded = true
+      this.applyRoot(conversationId, page.root)
+    },
+
+    /** A root as the server has it now (its reply count), for the copies held. */
+    applyRoot(conversationId: string, root: MessageView) {
+      const held = this.threads[conversationId]?.messages.find((m) => m.id === root.id)
+      if (held) held.replyCount = Math.max(held.replyCount ?? 0, root.replyCount ?? 0)
+      const panel = this.replyThread?.conversationId === conversationId ? this.replyThread : null
+      if (panel?.root?.id === root.id) panel.root.replyCount = Math.max(panel.root.replyCount ?? 0, root.replyCount ?? 0)
+    },
+
+    /**
+     * A reply arrived (a page or live): into the open panel when it is of its thread. Live
+     * and new there, it counts on the panel's root; from a page it may not: 'stale'.
+     */
+    noteReply(conversationId: string, message: MessageView, live: boolean): 'counted' | 'stale' | 'none' {
+      const panel = this.replyThread
+      if (!panel || panel.conversationId !== conversationId || panel.rootSeq !== message.threadRoot) return 'none'
+      // Its own copy: the timeline's is replaced, not shared, when it changes.
+      if (!placeIn(panel.items, { ...message })) return 'none'
+      if (!panel.root) return 'none'
+      if (!live) return 'stale'
+      panel.root.replyCount = (panel.root.replyCount ?? 0) + 1
+      return 'counted'
+    },
+
+    /** Every message the panel holds (root first). */
+    replyThreadMessages(): MessageView[] {
+      const panel = this.replyThread
+      if (!panel) return []
+      return panel.root ? [panel.root, ...panel.items] : [...panel.items]
+    },
+
+    /** My pending replies into the open panel's thread, in the order they were sent. */
+    replyThreadPending(): PendingMessage[] {
+      const panel = this.replyThread
+      if (!panel) return []
+      return (this.threads[panel.conversationId]?.pending ?? []).filter((p) => p.replyTo?.rootSeq === panel.rootSeq)
+    },
+
+    // --- pins -----------------------------------------------------------------------------
+
+    ensurePins(conversationId: string): PinsState {
+      return (this.pins[conversationId] ??= emptyPins())
+    },
+
+    /** The pinned messages, from `GET .../pins` or a pin's answer: the whole list. */
+    setPins(conversationId: string, items: MessageView[]) {
+      if (this.departed[conversationId]) return
+      const pins = this.ensurePins(conversationId)
+      pins.items = [...items].sort((a, b) => a.seq - b.seq)
+      pins.seqs = pins.items.map((m) => m.seq)
+      pins.loaded = true
+      pins.error = null
+    },
+
+    setPinsFlags(conversationId: string, flags: Partial<Pick<PinsState, 'loading' | 'error'>>) {
+      if (this.departed[conversationId]) return
+      Object.assign(this.ensurePins(conversationId), flags)
+    },
+
+    /** `pins-updated`: the set as it is now. Unpinned messages leave the list at once; new ones come with the next fetch. */
+    applyPinsUpdated(conversationId: string, pinnedSeqs: number[]) {
+      if (this.departed[conversationId]) return
+      const pins = this.ensurePins(conversationId)
+      pins.seqs = [...pinnedSeqs].sort((a, b) => a - b)
+      pins.items = pins.items.filter((m) => pins.seqs.includes(m.seq))
+    },
+
+    isPinned(conversationId: string, seq: number): boolean {
+      return this.pins[conversationId]?.seqs.includes(seq) ?? false
+    },
+
+    pinCount(conversationId: string): number {
+      return this.pins[conversationId]?.seqs.length ?? 0
     },
 
     // --- read receipts ------------------------------------------------------------------
@@ -629,6 +865,13 @@ export const useMessagingStore = defineStore('messaging', {
       const me = this.me
       if (!me) return false
       return me.role === 'admin' || (me.role === 'team' && this.isMember(conversationId))
+    },
+
+    /** Pinning and unpinning: members on the team and admins, in a conversation that is not closed. */
+    canPin(conversationId: string): boolean {
+      const me = this.me
+      if (!me || me.role === 'client') return false
+      return this.isMember(conversationId) && this.conversations[conversationId]?.status !== 'closed'
     },
 
     /** My own watermark in a conversation. */

@@ -305,6 +305,8 @@ describe('messaging in the browser', () => {
     await menu.waitFor()
     expect(await ana.page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Copy text')
     await ana.page.keyboard.press('ArrowDown')
+    expect(await ana.page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Reply')
+    await ana.page.keyboard.press('ArrowDown')
     expect(await ana.page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Add reaction')
     await ana.page.keyboard.press('ArrowDown')
     expect(await ana.page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Report')

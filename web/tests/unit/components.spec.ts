@@ -56,7 +56,7 @@ describe('MessageInput', () => {
     await textarea.trigger('keydown', { key: 'Enter', shiftKey: true })
     expect(send).not.toHaveBeenCalled()
     await textarea.trigger('keydown', { key: 'Enter' })
-    expect(send).toHaveBeenCalledWith(CID, 'first line', [])
+    expect(send).toHaveBeenCalledWith(CID, 'first line', [], null)
     expect((textarea.element as HTMLTextAreaElement).value).toBe('')
   })
 
@@ -126,7 +126,7 @@ describe('MessageBubble', () => {
 
   it('offers Retry on a failed send, which resends the same clientMessageId', async () => {
     const retry = vi.spyOn(messaging, 'retrySend').mockResolvedValue()
-    const pending = { clientMessageId: 'cm-9', conversationId: CID, body: 'hi', files: [], fileIds: [], createdAt: new Date().toISOString(), status: 'failed' as const, error: 'No connection', attempts: 1, retryAt: null }
+    const pending = { clientMessageId: 'cm-9', conversationId: CID, body: 'hi', files: [], fileIds: [], createdAt: new Date().toISOString(), status: 'failed' as const, error: 'No connection', attempts: 1, retryAt: null, replyTo: null }
     const wrapper = mount(MessageBubble, { props: { conversationId: CID, pending, mine: true } })
     expect(wrapper.get('[data-testid=receipt]').attributes('data-receipt')).toBe('failed')
     expect(wrapper.text()).toContain('Not sent: No connection')

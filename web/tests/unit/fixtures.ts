@@ -201,6 +201,8 @@ export class FakeServer {
   detail: ConversationDetail = detail()
   /** The directory `GET /people` searches (the caller, ME, is left out as the server does). */
   people: ProfileView[] = [profile(ANA), profile('u-client-amy', { name: 'Amy Alder' }), profile('u-team-cleo', { name: 'Cleo Park' }), profile(ME)]
+  /** The seqs pinned (`PUT/DELETE .../pin`, `GET .../pins`). */
+  pinned: number[] = []
   /** Makes the next matching requests fail. */
   failures: Failure[] = []
   overrides: { match: (c: Call) => boolean; handler: Handler }[] = []
@@ -279,13 +281,38 @@ export class FakeServer {
       return { status: 200, body: { items, hasMore: (items[0]?.seq ?? 1) > 1 } }
     }
     if (call.method === 'POST' && p === `/api/messaging/conversations/${CID}/messages`) {
-      const req = call.body as { body: string; clientMessageId: string; fileIds?: string[] }
+      const req = call.body as { body: string; clientMessageId: string; fileIds?: string[]; replyToId?: string }
       const existing = this.messages.find((m) => m.clientMessageId === req.clientMessageId)
       if (existing) return { status: 200, body: existing }
       const seq = this.messages.length + 1
       const stored = message(seq, { senderId: ME, senderName: 'Ben Carter', body: req.body, clientMessageId: req.clientMessageId, id: `m${seq}` })
+      if (req.replyToId !== undefined) {
+        const original = this.messages.find((m) => m.id === req.replyToId)
+        if (!original) return { status: 400, body: { error: { code: 'validation_failed', message: 'not in this conversation', field: 'replyToId' } } }
+        if (original.deleted) return { status: 409, body: { error: { code: 'message_deleted', message: 'the message was deleted', field: null } } }
+        this.reply(stored, original)
+      }
       this.messages.push(stored)
       return { status: 201, body: stored }
+    }
+    const thread = new RegExp(`^/api/messaging/conversations/${CID}/messages/([^/]+)/thread$`).exec(p)
+    if (call.method === 'GET' && thread) {
+      const from = this.messages.find((m) => m.id === decodeURIComponent(thread[1]!))
+      if (!from) return { status: 404, body: { error: { code: 'not_found', message: 'no such message', field: null } } }
+      const root = from.threadRoot === null ? from : this.messages.find((m) => m.seq === from.threadRoot)!
+      const after = Number(call.query.get('after') ?? 0)
+      const limit = Number(call.query.get('limit') ?? 50)
+      const replies = this.messages.filter((m) => m.threadRoot === root.seq && m.seq > after)
+      return { status: 200, body: structuredClone({ root, items: replies.slice(0, limit), hasMore: replies.length > limit }) }
+    }
+    if (call.method === 'GET' && p === `/api/messaging/conversations/${CID}/pins`) return this.pins()
+    const pin = new RegExp(`^/api/messaging/conversations/${CID}/messages/([^/]+)/pin$`).exec(p)
+    if (pin && (call.method === 'PUT' || call.method === 'DELETE')) {
+      const stored = this.messages.find((m) => m.id === decodeURIComponent(pin[1]!))
+      if (!stored) return { status: 404, body: { error: { code: 'not_found', message: 'no such message', field: null } } }
+      this.pinned = this.pinned.filter((s) => s !== stored.seq)
+      if (call.method === 'PUT') this.pinned = [...this.pinned, stored.seq].sort((a, b) => a - b)
+      return this.pins()
     }
     const reacted = new RegExp(`^/api/messaging/conversations/${CID}/messages/([^/]+)/reactions$`).exec(p)
     if (reacted && (call.method === 'PUT' || call.method === 'DELETE')) {
@@ -301,6 +328,28 @@ export class FakeServer {
       return { status: 200, body: { conversationId: CID, userId: ME, lastReadSeq: seq, readAt: new Date().toISOString() } }
     }
     return { status: 404, body: { error: { code: 'not_found', message: `no route ${call.method} ${p}`, field: null } } }
+  }
+
+  /** Makes `reply` a reply to `original` (quote, thread root) and counts it on the root, as the server does. */
+  reply(reply: MessageView, original: MessageView) {
+    const rootSeq = original.threadRoot ?? original.seq
+    reply.replyToSeq = original.seq
+    reply.threadRoot = rootSeq
+    reply.quote = {
+      messageId: original.id,
+      seq: original.seq,
+      senderId: original.senderId,
+      senderName: original.senderName,
+      excerpt: original.deleted ? '' : (original.body ?? ''),
+      deleted: original.deleted,
+      fileCount: original.files.length,
+    }
+    const root = this.messages.find((m) => m.seq === rootSeq)
+    if (root) root.replyCount++
+  }
+
+  private pins(): Answer {
+    return { status: 200, body: { items: structuredClone(this.messages.filter((m) => this.pinned.includes(m.seq) && !m.deleted)) } }
   }
 
   /** `GET /api/admin/messaging/users`: everyone by name, `q` in the name or email, `status`, an offset for a cursor. */

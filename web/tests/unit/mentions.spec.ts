@@ -196,7 +196,7 @@ describe('the composer offers the participants to mention', () => {
     expect(w.find('[data-testid=mention-suggestions]').exists()).toBe(false)
     // Now Enter sends, with the name in it.
     await press(w, 'Enter')
-    expect(send).toHaveBeenCalledWith(CID, 'Hi @Ana Alvarez', [])
+    expect(send).toHaveBeenCalledWith(CID, 'Hi @Ana Alvarez', [], null)
   })
 
   it('Tab inserts too; Escape closes the list without reaching what is around, until another @ is typed', async () => {
@@ -216,7 +216,7 @@ describe('the composer offers the participants to mention', () => {
     // Closed, Enter is the composer's again (it sends).
     const send = vi.spyOn(messaging, 'sendMessage').mockReturnValue('cm')
     await press(w, 'Enter')
-    expect(send).toHaveBeenCalledWith(CID, '@Cleo Park @am', [])
+    expect(send).toHaveBeenCalledWith(CID, '@Cleo Park @am', [], null)
     await type(w, 'and @am')
     expect(options(w)).toEqual(['Amy Alder'])
   })

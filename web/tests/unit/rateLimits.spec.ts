@@ -314,6 +314,7 @@ describe('MessageBubble: a paused send', () => {
     error: null,
     attempts: 1,
     retryAt,
+    replyTo: null,
   })
 
   it('says "Sending paused — retrying in N s", counting down, and offers no Retry (it is not failed)', async () => {

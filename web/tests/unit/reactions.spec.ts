@@ -324,8 +324,8 @@ describe('reactions: in a message bubble', () => {
 
     await w.get('[aria-label="Message actions"]').trigger('click')
     await flushPromises()
-    expect(w.findAll('[role=menuitem]').map((m) => m.text())).toEqual(['Copy text', 'Add reaction', 'Report'])
-    await w.findAll('[role=menuitem]')[1]!.trigger('click')
+    expect(w.findAll('[role=menuitem]').map((m) => m.text())).toEqual(['Copy text', 'Reply', 'Add reaction', 'Pin', 'Report'])
+    await w.findAll('[role=menuitem]')[2]!.trigger('click')
     await flushPromises()
     expect(w.get('[data-testid=reaction-option][data-emoji="🚀"]').attributes('aria-pressed')).toBe('true')
     await w.get('[data-testid=reaction-picker]').trigger('keydown', { key: 'Escape' })
