@@ -298,6 +298,9 @@ describe('messaging in the browser', () => {
     await openConversation(ana, cid)
 
     const message = messageByText(ana.page, 'Visit my totally legit site')
+    // Reply and react are offered once the conversation's members are loaded (the menu
+    // below counts on them); a fresh-clone run opened the menu before that.
+    await message.getByRole('button', { name: 'Add reaction' }).waitFor()
     const menuButton = message.getByRole('button', { name: 'Message actions' })
     await menuButton.focus()
     await ana.page.keyboard.press('Enter')

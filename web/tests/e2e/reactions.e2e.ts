@@ -200,10 +200,10 @@ describe('reactions in the browser', () => {
     await ana.page.route(reactions, async (route) => {
       // The chip shows at once, before any answer.
       await waitChips(ana.page, full, ['🔥 2 mine'], 'the optimistic chip')
-      await route.fulfill({ status: 409, json: { error: { code: 'limit_reached', message: 'reactions: at most 150', field: null } } })
+      await route.fulfill({ status: 409, json: { error: { code: 'limit_reached', message: 'reactions on a message: at most 120', field: null } } })
     })
     await chip(ana.page, full, '🔥').click()
-    const toast = ana.page.locator('.toast--error', { hasText: 'Could not add the reaction: reactions: at most 150' })
+    const toast = ana.page.locator('.toast--error', { hasText: 'Could not add the reaction: reactions on a message: at most 120' })
     await toast.waitFor()
     expect(await toast.getAttribute('role')).toBe('alert')
     await waitChips(ana.page, full, ['🔥 1'], 'the chip back as it was')
@@ -226,8 +226,15 @@ describe('reactions in the browser', () => {
     // Nothing was stored; the full message takes a reaction again once the server allows it.
     await chip(ana.page, full, '🔥').click()
     await waitChips(ana.page, full, ['🔥 2 mine'], 'Ana\'s fire, stored')
-    const page = await api<{ items: { reactions: unknown[] }[] }>(baseUrl, 'u-team-ben', 'GET', `/api/messaging/conversations/${cid}/messages`)
-    expect(page.items.map((m) => m.reactions)).toEqual([[{ emoji: '🔥', userIds: ['u-client-ana', 'u-team-ben'] }], []])
+    // The chip shows at once; the server has it once the PUT is answered.
+    const stored = [[{ emoji: '🔥', userIds: ['u-client-ana', 'u-team-ben'] }], []]
+    const page = await eventually(
+      () => api<{ items: { reactions: unknown[] }[] }>(baseUrl, 'u-team-ben', 'GET', `/api/messaging/conversations/${cid}/messages`),
+      (p) => JSON.stringify(p.items.map((m) => m.reactions)) === JSON.stringify(stored),
+      15_000,
+      'the reaction stored on the server',
+    )
+    expect(page.items.map((m) => m.reactions)).toEqual(stored)
   })
 
   it('(3) once a conversation is closed, its reactions still show but nobody can react', async () => {

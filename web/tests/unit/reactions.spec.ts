@@ -172,7 +172,7 @@ describe('reactions: the service', () => {
 
   it('takes a refused reaction back and rejects with the server\'s reason', async () => {
     const store = withThread()
-    server.failures.push({ match: (c) => c.path.endsWith('/reactions'), status: 409, times: 1, error: { code: 'limit_reached', message: 'reactions: at most 150' } })
+    server.failures.push({ match: (c) => c.path.endsWith('/reactions'), status: 409, times: 1, error: { code: 'limit_reached', message: 'reactions on a message: at most 120' } })
     const add = messaging.toggleReaction(CID, 'm1', '🎉')
     expect(store.hasMyReaction(store.threads[CID]!.messages[0]!, '🎉')).toBe(true)
     await expect(add).rejects.toMatchObject({ status: 409, code: 'limit_reached' })
