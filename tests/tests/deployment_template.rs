@@ -751,7 +751,13 @@ fn the_search_index_has_one_stream_fed_writer_and_read_only_readers() {
         "NEW_IMAGE"
     );
     let indexer = &resources["SearchIndexerFunction"]["Properties"];
-    assert_eq!(indexer["ReservedConcurrentExecutions"].as_u64(), Some(1), "one writer");
+    // One writer by default; 0 leaves it unreserved (an account whose quota is 10).
+    let reserved = serde_yaml::to_string(&indexer["ReservedConcurrentExecutions"]).unwrap();
+    assert!(
+        reserved.contains("ReserveIndexerConcurrency") && reserved.contains("SearchIndexerReservedConcurrency"),
+        "{reserved}"
+    );
+    assert_eq!(t["Parameters"]["SearchIndexerReservedConcurrency"]["Default"].as_u64(), Some(1));
     let stream = &indexer["Events"]["MessagesStream"];
     assert_eq!(stream["Type"], "DynamoDB");
     let props = &stream["Properties"];
