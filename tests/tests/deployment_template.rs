@@ -757,7 +757,10 @@ fn the_search_index_has_one_stream_fed_writer_and_read_only_readers() {
         reserved.contains("ReserveIndexerConcurrency") && reserved.contains("SearchIndexerReservedConcurrency"),
         "{reserved}"
     );
-    assert_eq!(t["Parameters"]["SearchIndexerReservedConcurrency"]["Default"].as_u64(), Some(1));
+    assert_eq!(
+        t["Parameters"]["SearchIndexerReservedConcurrency"]["Default"].as_u64(),
+        Some(1)
+    );
     let stream = &indexer["Events"]["MessagesStream"];
     assert_eq!(stream["Type"], "DynamoDB");
     let props = &stream["Properties"];

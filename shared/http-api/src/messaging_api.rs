@@ -298,7 +298,10 @@ async fn send_message(
 
 /// The conversation and message of a `…/messages/{messageId}…` path.
 fn message_path(p: &PathParams) -> Result<(ConversationId, MessageId), Error> {
-    Ok((p.get("id", ConversationId::parse)?, p.get("messageId", MessageId::parse)?))
+    Ok((
+        p.get("id", ConversationId::parse)?,
+        p.get("messageId", MessageId::parse)?,
+    ))
 }
 
 #[derive(Deserialize)]
